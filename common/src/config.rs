@@ -1,0 +1,113 @@
+//! Named device configurations: array shape and buffer sizes. The hardware is
+//! generated from one of these, the host compiles jobs for the one the device reports.
+
+use serde::{Deserialize, Serialize};
+
+/// Bytes (= int8 lanes) in one activation or weight word: the MAC array consumes one
+/// word of 8 input channels per row per cycle.
+pub const LANES: usize = 8;
+
+/// Shape and sizes of one accelerator build.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceConfig {
+    /// Configuration name (`ulx3s`, `small`, `icebreaker`).
+    pub name: String,
+    /// Output channels computed in parallel (rows of the MAC array). Multipliers = rows * LANES.
+    pub rows: usize,
+    /// Requantizer units in the output stage (divides LANES).
+    pub requant_units: usize,
+    /// Words (of LANES bytes) in each of the activation buffers A and B.
+    pub act_words: usize,
+    /// Words in the on-chip squeeze buffer S.
+    pub sq_words: usize,
+    /// Words per row in the weight buffer (each row holds the weights of one output channel of a group).
+    pub weight_words: usize,
+    /// Entries in the per-channel parameter buffer (bias, multiplier, shift).
+    pub param_words: usize,
+    /// Steps in the job descriptor memory (a Fire module needs 3, or 4 with its pool).
+    pub max_steps: usize,
+    /// Design clock in Hz.
+    pub clock_hz: u32,
+    /// UART baud rate the design is built for.
+    pub baud: u32,
+}
+
+impl DeviceConfig {
+    /// The main board: ULX3S, ECP5 LFE5U-85F (156 multipliers, 208 DP16KD).
+    pub fn ulx3s() -> Self {
+        DeviceConfig {
+            name: "ulx3s".into(),
+            rows: 16,
+            requant_units: 4,
+            act_words: 12 * 1024,
+            sq_words: 4 * 1024,
+            weight_words: 1024,
+            param_words: 1024,
+            max_steps: 4,
+            clock_hz: 100_000_000,
+            baud: 3_000_000,
+        }
+    }
+
+    /// A small configuration for fast simulation and CI (32 multipliers).
+    pub fn small() -> Self {
+        DeviceConfig {
+            name: "small".into(),
+            rows: 4,
+            requant_units: 2,
+            act_words: 4 * 1024,
+            sq_words: 1024,
+            weight_words: 512,
+            param_words: 512,
+            max_steps: 4,
+            clock_hz: 50_000_000,
+            baud: 3_000_000,
+        }
+    }
+
+    /// The tiny board: iCEBreaker, iCE40 UP5K (8 DSPs, 30 EBR, 4 SPRAM).
+    pub fn icebreaker() -> Self {
+        DeviceConfig {
+            name: "icebreaker".into(),
+            rows: 1,
+            requant_units: 1,
+            act_words: 2 * 1024,
+            sq_words: 512,
+            weight_words: 512,
+            param_words: 256,
+            max_steps: 4,
+            clock_hz: 24_000_000,
+            baud: 3_000_000,
+        }
+    }
+
+    /// All named configurations.
+    pub fn all() -> Vec<Self> {
+        vec![Self::ulx3s(), Self::small(), Self::icebreaker()]
+    }
+
+    /// Look a configuration up by name.
+    pub fn by_name(name: &str) -> Option<Self> {
+        Self::all().into_iter().find(|c| c.name == name)
+    }
+
+    /// Multipliers in the MAC array.
+    pub fn multipliers(&self) -> usize {
+        self.rows * LANES
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configs_are_consistent() {
+        for c in DeviceConfig::all() {
+            assert_eq!(LANES % c.requant_units, 0, "{}", c.name);
+            assert!(c.rows >= 1 && c.max_steps >= 3, "{}", c.name);
+            assert_eq!(DeviceConfig::by_name(&c.name), Some(c.clone()));
+        }
+        assert!(DeviceConfig::ulx3s().multipliers() >= 128);
+    }
+}

@@ -1,0 +1,12 @@
+//! One definition shared by the hardware (`hdl`), the host and the simulator (`sim`):
+//! the arithmetic contract, device configurations, the engine memory map, job
+//! descriptors and an executable functional model of the device.
+
+pub mod arith;
+pub mod bus;
+pub mod config;
+pub mod device;
+pub mod job;
+
+pub use config::{DeviceConfig, LANES};
+pub use job::{Buf, Op, Step};

@@ -1,0 +1,1 @@
+//! rust-hdl description of the SqueezeNet accelerator.
