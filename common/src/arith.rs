@@ -50,7 +50,11 @@ pub fn saturate(y: i64, mode: OutMode) -> u8 {
 /// (the network input) are two's complement, unsigned tensors (after ReLU) are 0..=255.
 #[inline]
 pub fn activation_value(byte: u8, signed: bool) -> i32 {
-    if signed { byte as i8 as i32 } else { byte as i32 }
+    if signed {
+        byte as i8 as i32
+    } else {
+        byte as i32
+    }
 }
 
 /// Accumulation: the hardware accumulator is 32 bits and wraps; the quantizer keeps
@@ -65,7 +69,10 @@ pub fn mac(acc: i32, activation: i32, weight: i8) -> i32 {
 /// 15-bit multiplier allows. Returns `(0, 0)` for a ratio that is zero or too small to
 /// represent (every output is then 0 before saturation).
 pub fn quantize_multiplier(ratio: f64) -> (u16, u8) {
-    assert!(ratio.is_finite() && ratio >= 0.0, "ratio {ratio} must be finite and >= 0");
+    assert!(
+        ratio.is_finite() && ratio >= 0.0,
+        "ratio {ratio} must be finite and >= 0"
+    );
     if ratio == 0.0 {
         return (0, 0);
     }

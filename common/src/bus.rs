@@ -36,7 +36,9 @@ impl Region {
 }
 
 /// One entry of the parameter buffer: the output stage's bias and requantization.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Param {
     pub bias: i32,
     pub m: u16,
@@ -50,7 +52,11 @@ impl Param {
     }
     /// Unpack a parameter word.
     pub fn from_word(w: u64) -> Self {
-        Param { bias: w as u32 as i32, m: (w >> 32) as u16, shift: ((w >> 48) & 0x3f) as u8 }
+        Param {
+            bias: w as u32 as i32,
+            m: (w >> 32) as u16,
+            shift: ((w >> 48) & 0x3f) as u8,
+        }
     }
 }
 
@@ -61,9 +67,21 @@ mod tests {
     #[test]
     fn param_roundtrip() {
         for p in [
-            Param { bias: -1, m: 32767, shift: 47 },
-            Param { bias: i32::MIN, m: 0, shift: 0 },
-            Param { bias: 123456, m: 16384, shift: 20 },
+            Param {
+                bias: -1,
+                m: 32767,
+                shift: 47,
+            },
+            Param {
+                bias: i32::MIN,
+                m: 0,
+                shift: 0,
+            },
+            Param {
+                bias: 123456,
+                m: 16384,
+                shift: 20,
+            },
         ] {
             assert_eq!(Param::from_word(p.to_word()), p);
         }

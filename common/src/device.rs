@@ -70,7 +70,10 @@ impl Device {
             Region::A => self.a.get_mut(index),
             Region::B => self.b.get_mut(index),
             Region::S => self.s.get_mut(index),
-            Region::Weights => self.weights.get_mut(index % rows).and_then(|r| r.get_mut(index / rows)),
+            Region::Weights => self
+                .weights
+                .get_mut(index % rows)
+                .and_then(|r| r.get_mut(index / rows)),
             Region::Params => {
                 if let Some(p) = self.params.get_mut(index) {
                     *p = Param::from_word(data);
@@ -91,7 +94,11 @@ impl Device {
             Region::A => self.a.get(index).copied(),
             Region::B => self.b.get(index).copied(),
             Region::S => self.s.get(index).copied(),
-            Region::Weights => self.weights.get(index % rows).and_then(|r| r.get(index / rows)).copied(),
+            Region::Weights => self
+                .weights
+                .get(index % rows)
+                .and_then(|r| r.get(index / rows))
+                .copied(),
             Region::Params => self.params.get(index).map(|p| p.to_word()),
         }
         .unwrap_or(0)
@@ -101,7 +108,9 @@ impl Device {
     pub fn decode_job(&self) -> Result<Vec<Step>, JobError> {
         let mut steps = Vec::new();
         for i in 0..self.cfg.max_steps {
-            let w: [u64; STEP_WORDS] = self.desc[i * STEP_WORDS..(i + 1) * STEP_WORDS].try_into().unwrap();
+            let w: [u64; STEP_WORDS] = self.desc[i * STEP_WORDS..(i + 1) * STEP_WORDS]
+                .try_into()
+                .unwrap();
             let (s, last) = Step::decode(&w)?;
             s.validate(&self.cfg)?;
             steps.push(s);
@@ -131,7 +140,10 @@ impl Device {
     }
 
     fn out_index(s: &Step, oy: usize, ox: usize, word: usize) -> usize {
-        s.dst_base as usize + (oy * s.out_w as usize + ox) * s.dst_wpp as usize + s.dst_off as usize + word
+        s.dst_base as usize
+            + (oy * s.out_w as usize + ox) * s.dst_wpp as usize
+            + s.dst_off as usize
+            + word
     }
 
     fn conv(&mut self, s: &Step) {
@@ -157,19 +169,29 @@ impl Device {
                                 if iy < 0 || ix < 0 || iy >= s.in_h as i64 || ix >= s.in_w as i64 {
                                     continue; // zero padding
                                 }
-                                let in_base = s.src_base as usize + (iy as usize * s.in_w as usize + ix as usize) * cw_n;
-                                let w_base = s.weight_base as usize + (g * k * k + ky * k + kx) * cw_n;
+                                let in_base = s.src_base as usize
+                                    + (iy as usize * s.in_w as usize + ix as usize) * cw_n;
+                                let w_base =
+                                    s.weight_base as usize + (g * k * k + ky * k + kx) * cw_n;
                                 for cw in 0..cw_n {
                                     let a = src[in_base + cw];
                                     let w = self.weights[r][w_base + cw];
                                     for l in 0..LANES {
-                                        acc = mac(acc, activation_value(byte(a, l), s.in_signed), byte(w, l) as i8);
+                                        acc = mac(
+                                            acc,
+                                            activation_value(byte(a, l), s.in_signed),
+                                            byte(w, l) as i8,
+                                        );
                                     }
                                 }
                             }
                         }
                         let y = requantize(acc, p.m, p.shift, s.out_mode());
-                        set_byte(&mut dst[Self::out_index(s, oy, ox, co / LANES)], co % LANES, y);
+                        set_byte(
+                            &mut dst[Self::out_index(s, oy, ox, co / LANES)],
+                            co % LANES,
+                            y,
+                        );
                     }
                 }
             }
@@ -189,7 +211,8 @@ impl Device {
                         let mut m = i32::MIN;
                         for iy in 2 * oy..(2 * oy + 3).min(s.in_h as usize) {
                             for ix in 2 * ox..(2 * ox + 3).min(s.in_w as usize) {
-                                let w = src[s.src_base as usize + (iy * s.in_w as usize + ix) * cw_n + cw];
+                                let w = src
+                                    [s.src_base as usize + (iy * s.in_w as usize + ix) * cw_n + cw];
                                 m = m.max(activation_value(byte(w, l), s.in_signed));
                             }
                         }
@@ -213,7 +236,11 @@ impl Device {
                 let w = self.buf(s.src)[s.src_base as usize + px * cw_n + c / LANES];
                 acc = acc.wrapping_add(activation_value(byte(w, c % LANES), s.in_signed));
             }
-            set_byte(&mut out[c / LANES], c % LANES, requantize(acc, p.m, p.shift, s.out_mode()));
+            set_byte(
+                &mut out[c / LANES],
+                c % LANES,
+                requantize(acc, p.m, p.shift, s.out_mode()),
+            );
         }
         for (i, w) in out.into_iter().enumerate() {
             let idx = Self::out_index(s, 0, 0, i);
@@ -239,12 +266,38 @@ mod tests {
         (s.in_h, s.in_w, s.out_h, s.out_w) = (1, 1, 1, 1);
         s.in_signed = true;
         // input channels: [-128, 127, 1, 0, ...]
-        d.write(Region::A, 0, u64::from_le_bytes([0x80, 0x7f, 1, 0, 0, 0, 0, 0]));
+        d.write(
+            Region::A,
+            0,
+            u64::from_le_bytes([0x80, 0x7f, 1, 0, 0, 0, 0, 0]),
+        );
         // row 0 weights [1, 1, 1, ...], row 1 [-1, 2, 0, ...]
         d.write(Region::Weights, 0, u64::from_le_bytes([1; 8]));
-        d.write(Region::Weights, 1, u64::from_le_bytes([0xff, 2, 0, 0, 0, 0, 0, 0]));
-        d.write(Region::Params, 0, Param { bias: 10, m: 1, shift: 0 }.to_word());
-        d.write(Region::Params, 1, Param { bias: 0, m: 1, shift: 1 }.to_word());
+        d.write(
+            Region::Weights,
+            1,
+            u64::from_le_bytes([0xff, 2, 0, 0, 0, 0, 0, 0]),
+        );
+        d.write(
+            Region::Params,
+            0,
+            Param {
+                bias: 10,
+                m: 1,
+                shift: 0,
+            }
+            .to_word(),
+        );
+        d.write(
+            Region::Params,
+            1,
+            Param {
+                bias: 0,
+                m: 1,
+                shift: 1,
+            }
+            .to_word(),
+        );
         d.run_step(&s);
         // row 0: 10 - 128 + 127 + 1 = 10 ; row 1: (128 + 254) / 2 = 191
         assert_eq!(d.read(Region::B, 0).to_le_bytes()[..2], [10, 191]);

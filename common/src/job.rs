@@ -113,9 +113,18 @@ pub mod fields {
     pub const DST_WPP: Field = Field { lsb: 82, width: 8 };
     pub const DST_OFF: Field = Field { lsb: 90, width: 8 };
     pub const PARAM_BASE: Field = Field { lsb: 98, width: 12 };
-    pub const SRC_BASE: Field = Field { lsb: 128, width: 16 };
-    pub const DST_BASE: Field = Field { lsb: 144, width: 16 };
-    pub const WEIGHT_BASE: Field = Field { lsb: 160, width: 16 };
+    pub const SRC_BASE: Field = Field {
+        lsb: 128,
+        width: 16,
+    };
+    pub const DST_BASE: Field = Field {
+        lsb: 144,
+        width: 16,
+    };
+    pub const WEIGHT_BASE: Field = Field {
+        lsb: 160,
+        width: 16,
+    };
     /// Every field with its name, for decoders and documentation.
     pub const ALL: &[(&str, Field)] = &[
         ("op", OP),
@@ -146,21 +155,35 @@ pub mod fields {
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum JobError {
     #[error("field {field} = {value} does not fit in {width} bits")]
-    FieldOverflow { field: &'static str, value: i64, width: u32 },
+    FieldOverflow {
+        field: &'static str,
+        value: i64,
+        width: u32,
+    },
     #[error("invalid step: {0}")]
     Invalid(String),
     #[error("job has {0} steps; the device runs 1 to {1}")]
     StepCount(usize, usize),
 }
 
-fn put(words: &mut [u64; STEP_WORDS], name: &'static str, f: Field, value: i64, signed: bool) -> Result<(), JobError> {
+fn put(
+    words: &mut [u64; STEP_WORDS],
+    name: &'static str,
+    f: Field,
+    value: i64,
+    signed: bool,
+) -> Result<(), JobError> {
     let (lo, hi) = if signed {
         (-(1i64 << (f.width - 1)), (1i64 << (f.width - 1)) - 1)
     } else {
         (0, (1i64 << f.width) - 1)
     };
     if value < lo || value > hi {
-        return Err(JobError::FieldOverflow { field: name, value, width: f.width });
+        return Err(JobError::FieldOverflow {
+            field: name,
+            value,
+            width: f.width,
+        });
     }
     let bits = (value as u64) & ((1u64 << f.width) - 1);
     for i in 0..f.width {
@@ -188,7 +211,11 @@ fn get(words: &[u64; STEP_WORDS], f: Field, signed: bool) -> i64 {
 impl Step {
     /// The output mode the requantizer uses.
     pub fn out_mode(&self) -> OutMode {
-        if self.relu { OutMode::Relu } else { OutMode::Linear }
+        if self.relu {
+            OutMode::Relu
+        } else {
+            OutMode::Linear
+        }
     }
 
     /// Number of output channel groups a `Conv` step runs (rows of the MAC array each).
@@ -201,7 +228,13 @@ impl Step {
         match self.op {
             Op::Conv => {
                 let k = self.kernel as u64;
-                self.out_h as u64 * self.out_w as u64 * self.cout as u64 * k * k * self.cin_words as u64 * LANES as u64
+                self.out_h as u64
+                    * self.out_w as u64
+                    * self.cout as u64
+                    * k
+                    * k
+                    * self.cin_words as u64
+                    * LANES as u64
             }
             _ => 0,
         }
@@ -228,10 +261,22 @@ impl Step {
         put(&mut w, "out_w", OUT_W, self.out_w as i64, false)?;
         put(&mut w, "dst_wpp", DST_WPP, self.dst_wpp as i64, false)?;
         put(&mut w, "dst_off", DST_OFF, self.dst_off as i64, false)?;
-        put(&mut w, "param_base", PARAM_BASE, self.param_base as i64, false)?;
+        put(
+            &mut w,
+            "param_base",
+            PARAM_BASE,
+            self.param_base as i64,
+            false,
+        )?;
         put(&mut w, "src_base", SRC_BASE, self.src_base as i64, false)?;
         put(&mut w, "dst_base", DST_BASE, self.dst_base as i64, false)?;
-        put(&mut w, "weight_base", WEIGHT_BASE, self.weight_base as i64, false)?;
+        put(
+            &mut w,
+            "weight_base",
+            WEIGHT_BASE,
+            self.weight_base as i64,
+            false,
+        )?;
         Ok(w)
     }
 
@@ -282,19 +327,32 @@ impl Step {
             Buf::A | Buf::B => cfg.act_words,
             Buf::S => cfg.sq_words,
         };
-        if self.cin_words == 0 || self.in_h == 0 || self.in_w == 0 || self.out_h == 0 || self.out_w == 0 {
+        if self.cin_words == 0
+            || self.in_h == 0
+            || self.in_w == 0
+            || self.out_h == 0
+            || self.out_w == 0
+        {
             return bad(format!("empty tensor in {self:?}"));
         }
-        let in_end = self.src_base as usize + self.in_h as usize * self.in_w as usize * self.cin_words as usize;
+        let in_end = self.src_base as usize
+            + self.in_h as usize * self.in_w as usize * self.cin_words as usize;
         if in_end > buf_words(self.src) {
-            return bad(format!("input ends at word {in_end}, buffer {:?} has {}", self.src, buf_words(self.src)));
+            return bad(format!(
+                "input ends at word {in_end}, buffer {:?} has {}",
+                self.src,
+                buf_words(self.src)
+            ));
         }
         let out_words = match self.op {
             Op::Conv | Op::AvgPool => (self.cout as usize).div_ceil(LANES),
             Op::MaxPool => self.cin_words as usize,
         };
         if self.dst_off as usize + out_words > self.dst_wpp as usize {
-            return bad(format!("output words {}+{} exceed {} words per pixel", self.dst_off, out_words, self.dst_wpp));
+            return bad(format!(
+                "output words {}+{} exceed {} words per pixel",
+                self.dst_off, out_words, self.dst_wpp
+            ));
         }
         let pixels = match self.op {
             Op::AvgPool => 1,
@@ -302,7 +360,11 @@ impl Step {
         };
         let out_end = self.dst_base as usize + pixels * self.dst_wpp as usize;
         if out_end > buf_words(self.dst) {
-            return bad(format!("output ends at word {out_end}, buffer {:?} has {}", self.dst, buf_words(self.dst)));
+            return bad(format!(
+                "output ends at word {out_end}, buffer {:?} has {}",
+                self.dst,
+                buf_words(self.dst)
+            ));
         }
         if self.src == self.dst {
             return bad("a step cannot read and write the same buffer".into());
@@ -316,9 +378,13 @@ impl Step {
                     return bad("conv with no output channels".into());
                 }
                 let k2 = self.kernel as usize * self.kernel as usize;
-                let w_end = self.weight_base as usize + self.groups(cfg.rows) * k2 * self.cin_words as usize;
+                let w_end = self.weight_base as usize
+                    + self.groups(cfg.rows) * k2 * self.cin_words as usize;
                 if w_end > cfg.weight_words {
-                    return bad(format!("weights end at word {w_end}, the buffer has {}", cfg.weight_words));
+                    return bad(format!(
+                        "weights end at word {w_end}, the buffer has {}",
+                        cfg.weight_words
+                    ));
                 }
                 if self.param_base as usize + self.cout as usize > cfg.param_words {
                     return bad("parameters exceed the parameter buffer".into());
@@ -328,7 +394,9 @@ impl Step {
                 if self.kernel != 3 {
                     return bad("max pool is 3x3 stride 2".into());
                 }
-                if (self.out_h as usize - 1) * 2 >= self.in_h as usize || (self.out_w as usize - 1) * 2 >= self.in_w as usize {
+                if (self.out_h as usize - 1) * 2 >= self.in_h as usize
+                    || (self.out_w as usize - 1) * 2 >= self.in_w as usize
+                {
                     return bad("max pool window starts outside the input".into());
                 }
             }
@@ -421,7 +489,10 @@ pub(crate) mod tests {
     fn overflow_is_an_error() {
         let mut s = fire_squeeze();
         s.y0 = 9;
-        assert!(matches!(s.encode(true), Err(JobError::FieldOverflow { field: "y0", .. })));
+        assert!(matches!(
+            s.encode(true),
+            Err(JobError::FieldOverflow { field: "y0", .. })
+        ));
     }
 
     #[test]
