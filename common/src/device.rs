@@ -322,4 +322,117 @@ mod tests {
         let got: Vec<u64> = (0..4).map(|i| d.read(Region::B, i)).collect();
         assert_eq!(got, vec![10, 11, 14, 15]);
     }
+
+    /// Deterministic pseudo-random words (xorshift), so the test needs no data.
+    fn words(n: usize, seed: &mut u64) -> Vec<u64> {
+        (0..n)
+            .map(|_| {
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                *seed
+            })
+            .collect()
+    }
+
+    /// A Fire module (squeeze 1x1 -> expand 1x1 + expand 3x3, concatenated) run over row
+    /// bands with one halo row gives the same bytes as the whole image in one tile: the
+    /// job format's `y0` and tile heights express the halo correctly.
+    #[test]
+    fn fire_over_row_bands_matches_whole_image() {
+        let (h, w, cin_words) = (7usize, 5usize, 2usize);
+        let mut seed = 0x9e37_79b9_7f4a_7c15;
+        let mut cfg = DeviceConfig::small();
+        cfg.rows = 4;
+        let input = words(h * w * cin_words, &mut seed);
+        let mut dev = Device::new(cfg.clone());
+        for (r, row) in dev.weights.iter_mut().enumerate() {
+            *row = words(cfg.weight_words, &mut seed);
+            row.iter_mut().for_each(|x| *x ^= r as u64);
+        }
+        for (c, p) in dev.params.iter_mut().enumerate() {
+            *p = Param {
+                bias: c as i32 * 37 - 900,
+                m: 20000 + c as u16,
+                shift: 12,
+            };
+        }
+        let fire = |in_h: u16, y0: i8, out_h: u16| {
+            let base = Step {
+                op: Op::Conv,
+                kernel: 1,
+                in_signed: false,
+                relu: true,
+                src: Buf::A,
+                dst: Buf::S,
+                cin_words: cin_words as u16,
+                cout: 8,
+                in_h,
+                in_w: w as u16,
+                out_h: in_h,
+                out_w: w as u16,
+                y0: 0,
+                x0: 0,
+                src_base: 0,
+                dst_base: 0,
+                dst_wpp: 1,
+                dst_off: 0,
+                weight_base: 0,
+                param_base: 0,
+            };
+            let e1 = Step {
+                src: Buf::S,
+                dst: Buf::B,
+                cin_words: 1,
+                cout: 8,
+                out_h,
+                y0,
+                dst_wpp: 2,
+                weight_base: 16,
+                param_base: 8,
+                ..base.clone()
+            };
+            let e3 = Step {
+                kernel: 3,
+                y0: y0 - 1,
+                x0: -1,
+                dst_off: 1,
+                weight_base: 32,
+                param_base: 16,
+                ..e1.clone()
+            };
+            vec![base, e1, e3]
+        };
+        let run = |dev: &mut Device, rows: std::ops::Range<usize>, steps: &[Step]| {
+            dev.a[..rows.len() * w * cin_words]
+                .copy_from_slice(&input[rows.start * w * cin_words..rows.end * w * cin_words]);
+            let desc = crate::job::encode_job(steps, &dev.cfg).unwrap();
+            for (i, x) in desc.into_iter().enumerate() {
+                dev.write(Region::Desc, i, x);
+            }
+            dev.run().unwrap();
+        };
+        let mut whole = dev.clone();
+        run(&mut whole, 0..h, &fire(h as u16, 0, h as u16));
+        let want = &whole.b[..h * w * 2];
+        for band in [2usize, 3, 4] {
+            let mut got = Vec::new();
+            for r0 in (0..h).step_by(band) {
+                let r1 = (r0 + band).min(h);
+                let (i0, i1) = (r0.saturating_sub(1), (r1 + 1).min(h));
+                let mut d = dev.clone();
+                run(
+                    &mut d,
+                    i0..i1,
+                    &fire((i1 - i0) as u16, (r0 - i0) as i8, (r1 - r0) as u16),
+                );
+                got.extend_from_slice(&d.b[..(r1 - r0) * w * 2]);
+            }
+            assert_eq!(got, want, "band height {band}");
+        }
+        assert!(
+            want.iter().any(|&x| x != 0),
+            "test data must not be all zero"
+        );
+    }
 }
