@@ -359,26 +359,14 @@ mod tests {
         }
         let fire = |in_h: u16, y0: i8, out_h: u16| {
             let base = Step {
-                op: Op::Conv,
-                kernel: 1,
-                in_signed: false,
-                relu: true,
-                src: Buf::A,
-                dst: Buf::S,
                 cin_words: cin_words as u16,
                 cout: 8,
                 in_h,
                 in_w: w as u16,
                 out_h: in_h,
                 out_w: w as u16,
-                y0: 0,
-                x0: 0,
-                src_base: 0,
-                dst_base: 0,
                 dst_wpp: 1,
-                dst_off: 0,
-                weight_base: 0,
-                param_base: 0,
+                ..fire_squeeze()
             };
             let e1 = Step {
                 src: Buf::S,
