@@ -7,6 +7,7 @@ pub mod bus;
 pub mod config;
 pub mod device;
 pub mod job;
+pub mod qnet;
 
 pub use config::{DeviceConfig, LANES};
 pub use job::{Buf, Op, Step};
