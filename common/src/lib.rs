@@ -5,6 +5,7 @@
 pub mod arith;
 pub mod bus;
 pub mod config;
+pub mod data;
 pub mod device;
 pub mod job;
 pub mod qnet;

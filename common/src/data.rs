@@ -1,0 +1,32 @@
+//! Where the shared data (`../shared`: models, Caffe reference blobs, images) lives.
+//!
+//! `SQZ_DATA` names the folder; without it, `../shared` beside the workspace. Tests that
+//! need the data call [`shared_or_skip`]: without the data they skip loudly, unless
+//! `SQZ_REQUIRE_DATA=1` (set by `.ci/run`), which turns the skip into a failure.
+
+use std::path::PathBuf;
+
+/// The shared data folder, if it exists.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("SQZ_DATA") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+    };
+    dir.join("README.md").exists().then_some(dir)
+}
+
+/// The shared data folder for a test, or `None` after printing a loud skip message.
+/// Panics (fails the test) when `SQZ_REQUIRE_DATA=1` and the data is missing.
+pub fn shared_or_skip(test: &str) -> Option<PathBuf> {
+    if let Some(d) = shared_dir() {
+        return Some(d);
+    }
+    let msg = format!(
+        "SKIPPED {test}: shared data not found (set SQZ_DATA to the folder holding models/ and reference/)"
+    );
+    if std::env::var("SQZ_REQUIRE_DATA").is_ok_and(|v| v == "1") {
+        panic!("{msg}, and SQZ_REQUIRE_DATA=1");
+    }
+    eprintln!("{msg}");
+    None
+}
