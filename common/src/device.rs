@@ -424,3 +424,29 @@ mod tests {
         );
     }
 }
+
+impl crate::backend::Backend for Device {
+    fn write(
+        &mut self,
+        region: Region,
+        index: usize,
+        words: &[u64],
+    ) -> Result<(), crate::backend::BackendError> {
+        for (i, &w) in words.iter().enumerate() {
+            Device::write(self, region, index + i, w);
+        }
+        Ok(())
+    }
+    fn read(
+        &mut self,
+        region: Region,
+        index: usize,
+        n: usize,
+    ) -> Result<Vec<u64>, crate::backend::BackendError> {
+        Ok((0..n).map(|i| Device::read(self, region, index + i)).collect())
+    }
+    fn run(&mut self) -> Result<u64, crate::backend::BackendError> {
+        Device::run(self)?;
+        Ok(0)
+    }
+}

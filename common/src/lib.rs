@@ -3,6 +3,7 @@
 //! descriptors and an executable functional model of the device.
 
 pub mod arith;
+pub mod backend;
 pub mod bus;
 pub mod config;
 pub mod data;
