@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 
 use common::DeviceConfig;
 use common::backend::Backend;
-use common::compile::{ExecError, Executor, Plan};
+use common::compile::{ExecError, Executor, LayerStats, Plan};
 use common::qnet::QNet;
 use common::reference::LayerOutput;
+use common::tensor::Tensor;
 use serde::Serialize;
 
 /// One layer's line of the report.
@@ -80,31 +81,49 @@ pub struct NetReport {
     pub output: Vec<u8>,
 }
 
-/// Run `net` on `dev` layer by layer, comparing with `reference` (one output per layer).
-/// `on_job` is called after every job with (layer index, jobs done in the layer).
-/// Stops at the first layer that differs.
-pub fn run(
+/// The device's side of a run: every layer's output and what it took.
+pub struct DeviceRun {
+    pub plan: Plan,
+    pub outputs: Vec<(Tensor, LayerStats)>,
+    pub sim_time: Duration,
+}
+
+/// Run `net` on `dev` layer by layer. `on_job` is called after every job with the layer index.
+pub fn simulate(
     net: &QNet,
     input: &[i8],
     cfg: &DeviceConfig,
     dev: &mut impl Backend,
-    reference: &[LayerOutput],
-    mut on_job: impl FnMut(usize, usize),
-) -> Result<NetReport, Box<dyn std::error::Error + Send + Sync>> {
+    mut on_job: impl FnMut(usize),
+) -> Result<DeviceRun, Box<dyn std::error::Error + Send + Sync>> {
     let plan = Plan::compile(net, cfg)?;
-    let mults = cfg.multipliers();
     let bytes: Vec<u8> = input.iter().map(|&v| v as u8).collect();
-    let mut x = common::tensor::Tensor::from_chw(&bytes, net.in_c, net.in_h, net.in_w);
+    let mut x = Tensor::from_chw(&bytes, net.in_c, net.in_h, net.in_w);
+    let mut outputs = Vec::new();
+    let t = Instant::now();
+    let mut exec = Executor::new(&plan, dev);
+    for li in 0..plan.layers.len() {
+        let (y, st) = exec
+            .run_layer(li, &x, |_| on_job(li))
+            .map_err(|e: ExecError| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
+        x = y.clone();
+        outputs.push((y, st));
+    }
+    let sim_time = t.elapsed();
+    Ok(DeviceRun {
+        plan,
+        outputs,
+        sim_time,
+    })
+}
+
+/// Compare a device run with the golden model's outputs (one per layer) and build the report.
+pub fn compare(net: &QNet, run: &DeviceRun, reference: &[LayerOutput]) -> NetReport {
+    let cfg = &run.plan.cfg;
+    let mults = cfg.multipliers();
     let mut layers = Vec::new();
     let mut first_mismatch = None;
-    let mut sim_time = Duration::ZERO;
-    let mut exec = Executor::new(&plan, dev);
-    for (li, lp) in plan.layers.iter().enumerate() {
-        let t = Instant::now();
-        let (y, st) = exec
-            .run_layer(li, &x, |j| on_job(li, j + 1))
-            .map_err(|e: ExecError| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
-        sim_time += t.elapsed();
+    for (li, (lp, (y, st))) in run.plan.layers.iter().zip(&run.outputs).enumerate() {
         let want = &reference[li];
         let got = y.to_chw();
         let bad = (0..got.len()).find(|&i| got[i] != want.bytes[i]);
@@ -118,7 +137,7 @@ pub fn run(
             bytes_out: st.bytes_out,
             bit_exact: bad.is_none(),
         });
-        if let Some(i) = bad {
+        if let (Some(i), None) = (bad, &first_mismatch) {
             let (h, w) = (y.h, y.w);
             let (channel, y_, x_) = (i / (h * w), i / w % h, i % w);
             // The job that wrote this row and channel word.
@@ -144,13 +163,11 @@ pub fn run(
                 device: got[i],
                 reference: want.bytes[i],
             });
-            break;
         }
-        x = y;
     }
     let total_cycles: u64 = layers.iter().map(|l| l.cycles).sum();
     let total_macs: u64 = layers.iter().map(|l| l.macs).sum();
-    Ok(NetReport {
+    NetReport {
         network: net.name.clone(),
         config: cfg.name.clone(),
         multipliers: mults,
@@ -168,11 +185,11 @@ pub fn run(
         } else {
             0.0
         },
-        sim_seconds: sim_time.as_secs_f64(),
-        simulated_cycles_per_second: total_cycles as f64 / sim_time.as_secs_f64().max(1e-9),
+        sim_seconds: run.sim_time.as_secs_f64(),
+        simulated_cycles_per_second: total_cycles as f64 / run.sim_time.as_secs_f64().max(1e-9),
         layers,
-        output: x.to_chw(),
-    })
+        output: run.outputs.last().map(|o| o.0.to_chw()).unwrap_or_default(),
+    }
 }
 
 fn utilization(macs: u64, mults: usize, cycles: u64) -> f64 {
@@ -255,7 +272,8 @@ mod tests {
         let x = input(35, 5);
         let reference = common::reference::run(&net, &x);
         let mut dev = Device::new(cfg.clone());
-        let r = run(&net, &x, &cfg, &mut dev, &reference, |_, _| {}).unwrap();
+        let sim = simulate(&net, &x, &cfg, &mut dev, |_| {}).unwrap();
+        let r = compare(&net, &sim, &reference);
         assert!(r.bit_exact, "{}", r.table());
         assert_eq!(r.layers.len(), net.layers.len());
         assert_eq!(r.output, reference.last().unwrap().bytes);
@@ -266,10 +284,14 @@ mod tests {
         let (h, w) = (bad[fire3].h, bad[fire3].w);
         let i = 70 * h * w + 2 * w + 3;
         bad[fire3].bytes[i] ^= 1;
-        let mut dev = Device::new(cfg.clone());
-        let r = run(&net, &x, &cfg, &mut dev, &bad, |_, _| {}).unwrap();
+        let r = compare(&net, &sim, &bad);
+        assert!(!r.bit_exact);
         let m = r.first_mismatch.unwrap();
         assert_eq!((m.layer.as_str(), m.channel, m.y, m.x), ("fire3", 70, 2, 3));
-        assert_eq!(r.layers.len(), fire3 + 1);
+        assert_eq!(
+            (m.device, m.reference),
+            (bad[fire3].bytes[i] ^ 1, bad[fire3].bytes[i])
+        );
+        assert!(!r.layers[fire3].bit_exact && r.layers[fire3 - 1].bit_exact);
     }
 }
