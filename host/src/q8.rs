@@ -125,3 +125,71 @@ fn conv_ok(q: &QConv, c: usize, h: usize, w: usize, signed: bool) -> Result<(usi
     params_ok(n, &q.m, &q.shift)?;
     Ok(q.out_size(h, w))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> QNet {
+        QNet {
+            name: "t".into(),
+            in_c: 3,
+            in_h: 5,
+            in_w: 5,
+            in_scale: 0.5,
+            layers: vec![
+                QLayer::Conv(QConv {
+                    name: "c".into(),
+                    cin: 3,
+                    cout: 2,
+                    kernel: 3,
+                    stride: 1,
+                    pad: 1,
+                    weights: (0..54).map(|i| i as i8 - 27).collect(),
+                    bias: vec![5, -5],
+                    m: vec![16384, 20000],
+                    shift: vec![20, 21],
+                    in_signed: true,
+                    relu: true,
+                    out_scale: 0.1,
+                }),
+                QLayer::MaxPool { name: "p".into() },
+            ],
+        }
+    }
+
+    #[test]
+    fn round_trip_and_header_checks() {
+        let n = tiny();
+        let b = to_bytes(&n).unwrap();
+        assert_eq!(&b[..8], MAGIC);
+        assert_eq!(from_bytes(&b).unwrap(), n);
+
+        let mut bad = b.clone();
+        bad[0] = b'X';
+        assert!(format!("{:#}", from_bytes(&bad).unwrap_err()).contains("bad magic"));
+        let mut bad = b.clone();
+        bad[8] = 9;
+        assert!(format!("{:#}", from_bytes(&bad).unwrap_err()).contains("version 9"));
+        assert!(from_bytes(&b[..b.len() - 3]).is_err());
+        assert!(from_bytes(&b[..5]).is_err());
+    }
+
+    #[test]
+    fn validation_refuses_inconsistent_networks() {
+        let mut n = tiny();
+        if let QLayer::Conv(c) = &mut n.layers[0] {
+            c.m[0] = 40000;
+        }
+        assert!(validate(&n).is_err());
+        let mut n = tiny();
+        if let QLayer::Conv(c) = &mut n.layers[0] {
+            c.cin = 4;
+        }
+        assert!(validate(&n).is_err());
+        let mut n = tiny();
+        n.in_h = 1;
+        assert!(validate(&n).is_err());
+        assert!(validate(&tiny()).is_ok());
+    }
+}
