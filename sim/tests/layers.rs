@@ -67,7 +67,7 @@ fn random_conv(seed: u64, shape: [usize; 5], in_signed: bool) -> QConv {
         m,
         shift,
         in_signed,
-        relu: !in_signed || seed % 2 == 0,
+        relu: !in_signed || seed.is_multiple_of(2),
         out_scale: 1.0,
     }
 }
