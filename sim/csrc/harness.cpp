@@ -38,24 +38,34 @@ int sqz_bus_write(SqzSim* s, uint32_t addr, const uint64_t* words, uint64_t n) {
     return SQZ_OK;
 }
 
-// Read n consecutive words: one request at a time, each waiting up to max_wait cycles for
-// bus_rvalid (the contract fixes the latency but not its value).
-int sqz_bus_read(SqzSim* s, uint32_t addr, uint64_t* out, uint64_t n, uint64_t max_wait) {
+// Read n consecutive words. Pipelined: one request per cycle, responses collected from the
+// bus_rvalid pulses in order (the contract fixes the latency, so order is kept). Otherwise one
+// request at a time. Either way a wait of more than max_wait cycles for a pulse is a timeout.
+int sqz_bus_read(SqzSim* s, uint32_t addr, uint64_t* out, uint64_t n, uint64_t max_wait,
+                 int pipelined) {
     if (is_busy(s)) return SQZ_BUSY_ON_BUS;
-    for (uint64_t i = 0; i < n; ++i) {
-        s->poke(SQZ_BUS_ADDR, addr + i);
-        s->poke(SQZ_BUS_READ, 1);
+    uint64_t issued = 0, got = 0, waited = 0;
+    while (got < n) {
+        bool issue = issued < n && (pipelined || issued == got);
+        s->poke(SQZ_BUS_ADDR, addr + issued);
+        s->poke(SQZ_BUS_READ, issue ? 1 : 0);
+        if (issue) ++issued;
         s->tick();
-        s->poke(SQZ_BUS_READ, 0);
-        uint64_t valid = 0, waited = 0;
+        uint64_t valid = 0;
         s->peek(SQZ_BUS_RVALID, &valid);
-        while (!valid) {
-            if (waited++ >= max_wait) return SQZ_TIMEOUT;
-            s->tick();
-            s->peek(SQZ_BUS_RVALID, &valid);
+        if (valid) {
+            if (got == issued) {  // a pulse nobody asked for
+                s->poke(SQZ_BUS_READ, 0);
+                return SQZ_SPURIOUS_RVALID;
+            }
+            s->peek(SQZ_BUS_RDATA, &out[got++]);
+            waited = 0;
+        } else if (got < issued && waited++ >= max_wait) {
+            s->poke(SQZ_BUS_READ, 0);
+            return SQZ_TIMEOUT;
         }
-        s->peek(SQZ_BUS_RDATA, &out[i]);
     }
+    s->poke(SQZ_BUS_READ, 0);
     return SQZ_OK;
 }
 

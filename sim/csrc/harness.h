@@ -26,6 +26,7 @@ enum SqzStatus {
     SQZ_BAD_PORT = 2,
     SQZ_TRACE_FAILED = 3,
     SQZ_BUSY_ON_BUS = 4,  // bus access attempted while the core is busy
+    SQZ_SPURIOUS_RVALID = 5,  // bus_rvalid without an outstanding read
 };
 
 class SqzSim {

@@ -28,7 +28,14 @@ unsafe extern "C" {
     fn sqz_trace_open(s: *mut SqzSim, path: *const std::ffi::c_char) -> i32;
     fn sqz_trace_close(s: *mut SqzSim);
     fn sqz_bus_write(s: *mut SqzSim, addr: u32, words: *const u64, n: u64) -> i32;
-    fn sqz_bus_read(s: *mut SqzSim, addr: u32, out: *mut u64, n: u64, max_wait: u64) -> i32;
+    fn sqz_bus_read(
+        s: *mut SqzSim,
+        addr: u32,
+        out: *mut u64,
+        n: u64,
+        max_wait: u64,
+        pipelined: i32,
+    ) -> i32;
     fn sqz_run(s: *mut SqzSim, max_cycles: u64, job: *mut u64, harness: *mut u64) -> i32;
 }
 
@@ -36,6 +43,7 @@ unsafe extern "C" {
 const SQZ_OK: i32 = 0;
 const SQZ_TIMEOUT: i32 = 1;
 const SQZ_BUSY_ON_BUS: i32 = 4;
+const SQZ_SPURIOUS_RVALID: i32 = 5;
 
 /// Ports of the core contract (docs/architecture.md, "Core ports"); numbers as in `harness.h`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +79,8 @@ pub enum SimError {
     JobTimeout(u64),
     #[error("bus read of address {0:#08x} got no bus_rvalid within {1} cycles")]
     ReadTimeout(u32, u64),
+    #[error("bus_rvalid pulsed with no read outstanding (reading {0:#08x})")]
+    SpuriousRvalid(u32),
     #[error("bus access while the core is busy")]
     BusyOnBus,
     #[error("bus access to {region:?}[{index}..+{n}] is outside the region's address space")]
@@ -95,6 +105,9 @@ pub struct Core {
     name: String,
     /// Cycle limit for [`Core::run_job`] and [`Backend::run`].
     pub max_job_cycles: u64,
+    /// Issue a bus read every cycle and collect the `bus_rvalid` pulses in order (the
+    /// contract's fixed read latency allows it); `false`: one read at a time.
+    pub pipelined_reads: bool,
 }
 
 impl Core {
@@ -117,6 +130,7 @@ impl Core {
             sim,
             name: name.to_string(),
             max_job_cycles: DEFAULT_MAX_JOB_CYCLES,
+            pipelined_reads: true,
         };
         if let Some(path) = std::env::var_os("SQZ_TRACE") {
             core.set_trace(Path::new(&path))?;
@@ -233,10 +247,21 @@ impl Core {
         let addr = Self::addr(region, index, n)?;
         let mut out = vec![0u64; n];
         // SAFETY: as above; `out` has room for `n` words.
-        match unsafe { sqz_bus_read(self.sim, addr, out.as_mut_ptr(), n as u64, READ_WAIT) } {
+        let rc = unsafe {
+            sqz_bus_read(
+                self.sim,
+                addr,
+                out.as_mut_ptr(),
+                n as u64,
+                READ_WAIT,
+                self.pipelined_reads as i32,
+            )
+        };
+        match rc {
             SQZ_OK => Ok(out),
             SQZ_BUSY_ON_BUS => Err(SimError::BusyOnBus),
             SQZ_TIMEOUT => Err(SimError::ReadTimeout(addr, READ_WAIT)),
+            SQZ_SPURIOUS_RVALID => Err(SimError::SpuriousRvalid(addr)),
             rc => panic!("harness bus read status {rc}"),
         }
     }

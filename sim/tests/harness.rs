@@ -19,10 +19,16 @@ fn bus_roundtrip_and_read_latency() {
     c.bus_write(Region::A, 0, &words).unwrap();
     assert_eq!(c.cycles() - t0, 200, "one word per cycle");
     c.bus_write(Region::S, 5, &[u64::MAX, 0]).unwrap();
+    // The fixture answers 3 cycles after the request: pipelined, 200 words take 200 + 2
+    // cycles; one at a time, 3 cycles each.
     let t0 = c.cycles();
     assert_eq!(c.bus_read(Region::A, 0, 200).unwrap(), words);
-    // The fixture answers 3 cycles after the request; the harness reads one word at a time.
+    assert_eq!(c.cycles() - t0, 200 + 2);
+    c.pipelined_reads = false;
+    let t0 = c.cycles();
+    assert_eq!(c.bus_read(Region::A, 0, 200).unwrap(), words);
     assert_eq!(c.cycles() - t0, 200 * 3);
+    c.pipelined_reads = true;
     assert_eq!(c.bus_read(Region::S, 4, 3).unwrap(), vec![0, u64::MAX, 0]);
     // rvalid is a one-cycle pulse: it is still up right after the last read, gone one cycle later.
     assert_eq!(c.peek(Port::BusRvalid), 1);
