@@ -82,6 +82,11 @@ int sqz_run(SqzSim* s, uint64_t max_cycles, uint64_t* job_cycles, uint64_t* harn
             *harness_cycles = n;
             return SQZ_TIMEOUT;
         }
+        // busy may rise a few cycles after start (registered); later it must hold until done.
+        if (n > 4 && !is_busy(s)) {
+            *harness_cycles = n;
+            return SQZ_NOT_BUSY;
+        }
         s->tick();
         ++n;
         s->peek(SQZ_DONE, &done);

@@ -27,6 +27,7 @@ enum SqzStatus {
     SQZ_TRACE_FAILED = 3,
     SQZ_BUSY_ON_BUS = 4,  // bus access attempted while the core is busy
     SQZ_SPURIOUS_RVALID = 5,  // bus_rvalid without an outstanding read
+    SQZ_NOT_BUSY = 6,     // busy low (and no done) after start: the job never ran or stopped
 };
 
 class SqzSim {

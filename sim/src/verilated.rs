@@ -44,6 +44,7 @@ const SQZ_OK: i32 = 0;
 const SQZ_TIMEOUT: i32 = 1;
 const SQZ_BUSY_ON_BUS: i32 = 4;
 const SQZ_SPURIOUS_RVALID: i32 = 5;
+const SQZ_NOT_BUSY: i32 = 6;
 
 /// Ports of the core contract (docs/architecture.md, "Core ports"); numbers as in `harness.h`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +80,8 @@ pub enum SimError {
     JobTimeout(u64),
     #[error("bus read of address {0:#08x} got no bus_rvalid within {1} cycles")]
     ReadTimeout(u32, u64),
+    #[error("busy fell {0} cycles after start without done: the job stopped or never ran")]
+    NotBusy(u64),
     #[error("bus_rvalid pulsed with no read outstanding (reading {0:#08x})")]
     SpuriousRvalid(u32),
     #[error("bus access while the core is busy")]
@@ -103,8 +106,13 @@ pub const DEFAULT_MAX_JOB_CYCLES: u64 = 200_000_000;
 pub struct Core {
     sim: *mut SqzSim,
     name: String,
-    /// Cycle limit for [`Core::run_job`] and [`Backend::run`].
+    /// Cycle limit for [`Core::run_job`] and [`Backend::run`] (the latter lowers it to a
+    /// bound derived from the job in the descriptor memory).
     pub max_job_cycles: u64,
+    /// The configuration the model was built for (`None` for test models).
+    cfg: Option<DeviceConfig>,
+    /// What was written to the descriptor memory (to bound a job's cycles).
+    desc: Vec<u64>,
     /// Issue a bus read every cycle and collect the `bus_rvalid` pulses in order (the
     /// contract's fixed read latency allows it); `false`: one read at a time.
     pub pipelined_reads: bool,
@@ -131,6 +139,8 @@ impl Core {
             name: name.to_string(),
             max_job_cycles: DEFAULT_MAX_JOB_CYCLES,
             pipelined_reads: true,
+            cfg: DeviceConfig::by_name(name),
+            desc: Vec::new(),
         };
         if let Some(path) = std::env::var_os("SQZ_TRACE") {
             core.set_trace(Path::new(&path))?;
@@ -229,6 +239,12 @@ impl Core {
         words: &[u64],
     ) -> Result<(), SimError> {
         let addr = Self::addr(region, index, words.len())?;
+        if region == Region::Desc {
+            if self.desc.len() < index + words.len() {
+                self.desc.resize(index + words.len(), 0);
+            }
+            self.desc[index..index + words.len()].copy_from_slice(words);
+        }
         // SAFETY: as above; `words` is valid for `len` reads.
         match unsafe { sqz_bus_write(self.sim, addr, words.as_ptr(), words.len() as u64) } {
             SQZ_OK => Ok(()),
@@ -269,14 +285,22 @@ impl Core {
     /// Pulse `start` and clock until `done`. Returns `(job_cycles port, cycles clocked)`.
     /// A job still running after `max_job_cycles` is an error; the core is then reset.
     pub fn run_job(&mut self) -> Result<(u64, u64), SimError> {
+        self.run_limited(self.max_job_cycles)
+    }
+
+    fn run_limited(&mut self, limit: u64) -> Result<(u64, u64), SimError> {
         let (mut job, mut clocked) = (0, 0);
         // SAFETY: as above.
-        let rc = unsafe { sqz_run(self.sim, self.max_job_cycles, &mut job, &mut clocked) };
+        let rc = unsafe { sqz_run(self.sim, limit, &mut job, &mut clocked) };
         match rc {
             SQZ_OK => Ok((job, clocked)),
             SQZ_TIMEOUT => {
                 self.reset();
                 Err(SimError::JobTimeout(clocked))
+            }
+            SQZ_NOT_BUSY => {
+                self.reset();
+                Err(SimError::NotBusy(clocked))
             }
             rc => panic!("harness run status {rc}"),
         }
@@ -297,8 +321,43 @@ impl Backend for Core {
     fn read(&mut self, region: Region, index: usize, n: usize) -> Result<Vec<u64>, BackendError> {
         Ok(self.bus_read(region, index, n)?)
     }
-    /// Runs the job and returns the core's `job_cycles`.
+    /// Runs the job and returns the core's `job_cycles`. The cycle limit is a generous bound
+    /// for the job in the descriptor memory, so a hung design fails in seconds, not minutes.
     fn run(&mut self) -> Result<u64, BackendError> {
-        Ok(self.run_job()?.0)
+        let bound = self
+            .cfg
+            .as_ref()
+            .and_then(|cfg| job_cycle_bound(&self.desc, cfg))
+            .unwrap_or(u64::MAX);
+        Ok(self.run_limited(self.max_job_cycles.min(bound))?.0)
     }
+}
+
+/// Four times the cycles a job needs with no stall at all, plus slack for pipeline fill and
+/// step changes; `None` when the descriptor words do not decode to a job.
+pub fn job_cycle_bound(desc: &[u64], cfg: &DeviceConfig) -> Option<u64> {
+    use common::job::{Op, STEP_WORDS, Step};
+    let mut total = 0u64;
+    for i in 0..cfg.max_steps {
+        let w: [u64; STEP_WORDS] = desc
+            .get(i * STEP_WORDS..(i + 1) * STEP_WORDS)?
+            .try_into()
+            .ok()?;
+        let (s, last) = Step::decode(&w).ok()?;
+        let px = s.out_h as u64 * s.out_w as u64;
+        let cw = s.cin_words as u64;
+        total += match s.op {
+            Op::Conv => {
+                let k2 = (s.kernel as u64).pow(2);
+                s.groups(cfg.rows) as u64 * px * k2 * cw
+                    + px * s.cout as u64 / cfg.requant_units as u64
+            }
+            Op::MaxPool => px * cw * 9,
+            Op::AvgPool => s.in_h as u64 * s.in_w as u64 * cw + s.cout as u64,
+        } + 1000;
+        if last {
+            return Some(4 * total + 100_000);
+        }
+    }
+    None
 }

@@ -70,6 +70,51 @@ fn hung_job_hits_the_cycle_limit_with_a_clear_error() {
 }
 
 #[test]
+fn busy_falling_without_done_is_an_error() {
+    let mut c = fixture();
+    c.bus_write(Region::Desc, 0, &[0xffff_fffe]).unwrap();
+    let e = c.run_job().unwrap_err();
+    assert_eq!(e, SimError::NotBusy(11));
+    c.bus_write(Region::Desc, 0, &[5]).unwrap();
+    assert_eq!(c.run_job().unwrap().0, 5);
+}
+
+/// The bound `Backend::run` puts on a job: above the ideal cycles, far below the default limit.
+#[test]
+fn job_cycle_bound_follows_the_job() {
+    use common::job::{Buf, Op, Step, encode_job};
+    let cfg = common::DeviceConfig::ulx3s();
+    let step = Step {
+        op: Op::Conv,
+        kernel: 3,
+        in_signed: false,
+        relu: true,
+        src: Buf::A,
+        dst: Buf::B,
+        cin_words: 2,
+        cout: 64,
+        in_h: 20,
+        in_w: 55,
+        out_h: 18,
+        out_w: 55,
+        y0: 0,
+        x0: -1,
+        src_base: 0,
+        dst_base: 0,
+        dst_wpp: 8,
+        dst_off: 0,
+        weight_base: 0,
+        param_base: 0,
+    };
+    let desc = encode_job(&[step.clone(), step], &cfg).unwrap();
+    let ideal = 2 * 4 * 18 * 55 * 9 * 2;
+    let bound = sim::verilated::job_cycle_bound(&desc, &cfg).unwrap();
+    assert!(bound > 4 * ideal && bound < 10 * ideal, "{bound}");
+    assert_eq!(sim::verilated::job_cycle_bound(&desc[..4], &cfg), None);
+    assert_eq!(sim::verilated::job_cycle_bound(&[u64::MAX; 16], &cfg), None);
+}
+
+#[test]
 fn bus_access_while_busy_is_refused() {
     let mut c = fixture();
     c.bus_write(Region::Desc, 0, &[100]).unwrap();

@@ -4,7 +4,8 @@
 //
 // Every region is one 256-word memory (index bits 7:0, region bits 23:20).
 // A job: cycles = desc[0][31:0]; for i < desc[1], B[i] = A[i] ^ desc[2], one word per cycle.
-// desc[0] = 32'hffffffff never finishes (exercises the harness's cycle limit).
+// desc[0] = 32'hffffffff never finishes (exercises the harness's cycle limit);
+// desc[0] = 32'hfffffffe drops busy after 10 cycles without done (a broken sequencer).
 // Reads answer 3 cycles after `bus_read` (rvalid pulses), like a pipelined block RAM read.
 module harness_fixture (
     input  wire        clock,
@@ -54,7 +55,9 @@ module harness_fixture (
                 mem[2*256 + {3'd0, copy_i}] <= mem[1*256 + {3'd0, copy_i}] ^ mem[2];
                 copy_i <= copy_i + 8'd1;
             end
-            if (count >= target && target != 32'hffffffff) begin
+            if (target == 32'hfffffffe) begin
+                if (count == 32'd10) busy <= 1'b0;
+            end else if (count >= target && target != 32'hffffffff) begin
                 busy <= 1'b0;
                 done <= 1'b1;
                 job_cycles <= count;
