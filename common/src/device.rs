@@ -443,7 +443,9 @@ impl crate::backend::Backend for Device {
         index: usize,
         n: usize,
     ) -> Result<Vec<u64>, crate::backend::BackendError> {
-        Ok((0..n).map(|i| Device::read(self, region, index + i)).collect())
+        Ok((0..n)
+            .map(|i| Device::read(self, region, index + i))
+            .collect())
     }
     fn run(&mut self) -> Result<u64, crate::backend::BackendError> {
         Device::run(self)?;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod job;
+pub mod protocol;
 pub mod qnet;
 
 pub use config::{DeviceConfig, LANES};

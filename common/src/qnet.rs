@@ -73,7 +73,9 @@ pub enum QLayer {
     Conv(QConv),
     Fire(QFire),
     /// 3x3 stride 2 max pool, ceil mode (Caffe rounding), no padding.
-    MaxPool { name: String },
+    MaxPool {
+        name: String,
+    },
     /// Global average pool: per channel `requantize(bias + sum over HxW, m, shift, mode)`.
     AvgPool {
         name: String,
