@@ -35,7 +35,7 @@ pub const OVERHEAD: usize = HEADER_LEN + 2;
 pub const MAX_WORDS: usize = 256;
 /// Largest payload of any frame (a full `Write`: address + words).
 pub const MAX_PAYLOAD: usize = 4 + MAX_WORDS * 8;
-/// Bytes of a NAK frame's payload (the reason).
+/// Type of a NAK frame (payload: the [`NakReason`]).
 pub const NAK: u8 = 0xFF;
 /// Answer type bit.
 pub const ANSWER: u8 = 0x80;
@@ -344,7 +344,7 @@ impl Command {
             kind::STATUS => empty(Command::Status),
             kind::WRITE => {
                 let n = p.len().wrapping_sub(4);
-                if p.len() < 12 || n % 8 != 0 || n / 8 > MAX_WORDS {
+                if p.len() < 12 || !n.is_multiple_of(8) || n / 8 > MAX_WORDS {
                     return Err(NakReason::Length);
                 }
                 Ok(Command::Write {
