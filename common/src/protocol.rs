@@ -72,6 +72,8 @@ pub enum NakReason {
     Length = 3,
     /// The job in descriptor memory is invalid (functional model only: the RTL runs it).
     Job = 4,
+    /// A job is running: only info, status, reset and a repeat of its `Run` are served.
+    Busy = 5,
 }
 
 impl NakReason {
@@ -81,6 +83,7 @@ impl NakReason {
             2 => NakReason::Unknown,
             3 => NakReason::Length,
             4 => NakReason::Job,
+            5 => NakReason::Busy,
             _ => return None,
         })
     }

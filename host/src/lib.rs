@@ -1,1 +1,3 @@
 //! Host side of the SqueezeNet accelerator.
+
+pub mod link;
