@@ -1,1 +1,2 @@
 //! rust-hdl description of the SqueezeNet accelerator.
+pub mod board;
