@@ -206,19 +206,34 @@ mod tests {
     fn ecp5_known_good() {
         // `ecppll -i 25 -o 100`: refclk 1, feedback 4, clkout0 6, CPHASE 2, VCO 600.
         let p = ecp5_pll(25_000_000, 100_000_000).unwrap();
-        assert_eq!((p.clki_div, p.clkfb_div, p.clkop_div, p.clkop_cphase), (1, 4, 6, 2));
+        assert_eq!(
+            (p.clki_div, p.clkfb_div, p.clkop_div, p.clkop_cphase),
+            (1, 4, 6, 2)
+        );
         assert_eq!(p.fvco_hz, 600_000_000);
         assert_eq!(p.fout_hz(), 100e6);
         // `ecppll -i 25 -o 50`: 1, 2, 12, CPHASE 5. `-o 75`: 1, 3, 8, CPHASE 4. `-o 125`: 1, 5, 5, 2.
         let p = ecp5_pll(25_000_000, 50_000_000).unwrap();
-        assert_eq!((p.clki_div, p.clkfb_div, p.clkop_div, p.clkop_cphase), (1, 2, 12, 5));
+        assert_eq!(
+            (p.clki_div, p.clkfb_div, p.clkop_div, p.clkop_cphase),
+            (1, 2, 12, 5)
+        );
         let p = ecp5_pll(25_000_000, 75_000_000).unwrap();
-        assert_eq!((p.clki_div, p.clkfb_div, p.clkop_div, p.clkop_cphase), (1, 3, 8, 4));
+        assert_eq!(
+            (p.clki_div, p.clkfb_div, p.clkop_div, p.clkop_cphase),
+            (1, 3, 8, 4)
+        );
         let p = ecp5_pll(25_000_000, 125_000_000).unwrap();
-        assert_eq!((p.clki_div, p.clkfb_div, p.clkop_div, p.clkop_cphase), (1, 5, 5, 2));
+        assert_eq!(
+            (p.clki_div, p.clkfb_div, p.clkop_div, p.clkop_cphase),
+            (1, 5, 5, 2)
+        );
         // 48 MHz is not reachable exactly: ecppll gives 8/15/13 = 46.875 MHz, VCO 609.375.
         let p = ecp5_pll(25_000_000, 48_000_000).unwrap();
-        assert_eq!((p.clki_div, p.clkfb_div, p.clkop_div, p.clkop_cphase), (8, 15, 13, 6));
+        assert_eq!(
+            (p.clki_div, p.clkfb_div, p.clkop_div, p.clkop_cphase),
+            (8, 15, 13, 6)
+        );
         assert_eq!(p.fout_hz(), 46.875e6);
     }
 
@@ -235,14 +250,23 @@ mod tests {
     fn limits_hold_for_many_targets() {
         for mhz in 20..=200u64 {
             let p = ecp5_pll(25_000_000, mhz * 1_000_000).unwrap();
-            assert!((400_000_000..=800_000_000).contains(&p.fvco_hz), "{mhz}: {p:?}");
+            assert!(
+                (400_000_000..=800_000_000).contains(&p.fvco_hz),
+                "{mhz}: {p:?}"
+            );
             assert!(25_000_000 / p.clki_div as u64 >= 3_125_000);
         }
         for mhz in 17..=200u64 {
             let p = ice40_pll(12_000_000, mhz * 1_000_000).unwrap();
-            assert!((533_000_000..=1_066_000_000).contains(&p.fvco_hz), "{mhz}: {p:?}");
+            assert!(
+                (533_000_000..=1_066_000_000).contains(&p.fvco_hz),
+                "{mhz}: {p:?}"
+            );
             assert!(12_000_000 / (p.divr as u64 + 1) >= 10_000_000);
-            assert!(error_ppm(p.fout_hz(), mhz * 1_000_000) < 20_000.0, "{mhz}: {p:?}");
+            assert!(
+                error_ppm(p.fout_hz(), mhz * 1_000_000) < 20_000.0,
+                "{mhz}: {p:?}"
+            );
         }
         assert!(ice40_pll(12_000_000, 500_000_000).is_err());
     }
@@ -256,7 +280,9 @@ mod tests {
                 return Some(String::from_utf8_lossy(&out.stdout).into_owned());
             }
         }
-        eprintln!("NOTE: none of {candidates:?} found: skipping the comparison with the reference tool");
+        eprintln!(
+            "NOTE: none of {candidates:?} found: skipping the comparison with the reference tool"
+        );
         None
     }
 
@@ -265,12 +291,18 @@ mod tests {
             .lines()
             .find(|l| l.trim_start().starts_with(key))
             .unwrap_or_else(|| panic!("no '{key}' in:\n{text}"));
-        let v = line[line.find(':').unwrap() + 1..].split_whitespace().next().unwrap();
+        let v = line[line.find(':').unwrap() + 1..]
+            .split_whitespace()
+            .next()
+            .unwrap();
         v.parse().unwrap()
     }
 
     fn ecppll_candidates() -> Vec<String> {
-        let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv-hdl/bin/yowasp-ecppll");
+        let venv = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../.venv-hdl/bin/yowasp-ecppll"
+        );
         vec!["ecppll".into(), "yowasp-ecppll".into(), venv.into()]
     }
 
@@ -285,23 +317,37 @@ mod tests {
             };
             let p = ecp5_pll(fin * 1_000_000, fout * 1_000_000).unwrap();
             assert_eq!(p.clki_div, field(&text, "Refclk divisor"), "{fin}->{fout}");
-            assert_eq!(p.clkfb_div, field(&text, "Feedback divisor"), "{fin}->{fout}");
-            assert_eq!(p.clkop_div, field(&text, "clkout0 divisor"), "{fin}->{fout}");
+            assert_eq!(
+                p.clkfb_div,
+                field(&text, "Feedback divisor"),
+                "{fin}->{fout}"
+            );
+            assert_eq!(
+                p.clkop_div,
+                field(&text, "clkout0 divisor"),
+                "{fin}->{fout}"
+            );
         }
     }
 
     #[test]
     fn matches_icepll_when_present() {
         for (fin, fout) in [(12, 24), (12, 30), (12, 48), (12, 100), (12, 17)] {
-            let Some(text) = run_tool(&["icepll"], &["-i", &fin.to_string(), "-o", &fout.to_string()])
-            else {
+            let Some(text) = run_tool(
+                &["icepll"],
+                &["-i", &fin.to_string(), "-o", &fout.to_string()],
+            ) else {
                 return;
             };
             let p = ice40_pll(fin * 1_000_000, fout * 1_000_000).unwrap();
             assert_eq!(p.divr, field(&text, "DIVR"), "{fin}->{fout}");
             assert_eq!(p.divf, field(&text, "DIVF"), "{fin}->{fout}");
             assert_eq!(p.divq, field(&text, "DIVQ"), "{fin}->{fout}");
-            assert_eq!(p.filter_range, field(&text, "FILTER_RANGE"), "{fin}->{fout}");
+            assert_eq!(
+                p.filter_range,
+                field(&text, "FILTER_RANGE"),
+                "{fin}->{fout}"
+            );
         }
     }
 }
