@@ -1,1 +1,2 @@
 //! Verilator simulation of the accelerator.
+pub mod network;
