@@ -5,6 +5,7 @@ pub mod bringup;
 pub mod cli;
 pub mod pll;
 pub mod top;
+pub mod uart_sim;
 
 use common::DeviceConfig;
 
