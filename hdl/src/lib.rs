@@ -1,3 +1,4 @@
 //! rust-hdl description of the SqueezeNet accelerator.
 
+pub mod board;
 pub mod link;
