@@ -63,9 +63,7 @@ fn main() {
         top: "harness_fixture".into(),
         verilog: fs::read_to_string(manifest.join(FIXTURE)).unwrap(),
     }];
-    // TRANSITIONAL: the engine (`hdl::emit_core`) has not landed yet; until it does only the
-    // fixture is built and naming a configuration is an error.
-    let configs = env::var("SQZ_SIM_CONFIGS").unwrap_or_default();
+    let configs = env::var("SQZ_SIM_CONFIGS").unwrap_or_else(|_| "ulx3s,small".into());
     for name in configs.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let cfg = common::DeviceConfig::by_name(name).unwrap_or_else(|| {
             panic!("SQZ_SIM_CONFIGS names unknown configuration {name:?}");
@@ -73,7 +71,7 @@ fn main() {
         models.push(Model {
             name: name.into(),
             top: "sqz_core".into(),
-            verilog: emit_core(&cfg),
+            verilog: hdl::emit_core(&cfg),
         });
     }
 
@@ -245,11 +243,4 @@ fn build_model(
     // Written last: an interrupted build is redone.
     fs::write(&stamp_file, stamp).unwrap();
     vec![lib]
-}
-
-fn emit_core(cfg: &common::DeviceConfig) -> String {
-    panic!(
-        "configuration {}: hdl::emit_core is not available yet (engine not merged)",
-        cfg.name
-    )
 }

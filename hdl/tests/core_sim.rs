@@ -1,0 +1,290 @@
+//! `sqz_core` in rust-hdl's simulator against `common::device::Device`, byte for byte, on
+//! tiny jobs (the simulator runs a few thousand cycles per second; whole layers run in
+//! Verilator in the `sim` crate). Memories are loaded and read back over the core's bus.
+
+use common::DeviceConfig;
+use common::bus::{Param, Region};
+use common::device::Device;
+use common::job::{Buf, Op, Step, encode_job};
+use hdl::core::SqzCore;
+use rust_hdl::prelude::*;
+use std::sync::{Arc, Mutex};
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Bus writes that load `dev`'s memories (nonzero words only; the core starts zeroed).
+fn loads(dev: &Device) -> Vec<(u32, u64)> {
+    let mut w = Vec::new();
+    let mut push = |r: Region, words: &[u64]| {
+        for (i, &x) in words.iter().enumerate() {
+            if x != 0 {
+                w.push((r.addr(i), x));
+            }
+        }
+    };
+    push(Region::Desc, &dev.desc);
+    push(Region::A, &dev.a);
+    push(Region::B, &dev.b);
+    push(Region::S, &dev.s);
+    let rows = dev.cfg.rows;
+    let mut wt = vec![0u64; rows * dev.cfg.weight_words];
+    for (r, row) in dev.weights.iter().enumerate() {
+        for (i, &x) in row.iter().enumerate() {
+            wt[i * rows + r] = x;
+        }
+    }
+    push(Region::Weights, &wt);
+    let p: Vec<u64> = dev.params.iter().map(|p| p.to_word()).collect();
+    push(Region::Params, &p);
+    w
+}
+
+/// Run the job in `dev`'s descriptor memory on the RTL; return the words at `reads` and the
+/// reported job cycles.
+fn run_rtl<const R: usize, const U: usize, const D: usize>(
+    dev: &Device,
+    reads: Vec<u32>,
+    max_cycles: u64,
+) -> (Vec<u64>, u32) {
+    let mut uut = SqzCore::<R, U, D>::new(&dev.cfg);
+    uut.connect_all();
+    let writes = loads(dev);
+    let out = Arc::new(Mutex::new((Vec::new(), 0u32)));
+    let out2 = out.clone();
+    let mut sim = Simulation::new();
+    sim.add_clock(5, |x: &mut Box<SqzCore<R, U, D>>| {
+        x.clock.next = !x.clock.val()
+    });
+    sim.add_testbench(move |mut sim: Sim<SqzCore<R, U, D>>| {
+        let mut x = sim.init()?;
+        x.reset.next = true;
+        wait_clock_cycles!(sim, clock, x, 2);
+        x.reset.next = false;
+        for &(a, d) in &writes {
+            x.bus_addr.next = (a as u64).into();
+            x.bus_wdata.next = d.into();
+            x.bus_write.next = true;
+            wait_clock_cycle!(sim, clock, x);
+        }
+        x.bus_write.next = false;
+        x.start.next = true;
+        wait_clock_cycle!(sim, clock, x);
+        x.start.next = false;
+        let mut n = 0;
+        while !x.done.val() {
+            wait_clock_cycle!(sim, clock, x);
+            n += 1;
+            sim_assert!(sim, n < max_cycles, x);
+        }
+        wait_clock_cycle!(sim, clock, x);
+        sim_assert!(sim, !x.busy.val(), x);
+        let cycles = x.job_cycles.val().to_u32();
+        let mut got = Vec::new();
+        for &a in &reads {
+            x.bus_addr.next = (a as u64).into();
+            x.bus_read.next = true;
+            wait_clock_cycle!(sim, clock, x);
+            x.bus_read.next = false;
+            sim_assert!(sim, x.bus_rvalid.val(), x);
+            got.push(x.bus_rdata.val().to_u64());
+        }
+        *out2.lock().unwrap() = (got, cycles);
+        sim.done(x)
+    });
+    sim.run(Box::new(uut), 10 * (max_cycles + 20_000)).unwrap();
+    let r = out.lock().unwrap().clone();
+    r
+}
+
+fn region(b: Buf) -> Region {
+    match b {
+        Buf::A => Region::A,
+        Buf::B => Region::B,
+        Buf::S => Region::S,
+    }
+}
+
+/// Random memories, the job `steps`, run on the device model and the RTL; compare every
+/// word of every step's destination region.
+fn check<const R: usize, const U: usize, const D: usize>(
+    cfg: DeviceConfig,
+    steps: &[Step],
+    seed: u64,
+) -> u32 {
+    let mut rng = Rng(seed);
+    let mut dev = Device::new(cfg.clone());
+    for s in steps {
+        if s.src == Buf::A || s.src == Buf::B {
+            let n = s.src_base as usize + s.in_h as usize * s.in_w as usize * s.cin_words as usize;
+            let buf = if s.src == Buf::A {
+                &mut dev.a
+            } else {
+                &mut dev.b
+            };
+            for w in buf[..n].iter_mut() {
+                if *w == 0 {
+                    *w = rng.next();
+                }
+            }
+        }
+    }
+    for row in dev.weights.iter_mut() {
+        for w in row.iter_mut().take(64) {
+            *w = rng.next();
+        }
+    }
+    for p in dev.params.iter_mut().take(64) {
+        *p = Param {
+            bias: (rng.next() % 20001) as i32 - 10000,
+            m: 8192 + (rng.next() % 16384) as u16,
+            shift: 10 + (rng.next() % 8) as u8,
+        };
+    }
+    let desc = encode_job(steps, &cfg).unwrap();
+    dev.desc[..desc.len()].copy_from_slice(&desc);
+    let mut reads = Vec::new();
+    let mut want_regions = Vec::new();
+    for s in steps {
+        let pixels = if s.op == Op::AvgPool {
+            1
+        } else {
+            s.out_h as usize * s.out_w as usize
+        };
+        let end = s.dst_base as usize + pixels * s.dst_wpp as usize;
+        for i in s.dst_base as usize..end {
+            reads.push(region(s.dst).addr(i));
+            want_regions.push((s.dst, i));
+        }
+    }
+    let mut want_dev = dev.clone();
+    want_dev.run().unwrap();
+    let want: Vec<u64> = want_regions
+        .iter()
+        .map(|&(b, i)| want_dev.buf(b)[i])
+        .collect();
+    assert!(
+        want.iter().any(|&w| w != 0),
+        "degenerate test: all outputs zero"
+    );
+    let (got, cycles) = run_rtl::<R, U, D>(&dev, reads, 50_000);
+    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(
+            g, w,
+            "word {:?}: rtl {g:016x} device {w:016x}",
+            want_regions[k]
+        );
+    }
+    assert_eq!(got.len(), want.len());
+    cycles
+}
+
+fn conv(k: u8, cin_words: u16, cout: u16, h: u16, w: u16, pad: i8) -> Step {
+    let (oh, ow) = (
+        h + 2 * pad as u16 + 1 - k as u16,
+        w + 2 * pad as u16 + 1 - k as u16,
+    );
+    Step {
+        op: Op::Conv,
+        kernel: k,
+        in_signed: false,
+        relu: true,
+        src: Buf::A,
+        dst: Buf::B,
+        cin_words,
+        cout,
+        in_h: h,
+        in_w: w,
+        out_h: oh,
+        out_w: ow,
+        y0: -pad,
+        x0: -pad,
+        src_base: 0,
+        dst_base: 0,
+        dst_wpp: cout.div_ceil(8),
+        dst_off: 0,
+        weight_base: 0,
+        param_base: 0,
+    }
+}
+
+#[test]
+fn conv1x1_small_signed_linear_two_groups() {
+    let mut s = conv(1, 2, 6, 2, 3, 0);
+    s.in_signed = true;
+    s.relu = false;
+    let c = check::<4, 2, 2>(DeviceConfig::small(), &[s], 1);
+    eprintln!("job cycles {c}");
+}
+
+#[test]
+fn conv3x3_pad1_small() {
+    let s = conv(3, 1, 4, 3, 4, 1);
+    check::<4, 2, 2>(DeviceConfig::small(), &[s], 2);
+}
+
+#[test]
+fn maxpool_small() {
+    let mut s = conv(3, 2, 0, 5, 4, 0);
+    s.op = Op::MaxPool;
+    (s.out_h, s.out_w) = (2, 2);
+    s.dst_wpp = 2;
+    s.in_signed = true;
+    check::<4, 2, 2>(DeviceConfig::small(), &[s], 3);
+}
+
+#[test]
+fn avgpool_small() {
+    let mut s = conv(1, 2, 13, 2, 3, 0);
+    s.op = Op::AvgPool;
+    (s.out_h, s.out_w) = (1, 1);
+    s.dst_wpp = 2;
+    check::<4, 2, 2>(DeviceConfig::small(), &[s], 4);
+}
+
+/// A Fire module as one job: squeeze to S, expand 1x1 and 3x3 concatenated into B.
+#[test]
+fn fire_job_icebreaker_and_small() {
+    let sq = Step {
+        dst: Buf::S,
+        ..conv(1, 2, 3, 3, 3, 0)
+    };
+    let e1 = Step {
+        src: Buf::S,
+        dst: Buf::B,
+        dst_wpp: 2,
+        weight_base: 2,
+        param_base: 3,
+        ..conv(1, 1, 5, 3, 3, 0)
+    };
+    let e3 = Step {
+        src: Buf::S,
+        dst: Buf::B,
+        dst_wpp: 2,
+        dst_off: 1,
+        weight_base: 12,
+        param_base: 8,
+        ..conv(3, 1, 4, 3, 3, 1)
+    };
+    check::<1, 1, 1>(
+        DeviceConfig::icebreaker(),
+        &[sq.clone(), e1.clone(), e3.clone()],
+        5,
+    );
+    let e1 = Step {
+        weight_base: 1,
+        ..e1
+    };
+    let e3 = Step {
+        weight_base: 4,
+        ..e3
+    };
+    check::<4, 2, 2>(DeviceConfig::small(), &[sq, e1, e3], 6);
+}
