@@ -69,8 +69,8 @@ int sqz_bus_read(SqzSim* s, uint32_t addr, uint64_t* out, uint64_t n, uint64_t m
     return SQZ_OK;
 }
 
-// Pulse start, then clock until done (at most max_cycles). *job_cycles gets the core's
-// job_cycles port, *harness_cycles the cycles the harness clocked from start to done.
+// Pulse start, then clock until done (at most max_cycles) and busy low. *job_cycles gets the
+// core's job_cycles port, *harness_cycles the cycles the harness clocked from start on.
 int sqz_run(SqzSim* s, uint64_t max_cycles, uint64_t* job_cycles, uint64_t* harness_cycles) {
     s->poke(SQZ_START, 1);
     s->tick();
@@ -90,6 +90,16 @@ int sqz_run(SqzSim* s, uint64_t max_cycles, uint64_t* job_cycles, uint64_t* harn
         s->tick();
         ++n;
         s->peek(SQZ_DONE, &done);
+    }
+    // busy may fall a few cycles after the done pulse; the bus is free once it has, and
+    // job_cycles (possibly registered after done) is read then.
+    for (int i = 0; is_busy(s); ++i) {
+        if (i == 16) {
+            *harness_cycles = n;
+            return SQZ_TIMEOUT;
+        }
+        s->tick();
+        ++n;
     }
     s->peek(SQZ_JOB_CYCLES, job_cycles);
     *harness_cycles = n;

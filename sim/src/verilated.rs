@@ -80,6 +80,8 @@ pub enum SimError {
     JobTimeout(u64),
     #[error("bus read of address {0:#08x} got no bus_rvalid within {1} cycles")]
     ReadTimeout(u32, u64),
+    #[error("job_cycles port says {port} cycles, the harness clocked {clocked} from start to idle")]
+    JobCyclesMismatch { port: u64, clocked: u64 },
     #[error("busy fell {0} cycles after start without done: the job stopped or never ran")]
     NotBusy(u64),
     #[error("bus_rvalid pulsed with no read outstanding (reading {0:#08x})")]
@@ -98,6 +100,10 @@ pub enum SimError {
 
 /// Cycles a bus read may wait for `bus_rvalid` before it is an error.
 pub const READ_WAIT: u64 = 64;
+
+/// Largest accepted difference between the cycles the harness clocks for a job and the
+/// core's `job_cycles` (done pulse and busy falling a few cycles apart).
+pub const JOB_CYCLES_SLACK: u64 = 8;
 
 /// Default limit for one job: far above any SqueezeNet layer tile on any configuration.
 pub const DEFAULT_MAX_JOB_CYCLES: u64 = 200_000_000;
@@ -293,7 +299,10 @@ impl Core {
         // SAFETY: as above.
         let rc = unsafe { sqz_run(self.sim, limit, &mut job, &mut clocked) };
         match rc {
-            SQZ_OK => Ok((job, clocked)),
+            // job_cycles counts start to done; the harness also clocks the cycles until busy
+            // falls. A port that disagrees would make every reported cycle count wrong.
+            SQZ_OK if job <= clocked && clocked - job <= JOB_CYCLES_SLACK => Ok((job, clocked)),
+            SQZ_OK => Err(SimError::JobCyclesMismatch { port: job, clocked }),
             SQZ_TIMEOUT => {
                 self.reset();
                 Err(SimError::JobTimeout(clocked))

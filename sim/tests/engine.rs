@@ -47,7 +47,7 @@ fn bus_memory_map_matches_device_model() {
             (Region::Params, cfg.param_words),
         ];
         for &(region, len) in &regions {
-            for start in [0, len / 3, len - 20] {
+            for start in [0, len / 3, len.saturating_sub(20)] {
                 let n = 20.min(len - start);
                 let words: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
                 core.write(region, start, &words).unwrap();
@@ -55,7 +55,7 @@ fn bus_memory_map_matches_device_model() {
             }
         }
         for &(region, len) in &regions {
-            for start in [0, len / 3, len - 20] {
+            for start in [0, len / 3, len.saturating_sub(20)] {
                 let n = 20.min(len - start);
                 let got = core.read(region, start, n).unwrap();
                 let want = Backend::read(&mut dev, region, start, n).unwrap();
