@@ -5,6 +5,7 @@
 
 use std::ffi::CString;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use common::DeviceConfig;
 use common::backend::{Backend, BackendError};
@@ -122,6 +123,8 @@ pub struct Core {
     /// Issue a bus read every cycle and collect the `bus_rvalid` pulses in order (the
     /// contract's fixed read latency allows it); `false`: one read at a time.
     pub pipelined_reads: bool,
+    /// Wall time spent clocking the model (for the simulation speed).
+    sim_time: Duration,
 }
 
 impl Core {
@@ -147,6 +150,7 @@ impl Core {
             pipelined_reads: true,
             cfg: DeviceConfig::by_name(name),
             desc: Vec::new(),
+            sim_time: Duration::ZERO,
         };
         if let Some(path) = std::env::var_os("SQZ_TRACE") {
             core.set_trace(Path::new(&path))?;
@@ -183,8 +187,15 @@ impl Core {
 
     /// `n` clock cycles.
     pub fn ticks(&mut self, n: u64) {
+        let t = Instant::now();
         // SAFETY: `self.sim` is valid for the life of `self`.
         unsafe { sqz_ticks(self.sim, n) }
+        self.sim_time += t.elapsed();
+    }
+
+    /// Wall time spent inside the model's clock loops so far.
+    pub fn sim_time(&self) -> Duration {
+        self.sim_time
     }
 
     /// Cycles clocked since the model was made.
@@ -251,8 +262,11 @@ impl Core {
             }
             self.desc[index..index + words.len()].copy_from_slice(words);
         }
+        let t = Instant::now();
         // SAFETY: as above; `words` is valid for `len` reads.
-        match unsafe { sqz_bus_write(self.sim, addr, words.as_ptr(), words.len() as u64) } {
+        let rc = unsafe { sqz_bus_write(self.sim, addr, words.as_ptr(), words.len() as u64) };
+        self.sim_time += t.elapsed();
+        match rc {
             SQZ_OK => Ok(()),
             SQZ_BUSY_ON_BUS => Err(SimError::BusyOnBus),
             rc => panic!("harness bus write status {rc}"),
@@ -268,6 +282,7 @@ impl Core {
     ) -> Result<Vec<u64>, SimError> {
         let addr = Self::addr(region, index, n)?;
         let mut out = vec![0u64; n];
+        let t = Instant::now();
         // SAFETY: as above; `out` has room for `n` words.
         let rc = unsafe {
             sqz_bus_read(
@@ -279,6 +294,7 @@ impl Core {
                 self.pipelined_reads as i32,
             )
         };
+        self.sim_time += t.elapsed();
         match rc {
             SQZ_OK => Ok(out),
             SQZ_BUSY_ON_BUS => Err(SimError::BusyOnBus),
@@ -296,8 +312,10 @@ impl Core {
 
     fn run_limited(&mut self, limit: u64) -> Result<(u64, u64), SimError> {
         let (mut job, mut clocked) = (0, 0);
+        let t = Instant::now();
         // SAFETY: as above.
         let rc = unsafe { sqz_run(self.sim, limit, &mut job, &mut clocked) };
+        self.sim_time += t.elapsed();
         match rc {
             // job_cycles counts start to done; the harness also clocks the cycles until busy
             // falls. A port that disagrees would make every reported cycle count wrong.
