@@ -1,9 +1,17 @@
 // extern "C" entry points over SqzSim; the Rust side (sim/src/verilated.rs) is their only user.
 #include "harness.h"
+#include <ctime>
 
 extern "C" {
 
 void sqz_free(SqzSim* s) { delete s; }
+
+// CPU time of the calling thread: simulation speed that does not depend on machine load.
+uint64_t sqz_thread_cpu_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
 
 int sqz_poke(SqzSim* s, int port, uint64_t v) { return s->poke(port, v); }
 

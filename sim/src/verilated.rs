@@ -22,6 +22,7 @@ include!(concat!(env!("OUT_DIR"), "/models.rs"));
 
 unsafe extern "C" {
     fn sqz_free(s: *mut SqzSim);
+    fn sqz_thread_cpu_ns() -> u64;
     fn sqz_poke(s: *mut SqzSim, port: i32, v: u64) -> i32;
     fn sqz_peek(s: *mut SqzSim, port: i32, v: *mut u64) -> i32;
     fn sqz_ticks(s: *mut SqzSim, n: u64);
@@ -125,6 +126,24 @@ pub struct Core {
     pub pipelined_reads: bool,
     /// Wall time spent clocking the model (for the simulation speed).
     sim_time: Duration,
+    /// CPU time (of the calling thread) spent clocking the model.
+    cpu_time: Duration,
+}
+
+/// Times a call into the model: wall clock and thread CPU time.
+struct Timer(Instant, u64);
+
+impl Timer {
+    fn start() -> Self {
+        // SAFETY: reads a clock, no state.
+        Timer(Instant::now(), unsafe { sqz_thread_cpu_ns() })
+    }
+    fn stop(self, core: &mut Core) {
+        core.sim_time += self.0.elapsed();
+        // SAFETY: as above.
+        let cpu = unsafe { sqz_thread_cpu_ns() };
+        core.cpu_time += Duration::from_nanos(cpu.saturating_sub(self.1));
+    }
 }
 
 impl Core {
@@ -151,6 +170,7 @@ impl Core {
             cfg: DeviceConfig::by_name(name),
             desc: Vec::new(),
             sim_time: Duration::ZERO,
+            cpu_time: Duration::ZERO,
         };
         if let Some(path) = std::env::var_os("SQZ_TRACE") {
             core.set_trace(Path::new(&path))?;
@@ -187,15 +207,20 @@ impl Core {
 
     /// `n` clock cycles.
     pub fn ticks(&mut self, n: u64) {
-        let t = Instant::now();
+        let t = Timer::start();
         // SAFETY: `self.sim` is valid for the life of `self`.
         unsafe { sqz_ticks(self.sim, n) }
-        self.sim_time += t.elapsed();
+        t.stop(self);
     }
 
     /// Wall time spent inside the model's clock loops so far.
     pub fn sim_time(&self) -> Duration {
         self.sim_time
+    }
+
+    /// CPU time spent inside the model's clock loops so far (independent of machine load).
+    pub fn cpu_time(&self) -> Duration {
+        self.cpu_time
     }
 
     /// Cycles clocked since the model was made.
@@ -262,10 +287,10 @@ impl Core {
             }
             self.desc[index..index + words.len()].copy_from_slice(words);
         }
-        let t = Instant::now();
+        let t = Timer::start();
         // SAFETY: as above; `words` is valid for `len` reads.
         let rc = unsafe { sqz_bus_write(self.sim, addr, words.as_ptr(), words.len() as u64) };
-        self.sim_time += t.elapsed();
+        t.stop(self);
         match rc {
             SQZ_OK => Ok(()),
             SQZ_BUSY_ON_BUS => Err(SimError::BusyOnBus),
@@ -282,7 +307,7 @@ impl Core {
     ) -> Result<Vec<u64>, SimError> {
         let addr = Self::addr(region, index, n)?;
         let mut out = vec![0u64; n];
-        let t = Instant::now();
+        let t = Timer::start();
         // SAFETY: as above; `out` has room for `n` words.
         let rc = unsafe {
             sqz_bus_read(
@@ -294,7 +319,7 @@ impl Core {
                 self.pipelined_reads as i32,
             )
         };
-        self.sim_time += t.elapsed();
+        t.stop(self);
         match rc {
             SQZ_OK => Ok(out),
             SQZ_BUSY_ON_BUS => Err(SimError::BusyOnBus),
@@ -312,10 +337,10 @@ impl Core {
 
     fn run_limited(&mut self, limit: u64) -> Result<(u64, u64), SimError> {
         let (mut job, mut clocked) = (0, 0);
-        let t = Instant::now();
+        let t = Timer::start();
         // SAFETY: as above.
         let rc = unsafe { sqz_run(self.sim, limit, &mut job, &mut clocked) };
-        self.sim_time += t.elapsed();
+        t.stop(self);
         match rc {
             // job_cycles counts start to done; the harness also clocks the cycles until busy
             // falls. A port that disagrees would make every reported cycle count wrong.
