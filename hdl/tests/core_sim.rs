@@ -288,3 +288,35 @@ fn fire_job_icebreaker_and_small() {
     };
     check::<4, 2, 2>(DeviceConfig::small(), &[sq, e1, e3], 6);
 }
+
+/// Row bands: the expands address the squeeze's halo rows through positive `y0`, at
+/// nonzero buffer bases; avg pool over signed input with a linear output.
+#[test]
+fn halo_offsets_bases_small() {
+    let e3 = Step {
+        y0: 0,
+        x0: -1,
+        out_h: 2,
+        src_base: 5,
+        dst_base: 7,
+        dst_wpp: 3,
+        dst_off: 2,
+        ..conv(3, 1, 4, 4, 3, 1)
+    };
+    let e1 = Step {
+        y0: 1,
+        out_h: 2,
+        src_base: 3,
+        dst_base: 1,
+        weight_base: 9,
+        param_base: 4,
+        ..conv(1, 2, 7, 4, 3, 0)
+    };
+    let mut ap = conv(1, 2, 11, 3, 2, 0);
+    ap.op = Op::AvgPool;
+    (ap.out_h, ap.out_w) = (1, 1);
+    ap.in_signed = true;
+    ap.relu = false;
+    (ap.src, ap.dst, ap.src_base, ap.dst_base, ap.dst_wpp, ap.dst_off) = (Buf::B, Buf::S, 40, 3, 3, 1);
+    check::<4, 2, 2>(DeviceConfig::small(), &[e3, e1, ap], 11);
+}
