@@ -82,7 +82,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             R.is_power_of_two() && R <= 128,
             "rows must be a power of two"
         );
-        assert!(U * D == R && R % U == 0 && 8 % U == 0 && R.min(8) % U == 0);
+        assert!(U * D == R && 8 % U == 0 && R.min(8).is_multiple_of(U));
         SqzCore {
             clock: Default::default(),
             reset: Default::default(),

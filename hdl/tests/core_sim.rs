@@ -100,8 +100,7 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
         sim.done(x)
     });
     sim.run(Box::new(uut), 10 * (max_cycles + 20_000)).unwrap();
-    let r = out.lock().unwrap().clone();
-    r
+    out.lock().unwrap().clone()
 }
 
 fn region(b: Buf) -> Region {
@@ -118,6 +117,16 @@ fn check<const R: usize, const U: usize, const D: usize>(
     cfg: DeviceConfig,
     steps: &[Step],
     seed: u64,
+) -> u32 {
+    check_with::<R, U, D>(cfg, steps, seed, |_| {})
+}
+
+/// `check` with the memories adjusted by `prep` after the random fill.
+fn check_with<const R: usize, const U: usize, const D: usize>(
+    cfg: DeviceConfig,
+    steps: &[Step],
+    seed: u64,
+    prep: impl Fn(&mut Device),
 ) -> u32 {
     let mut rng = Rng(seed);
     let mut dev = Device::new(cfg.clone());
@@ -148,6 +157,7 @@ fn check<const R: usize, const U: usize, const D: usize>(
             shift: 10 + (rng.next() % 8) as u8,
         };
     }
+    prep(&mut dev);
     let desc = encode_job(steps, &cfg).unwrap();
     dev.desc[..desc.len()].copy_from_slice(&desc);
     let mut reads = Vec::new();
@@ -317,6 +327,71 @@ fn halo_offsets_bases_small() {
     (ap.out_h, ap.out_w) = (1, 1);
     ap.in_signed = true;
     ap.relu = false;
-    (ap.src, ap.dst, ap.src_base, ap.dst_base, ap.dst_wpp, ap.dst_off) = (Buf::B, Buf::S, 40, 3, 3, 1);
+    (
+        ap.src,
+        ap.dst,
+        ap.src_base,
+        ap.dst_base,
+        ap.dst_wpp,
+        ap.dst_off,
+    ) = (Buf::B, Buf::S, 40, 3, 3, 1);
     check::<4, 2, 2>(DeviceConfig::small(), &[e3, e1, ap], 11);
+}
+
+/// Requantizer and multiplier extremes through the whole core: activations -128 / 127 / 255
+/// signed and unsigned, weights -128 / 127, saturation both ways, shift 0 / 46 / 47, ties,
+/// wrapping bias, all-zero pixel; ReLU and linear outputs.
+#[test]
+fn extremes_small() {
+    let mut s1 = conv(1, 1, 16, 2, 2, 0);
+    (s1.in_signed, s1.relu, s1.dst_wpp) = (true, false, 2);
+    let s2 = Step {
+        in_signed: false,
+        relu: true,
+        dst: Buf::S,
+        ..s1.clone()
+    };
+    let s3 = Step {
+        in_signed: false,
+        dst_base: 8,
+        ..s1.clone()
+    };
+    let s4 = Step {
+        in_signed: true,
+        relu: true,
+        dst: Buf::S,
+        dst_base: 8,
+        ..s1.clone()
+    };
+    check_with::<4, 2, 2>(DeviceConfig::small(), &[s1, s2, s3, s4], 12, |d| {
+        d.a[0] = u64::from_le_bytes([0x80, 0x7f, 0xff, 0, 1, 0x80, 0x80, 0x80]);
+        d.a[1] = u64::from_le_bytes([0x80; 8]);
+        d.a[2] = u64::from_le_bytes([0xff; 8]);
+        d.a[3] = 0;
+        for row in d.weights.iter_mut() {
+            row[0] = u64::from_le_bytes([0x80; 8]);
+        }
+        d.weights[0][0] = u64::from_le_bytes([0x7f; 8]);
+        let ext = [
+            (i32::MAX, 32767u16, 0u8),
+            (i32::MIN, 32767, 0),
+            (i32::MIN, 32767, 47),
+            (i32::MAX, 32767, 47),
+            (i32::MIN, 32767, 46),
+            (i32::MAX, 32767, 39),
+            (-5, 1, 1),
+            (5, 1, 1),
+            (-7, 1, 1),
+            (0, 0, 0),
+            (1000, 1, 0),
+            (-1000, 1, 0),
+            (0, 16384, 14),
+            (-200, 1, 0),
+            (300, 1, 0),
+            (i32::MIN + 5, 1, 0),
+        ];
+        for (i, &(bias, m, shift)) in ext.iter().enumerate() {
+            d.params[i] = Param { bias, m, shift };
+        }
+    });
 }
