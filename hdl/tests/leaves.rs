@@ -219,3 +219,56 @@ fn sext_helper() {
     assert_eq!(sext(0x10000, 17), -65536);
     assert_eq!(sext(0x0ffff, 17), 65535);
 }
+
+/// The max-pool leaf: per-lane maximum, signed and unsigned, at the byte extremes.
+#[test]
+fn max8_leaf_matches_arith() {
+    use hdl::pool::Max8;
+    let mut rng = Rng(99);
+    let mut vectors: Vec<(u64, u64, bool)> = vec![
+        (
+            word([0x80, 0x7f, 0xff, 0, 1, 0x80, 0x7f, 0xff]),
+            word([0x7f, 0x80, 0, 0xff, 0x80, 0x80, 0x7f, 0xfe]),
+            true,
+        ),
+        (
+            word([0x80, 0x7f, 0xff, 0, 1, 0x80, 0x7f, 0xff]),
+            word([0x7f, 0x80, 0, 0xff, 0x80, 0x80, 0x7f, 0xfe]),
+            false,
+        ),
+        (0, 0, true),
+    ];
+    for _ in 0..200 {
+        vectors.push((rng.next(), rng.next(), rng.next() & 1 == 1));
+    }
+    let want: Vec<u64> = vectors
+        .iter()
+        .map(|&(a, b, sgn)| {
+            let mut y = [0u8; 8];
+            for (l, yl) in y.iter_mut().enumerate() {
+                let (x, z) = ((a >> (8 * l)) as u8, (b >> (8 * l)) as u8);
+                let m = activation_value(x, sgn).max(activation_value(z, sgn));
+                *yl = m as u8;
+            }
+            u64::from_le_bytes(y)
+        })
+        .collect();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let got2 = got.clone();
+    let mut sim = Simulation::new();
+    sim.add_testbench(move |mut sim: Sim<Max8>| {
+        let mut x = sim.init()?;
+        for &(a, b, sgn) in &vectors {
+            x.a.next = a.into();
+            x.b.next = b.into();
+            x.sgn.next = sgn;
+            x = sim.wait(10, x)?;
+            got2.lock().unwrap().push(x.y.val().to_u64());
+        }
+        sim.done(x)
+    });
+    let mut uut = Max8::default();
+    uut.connect_all();
+    sim.run(Box::new(uut), 1_000_000).unwrap();
+    assert_eq!(*got.lock().unwrap(), want);
+}
