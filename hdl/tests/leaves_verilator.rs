@@ -235,10 +235,10 @@ fn leaf_verilog_matches_arith() {
         let (sgn, relu) = (s == 1, relu == 1);
         let mut dot = if clr == 1 { 0 } else { acc as u32 as i32 };
         let mut mx = [0u8; 8];
-        for l in 0..8 {
+        for (l, mxl) in mx.iter_mut().enumerate() {
             let (ab, wb) = ((a >> (8 * l)) as u8, (w >> (8 * l)) as u8);
             dot = mac(dot, activation_value(ab, sgn), wb as i8);
-            mx[l] = activation_value(ab, sgn).max(activation_value(wb, sgn)) as u8;
+            *mxl = activation_value(ab, sgn).max(activation_value(wb, sgn)) as u8;
         }
         let mode = if relu { OutMode::Relu } else { OutMode::Linear };
         // m up to 65535 is outside the contract (m < 2^15) but the hardware is exact for it too.
