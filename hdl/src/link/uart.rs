@@ -101,7 +101,8 @@ impl Logic for UartRx {
             RxState::Data => {
                 if self.tick.val() {
                     // LSB first.
-                    self.shift.d.next = (self.shift.q.val() >> 1).replace_bit(7, self.sync2.q.val());
+                    self.shift.d.next =
+                        (self.shift.q.val() >> 1).replace_bit(7, self.sync2.q.val());
                     self.bit.d.next = self.bit.q.val() + 1;
                     if self.bit.q.val() == 7 {
                         self.state.d.next = RxState::Stop;
@@ -183,7 +184,8 @@ impl Logic for UartTx {
         match self.state.q.val() {
             TxState::Idle => {
                 if self.start.val() {
-                    self.shift.d.next = (bit_cast::<10, 8>(self.data.val()) << 1).replace_bit(9, true);
+                    self.shift.d.next =
+                        (bit_cast::<10, 8>(self.data.val()) << 1).replace_bit(9, true);
                     self.acc.d.next = 0.into();
                     self.count.d.next = 0.into();
                     self.state.d.next = TxState::Busy;
