@@ -1,3 +1,13 @@
-//! Host side of the SqueezeNet accelerator.
+//! Host side of the SqueezeNet accelerator: ONNX import, float and int8 golden models,
+//! quantizer, preprocessing and the `host` CLI.
 
+pub mod classes;
+pub mod float;
+pub mod golden;
 pub mod link;
+pub mod model;
+pub mod net;
+pub mod onnx;
+pub mod preprocess;
+pub mod q8;
+pub mod quant;

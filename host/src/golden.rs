@@ -1,0 +1,561 @@
+//! The int8 golden model: executes a [`QNet`] with exactly the hardware's arithmetic
+//! (`common::arith`): wrapping i32 accumulation from the bias, then `requantize` per
+//! output channel. Every layer's output bytes are available (CHW) for the RTL comparison.
+//!
+//! Speed: activations are kept HWC; each conv gathers a tile of output pixels as an
+//! im2col matrix of i16 (taps ordered ky, kx, ci), and dots it with i16 weights
+//! (AVX2 `_mm256_madd_epi16` when the CPU has it, a portable loop otherwise), in
+//! parallel over pixel tiles. i16 products of 8-bit values are exact and i32 wrapping
+//! addition is associative, so the sum order does not change any result.
+
+use common::arith::{OutMode, activation_value, mac, requantize};
+use common::qnet::{QConv, QLayer, QNet, maxpool_out};
+use rayon::prelude::*;
+
+/// A tensor of bytes, CHW.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tensor8 {
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    /// Signed (two's complement) bytes rather than unsigned activations.
+    pub signed: bool,
+    pub data: Vec<u8>,
+}
+
+/// One layer's result: its output (for a Fire: the concatenation) and, for a Fire, the
+/// squeeze output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerOut {
+    pub name: String,
+    pub out: Tensor8,
+    pub squeeze: Option<Tensor8>,
+}
+
+/// Which dot-product kernel runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+}
+
+impl Kernel {
+    /// The fastest kernel this CPU supports.
+    pub fn detect() -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Kernel::Avx2;
+        }
+        Kernel::Portable
+    }
+}
+
+/// A conv prepared for the fast path: weights widened to i16, taps reordered (ky, kx, ci),
+/// rows padded to a multiple of 16 taps and the channel count to a multiple of 4.
+#[derive(Clone, Debug)]
+struct PConv {
+    kp: usize,
+    cout4: usize,
+    w: Vec<i16>,
+}
+
+impl PConv {
+    fn new(q: &QConv) -> PConv {
+        let k = q.kernel;
+        let kk = q.cin * k * k;
+        let kp = kk.div_ceil(16) * 16;
+        let cout4 = q.cout.div_ceil(4) * 4;
+        let mut w = vec![0i16; cout4 * kp];
+        for co in 0..q.cout {
+            for ky in 0..k {
+                for kx in 0..k {
+                    for ci in 0..q.cin {
+                        w[co * kp + (ky * k + kx) * q.cin + ci] = q.weight(co, ci, ky, kx) as i16;
+                    }
+                }
+            }
+        }
+        PConv { kp, cout4, w }
+    }
+}
+
+/// Activations between layers: HWC bytes.
+struct Act {
+    c: usize,
+    h: usize,
+    w: usize,
+    signed: bool,
+    hwc: Vec<u8>,
+}
+
+impl Act {
+    fn to_chw(&self) -> Tensor8 {
+        let (c, n) = (self.c, self.h * self.w);
+        let mut data = vec![0u8; c * n];
+        for (p, px) in self.hwc.chunks_exact(c).enumerate() {
+            for (ch, &v) in px.iter().enumerate() {
+                data[ch * n + p] = v;
+            }
+        }
+        Tensor8 {
+            c,
+            h: self.h,
+            w: self.w,
+            signed: self.signed,
+            data,
+        }
+    }
+}
+
+/// A QNet ready to run fast (weights prepared once).
+pub struct Golden {
+    pub net: QNet,
+    kernel: Kernel,
+    /// Per layer: its convs in order (conv: 1; fire: squeeze, expand1x1, expand3x3).
+    prepared: Vec<Vec<PConv>>,
+}
+
+impl Golden {
+    pub fn new(net: &QNet) -> Golden {
+        Golden::with_kernel(net, Kernel::detect())
+    }
+
+    pub fn with_kernel(net: &QNet, kernel: Kernel) -> Golden {
+        let prepared = net
+            .layers
+            .iter()
+            .map(|l| match l {
+                QLayer::Conv(c) => vec![PConv::new(c)],
+                QLayer::Fire(f) => vec![
+                    PConv::new(&f.squeeze),
+                    PConv::new(&f.expand1x1),
+                    PConv::new(&f.expand3x3),
+                ],
+                _ => vec![],
+            })
+            .collect();
+        Golden {
+            net: net.clone(),
+            kernel,
+            prepared,
+        }
+    }
+
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
+    /// Every layer's output (CHW bytes).
+    pub fn run_layers(&self, input: &[i8]) -> Vec<LayerOut> {
+        let mut outs = Vec::with_capacity(self.net.layers.len());
+        self.run(input, |name, a, sq| {
+            outs.push(LayerOut {
+                name: name.to_string(),
+                out: a.to_chw(),
+                squeeze: sq.map(Act::to_chw),
+            })
+        });
+        outs
+    }
+
+    /// The dequantized outputs of the last layer (logits).
+    pub fn logits(&self, input: &[i8]) -> Vec<f32> {
+        let mut last = None;
+        self.run(input, |_, a, _| last = Some((a.signed, a.hwc.clone())));
+        let (signed, bytes) = last.expect("network has layers");
+        let scale = self.out_scale();
+        bytes
+            .iter()
+            .map(|&b| activation_value(b, signed) as f32 * scale)
+            .collect()
+    }
+
+    /// Class probabilities (softmax of the dequantized logits, in float on the host).
+    pub fn classify(&self, input: &[i8]) -> Vec<f32> {
+        crate::float::softmax(&self.logits(input))
+    }
+
+    fn out_scale(&self) -> f32 {
+        match self.net.layers.last() {
+            Some(QLayer::AvgPool { out_scale, .. }) => *out_scale,
+            Some(QLayer::Conv(c)) => c.out_scale,
+            Some(QLayer::Fire(f)) => f.expand1x1.out_scale,
+            _ => 1.0,
+        }
+    }
+
+    fn run(&self, input: &[i8], mut sink: impl FnMut(&str, &Act, Option<&Act>)) {
+        let n = &self.net;
+        assert_eq!(
+            input.len(),
+            n.in_c * n.in_h * n.in_w,
+            "input must be {}x{}x{} bytes",
+            n.in_c,
+            n.in_h,
+            n.in_w
+        );
+        let chw = Tensor8 {
+            c: n.in_c,
+            h: n.in_h,
+            w: n.in_w,
+            signed: true,
+            data: input.iter().map(|&v| v as u8).collect(),
+        };
+        let mut x = from_chw(&chw);
+        for (l, prep) in n.layers.iter().zip(&self.prepared) {
+            match l {
+                QLayer::Conv(q) => {
+                    x = self.conv(q, &prep[0], &x);
+                    sink(&q.name, &x, None);
+                }
+                QLayer::Fire(f) => {
+                    let sq = self.conv(&f.squeeze, &prep[0], &x);
+                    let c = f.expand1x1.cout + f.expand3x3.cout;
+                    let (h, w) = f.expand1x1.out_size(sq.h, sq.w);
+                    let mut out = Act {
+                        c,
+                        h,
+                        w,
+                        signed: !f.expand1x1.relu,
+                        hwc: vec![0; c * h * w],
+                    };
+                    self.conv_into(&f.expand1x1, &prep[1], &sq, &mut out, 0);
+                    self.conv_into(&f.expand3x3, &prep[2], &sq, &mut out, f.expand1x1.cout);
+                    sink(&f.name, &out, Some(&sq));
+                    x = out;
+                }
+                QLayer::MaxPool { name } => {
+                    x = maxpool(&x);
+                    sink(name, &x, None);
+                }
+                QLayer::AvgPool {
+                    name,
+                    bias,
+                    m,
+                    shift,
+                    relu,
+                    ..
+                } => {
+                    x = avgpool(&x, bias, m, shift, *relu);
+                    sink(name, &x, None);
+                }
+            }
+        }
+    }
+
+    fn conv(&self, q: &QConv, p: &PConv, x: &Act) -> Act {
+        let (h, w) = q.out_size(x.h, x.w);
+        let mut out = Act {
+            c: q.cout,
+            h,
+            w,
+            signed: !q.relu,
+            hwc: vec![0; q.cout * h * w],
+        };
+        self.conv_into(q, p, x, &mut out, 0);
+        out
+    }
+
+    /// Convolve `x` into channels `off..off+cout` of `out`.
+    fn conv_into(&self, q: &QConv, p: &PConv, x: &Act, out: &mut Act, off: usize) {
+        assert_eq!(x.c, q.cin, "conv '{}' input channels", q.name);
+        assert_eq!(x.signed, q.in_signed, "conv '{}' input signedness", q.name);
+        let (k, s, pad, cin) = (q.kernel, q.stride, q.pad, q.cin);
+        let (oh, ow) = (out.h, out.w);
+        let npix = oh * ow;
+        // Zero-padded HWC input widened to i16 (0 is the zero point of both byte kinds).
+        let (hp, wp) = (x.h + 2 * pad, x.w + 2 * pad);
+        let mut xp = vec![0i16; hp * wp * cin];
+        for y in 0..x.h {
+            let src = &x.hwc[y * x.w * cin..(y + 1) * x.w * cin];
+            let dst = &mut xp[((y + pad) * wp + pad) * cin..][..x.w * cin];
+            for (d, &b) in dst.iter_mut().zip(src) {
+                *d = activation_value(b, x.signed) as i16;
+            }
+        }
+        // Tiles of output pixels: ~32 KB of im2col each, at least 8 tiles for the cores.
+        let tile = (16384 / p.kp).clamp(8, 256).min(npix.div_ceil(8)).max(2);
+        let oc = out.c;
+        let mode = q.out_mode();
+        let kernel = self.kernel;
+        out.hwc
+            .par_chunks_mut(tile * oc)
+            .enumerate()
+            .for_each(|(t, o)| {
+                let p0 = t * tile;
+                let np = o.len() / oc;
+                let mut col = vec![0i16; np.next_multiple_of(2) * p.kp];
+                for i in 0..np {
+                    let (oy, ox) = ((p0 + i) / ow, (p0 + i) % ow);
+                    let row = &mut col[i * p.kp..];
+                    for ky in 0..k {
+                        let base = ((oy * s + ky) * wp + ox * s) * cin;
+                        let seg = &xp[base..base + k * cin];
+                        row[ky * k * cin..(ky + 1) * k * cin].copy_from_slice(seg);
+                    }
+                }
+                let mut acc = vec![0i32; np.next_multiple_of(2) * p.cout4];
+                gemm(kernel, &p.w, &col, p.kp, p.cout4, &mut acc);
+                for i in 0..np {
+                    for co in 0..q.cout {
+                        let a = q.bias[co].wrapping_add(acc[i * p.cout4 + co]);
+                        o[i * oc + off + co] = requantize(a, q.m[co], q.shift[co], mode);
+                    }
+                }
+            });
+    }
+}
+
+/// `acc[p][c] = sum_k w[c][k] * col[p][k]` (wrapping), for an even number of pixels.
+fn gemm(kernel: Kernel, w: &[i16], col: &[i16], kp: usize, cout4: usize, acc: &mut [i32]) {
+    match kernel {
+        Kernel::Portable => gemm_portable(w, col, kp, cout4, acc),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: Kernel::Avx2 is only chosen (or constructed by tests) when the CPU has AVX2.
+        Kernel::Avx2 => {
+            assert!(
+                std::arch::is_x86_feature_detected!("avx2"),
+                "AVX2 kernel on a CPU without AVX2"
+            );
+            unsafe { gemm_avx2(w, col, kp, cout4, acc) }
+        }
+    }
+}
+
+fn gemm_portable(w: &[i16], col: &[i16], kp: usize, cout4: usize, acc: &mut [i32]) {
+    for (a, out) in col.chunks_exact(kp).zip(acc.chunks_exact_mut(cout4)) {
+        for (wr, o) in w.chunks_exact(kp).zip(out.iter_mut()) {
+            *o = wr
+                .iter()
+                .zip(a)
+                .fold(0i32, |s, (&x, &y)| s.wrapping_add(x as i32 * y as i32));
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn gemm_avx2(w: &[i16], col: &[i16], kp: usize, cout4: usize, acc: &mut [i32]) {
+    use std::arch::x86_64::*;
+    let np = col.len() / kp;
+    assert!(np % 2 == 0 && kp % 16 == 0 && cout4 % 4 == 0);
+    assert!(w.len() >= cout4 * kp && acc.len() >= np * cout4);
+    // SAFETY: the asserts above bound every pointer offset below; AVX2 is enabled.
+    unsafe {
+        // 4 output channels x 2 pixels per block: 8 accumulators, 6 loads per 8 madds.
+        for p in (0..np).step_by(2) {
+            let a0 = col.as_ptr().add(p * kp);
+            let a1 = a0.add(kp);
+            for c in (0..cout4).step_by(4) {
+                let w0 = w.as_ptr().add(c * kp);
+                let (w1, w2, w3) = (w0.add(kp), w0.add(2 * kp), w0.add(3 * kp));
+                let mut s = [_mm256_setzero_si256(); 8];
+                let mut k = 0;
+                while k < kp {
+                    let x0 = _mm256_loadu_si256(a0.add(k) as *const __m256i);
+                    let x1 = _mm256_loadu_si256(a1.add(k) as *const __m256i);
+                    let ws = [
+                        _mm256_loadu_si256(w0.add(k) as *const __m256i),
+                        _mm256_loadu_si256(w1.add(k) as *const __m256i),
+                        _mm256_loadu_si256(w2.add(k) as *const __m256i),
+                        _mm256_loadu_si256(w3.add(k) as *const __m256i),
+                    ];
+                    for j in 0..4 {
+                        s[j] = _mm256_add_epi32(s[j], _mm256_madd_epi16(ws[j], x0));
+                        s[4 + j] = _mm256_add_epi32(s[4 + j], _mm256_madd_epi16(ws[j], x1));
+                    }
+                    k += 16;
+                }
+                // Horizontal sums of the 8 accumulators into one vector [s0..s7].
+                let h1 = _mm256_hadd_epi32(s[0], s[1]);
+                let h2 = _mm256_hadd_epi32(s[2], s[3]);
+                let h3 = _mm256_hadd_epi32(s[4], s[5]);
+                let h4 = _mm256_hadd_epi32(s[6], s[7]);
+                let h12 = _mm256_hadd_epi32(h1, h2);
+                let h34 = _mm256_hadd_epi32(h3, h4);
+                let r = _mm256_add_epi32(
+                    _mm256_permute2x128_si256(h12, h34, 0x20),
+                    _mm256_permute2x128_si256(h12, h34, 0x31),
+                );
+                let dst = acc.as_mut_ptr();
+                _mm_storeu_si128(
+                    dst.add(p * cout4 + c) as *mut __m128i,
+                    _mm256_castsi256_si128(r),
+                );
+                _mm_storeu_si128(
+                    dst.add((p + 1) * cout4 + c) as *mut __m128i,
+                    _mm256_extracti128_si256(r, 1),
+                );
+            }
+        }
+    }
+}
+
+fn from_chw(t: &Tensor8) -> Act {
+    let n = t.h * t.w;
+    let mut hwc = vec![0u8; t.data.len()];
+    for ch in 0..t.c {
+        for p in 0..n {
+            hwc[p * t.c + ch] = t.data[ch * n + p];
+        }
+    }
+    Act {
+        c: t.c,
+        h: t.h,
+        w: t.w,
+        signed: t.signed,
+        hwc,
+    }
+}
+
+fn maxpool(x: &Act) -> Act {
+    let (oh, ow, c) = (maxpool_out(x.h), maxpool_out(x.w), x.c);
+    let mut hwc = vec![0u8; oh * ow * c];
+    for oy in 0..oh {
+        for ox in 0..ow {
+            let o = &mut hwc[(oy * ow + ox) * c..][..c];
+            for ch in 0..c {
+                let mut best = i32::MIN;
+                let mut byte = 0;
+                for iy in 2 * oy..(2 * oy + 3).min(x.h) {
+                    for ix in 2 * ox..(2 * ox + 3).min(x.w) {
+                        let b = x.hwc[(iy * x.w + ix) * c + ch];
+                        let v = activation_value(b, x.signed);
+                        if v > best {
+                            best = v;
+                            byte = b;
+                        }
+                    }
+                }
+                o[ch] = byte;
+            }
+        }
+    }
+    Act {
+        c,
+        h: oh,
+        w: ow,
+        signed: x.signed,
+        hwc,
+    }
+}
+
+fn avgpool(x: &Act, bias: &[i32], m: &[u16], shift: &[u8], relu: bool) -> Act {
+    let mode = if relu { OutMode::Relu } else { OutMode::Linear };
+    let hwc = (0..x.c)
+        .map(|ch| {
+            let acc = x.hwc.chunks_exact(x.c).fold(bias[ch], |a, px| {
+                a.wrapping_add(activation_value(px[ch], x.signed))
+            });
+            requantize(acc, m[ch], shift[ch], mode)
+        })
+        .collect();
+    Act {
+        c: x.c,
+        h: 1,
+        w: 1,
+        signed: !relu,
+        hwc,
+    }
+}
+
+/// Convenience: prepare and run in one call.
+pub fn run_layers(net: &QNet, input: &[i8]) -> Vec<LayerOut> {
+    Golden::new(net).run_layers(input)
+}
+
+/// Naive reference convolution straight from `common::arith` (CHW in, CHW out): the
+/// definition the fast path is tested against.
+pub fn reference_conv(q: &QConv, x: &Tensor8) -> Tensor8 {
+    let (oh, ow) = q.out_size(x.h, x.w);
+    let mut data = vec![0u8; q.cout * oh * ow];
+    for co in 0..q.cout {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let mut acc = q.bias[co];
+                for ci in 0..q.cin {
+                    for ky in 0..q.kernel {
+                        for kx in 0..q.kernel {
+                            let iy = (oy * q.stride + ky) as isize - q.pad as isize;
+                            let ix = (ox * q.stride + kx) as isize - q.pad as isize;
+                            if iy < 0 || ix < 0 || iy >= x.h as isize || ix >= x.w as isize {
+                                continue;
+                            }
+                            let b = x.data[(ci * x.h + iy as usize) * x.w + ix as usize];
+                            acc = mac(acc, activation_value(b, x.signed), q.weight(co, ci, ky, kx));
+                        }
+                    }
+                }
+                data[(co * oh + oy) * ow + ox] =
+                    requantize(acc, q.m[co], q.shift[co], q.out_mode());
+            }
+        }
+    }
+    Tensor8 {
+        c: q.cout,
+        h: oh,
+        w: ow,
+        signed: !q.relu,
+        data,
+    }
+}
+
+/// Naive reference for a whole network (slow; for tests on small networks).
+pub fn reference_run_layers(net: &QNet, input: &[i8]) -> Vec<LayerOut> {
+    let mut x = Tensor8 {
+        c: net.in_c,
+        h: net.in_h,
+        w: net.in_w,
+        signed: true,
+        data: input.iter().map(|&v| v as u8).collect(),
+    };
+    let mut outs = vec![];
+    for l in &net.layers {
+        let (name, sq) = match l {
+            QLayer::Conv(q) => {
+                x = reference_conv(q, &x);
+                (q.name.clone(), None)
+            }
+            QLayer::Fire(f) => {
+                let sq = reference_conv(&f.squeeze, &x);
+                let mut e = reference_conv(&f.expand1x1, &sq);
+                e.data.extend(reference_conv(&f.expand3x3, &sq).data);
+                e.c = f.expand1x1.cout + f.expand3x3.cout;
+                x = e;
+                (f.name.clone(), Some(sq))
+            }
+            QLayer::MaxPool { name } => {
+                let a = maxpool(&from_chw(&x));
+                x = a.to_chw();
+                (name.clone(), None)
+            }
+            QLayer::AvgPool {
+                name,
+                bias,
+                m,
+                shift,
+                relu,
+                ..
+            } => {
+                let a = avgpool(&from_chw(&x), bias, m, shift, *relu);
+                x = a.to_chw();
+                (name.clone(), None)
+            }
+        };
+        outs.push(LayerOut {
+            name,
+            out: x.clone(),
+            squeeze: sq,
+        });
+    }
+    outs
+}
+
+/// Quantize a float input to signed int8: `clamp(round(x / scale), -128, 127)`, ties away
+/// from zero.
+pub fn quantize_input(x: &[f32], scale: f32) -> Vec<i8> {
+    x.iter()
+        .map(|&v| (v / scale).round().clamp(-128.0, 127.0) as i8)
+        .collect()
+}

@@ -1,0 +1,150 @@
+//! Image preprocessing: decode, resize, center crop, channel order, mean/std.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use image::{RgbImage, imageops::FilterType};
+use ndarray::Array3;
+
+/// How the decoded image is resized before the center crop.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Resize {
+    /// Both sides to this size (aspect not kept): Caffe's evaluation.
+    Square(u32),
+    /// The shorter side to this size, aspect kept: torchvision's evaluation.
+    ShortSide(u32),
+}
+
+/// A preprocessing recipe. `mean` and `std` are in the output tensor's channel order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Preprocess {
+    pub resize: Resize,
+    pub crop: u32,
+    /// Output channels are B, G, R (Caffe) instead of R, G, B.
+    pub bgr: bool,
+    /// Pixel values are multiplied by this first (1 for 0..255, 1/255 for 0..1).
+    pub scale: f32,
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+}
+
+impl Preprocess {
+    /// Caffe SqueezeNet: resize 256x256 bilinear, center crop, BGR, minus (104, 117, 123).
+    pub fn caffe(crop: u32) -> Self {
+        Preprocess {
+            resize: Resize::Square(256.max(crop)),
+            crop,
+            bgr: true,
+            scale: 1.0,
+            mean: [104.0, 117.0, 123.0],
+            std: [1.0; 3],
+        }
+    }
+
+    /// torchvision: short side 256, center crop, RGB in 0..1, ImageNet mean/std.
+    pub fn torchvision(crop: u32) -> Self {
+        Preprocess {
+            resize: Resize::ShortSide(256.max(crop)),
+            crop,
+            bgr: false,
+            scale: 1.0 / 255.0,
+            mean: [0.485, 0.456, 0.406],
+            std: [0.229, 0.224, 0.225],
+        }
+    }
+
+    /// A preset by name.
+    pub fn preset(name: &str, crop: u32) -> Result<Self> {
+        match name {
+            "caffe" => Ok(Self::caffe(crop)),
+            "torchvision" => Ok(Self::torchvision(crop)),
+            _ => bail!("unknown preprocessing preset '{name}' (expected caffe or torchvision)"),
+        }
+    }
+
+    /// Decode and preprocess an image file to a CHW tensor.
+    pub fn load(&self, path: &Path) -> Result<Array3<f32>> {
+        let img = decode(path)?;
+        self.apply(&img)
+            .with_context(|| format!("cannot preprocess {}", path.display()))
+    }
+
+    /// Preprocess a decoded RGB image.
+    pub fn apply(&self, img: &RgbImage) -> Result<Array3<f32>> {
+        let (w, h) = img.dimensions();
+        if w == 0 || h == 0 {
+            bail!("empty image");
+        }
+        let (rw, rh) = match self.resize {
+            Resize::Square(s) => (s, s),
+            Resize::ShortSide(s) => {
+                if w <= h {
+                    (s, ((h as u64 * s as u64 + w as u64 / 2) / w as u64) as u32)
+                } else {
+                    (((w as u64 * s as u64 + h as u64 / 2) / h as u64) as u32, s)
+                }
+            }
+        };
+        if rw < self.crop || rh < self.crop {
+            bail!(
+                "resized image {rw}x{rh} is smaller than the crop {}",
+                self.crop
+            );
+        }
+        let r = if (rw, rh) == (w, h) {
+            img.clone()
+        } else {
+            image::imageops::resize(img, rw, rh, FilterType::Triangle)
+        };
+        let (x0, y0) = ((rw - self.crop) / 2, (rh - self.crop) / 2);
+        let c = self.crop as usize;
+        let mut out = Array3::<f32>::zeros((3, c, c));
+        for y in 0..c {
+            for x in 0..c {
+                let p = r.get_pixel(x0 + x as u32, y0 + y as u32).0;
+                for ch in 0..3 {
+                    let src = if self.bgr { 2 - ch } else { ch };
+                    out[[ch, y, x]] = (p[src] as f32 * self.scale - self.mean[ch]) / self.std[ch];
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Decode a JPEG or PNG file to RGB. Truncated JPEGs (no end-of-image marker) are refused
+/// rather than decoded with gray filler.
+pub fn decode(path: &Path) -> Result<RgbImage> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read image {}", path.display()))?;
+    let fmt = image::guess_format(&bytes)
+        .with_context(|| format!("{} is not a JPEG or PNG image", path.display()))?;
+    if fmt == image::ImageFormat::Jpeg && !has_jpeg_eoi(&bytes) {
+        bail!(
+            "{} is a truncated JPEG (no end-of-image marker)",
+            path.display()
+        );
+    }
+    let img = image::load_from_memory_with_format(&bytes, fmt)
+        .with_context(|| format!("cannot decode image {}", path.display()))?;
+    Ok(img.to_rgb8())
+}
+
+/// A complete JPEG ends with FFD9, possibly followed by a little padding.
+fn has_jpeg_eoi(b: &[u8]) -> bool {
+    let tail = &b[b.len().saturating_sub(64)..];
+    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+/// Parse `a,b,c` as three floats.
+pub fn parse_triple(s: &str) -> Result<[f32; 3]> {
+    let v: Vec<f32> = s
+        .split(',')
+        .map(|t| t.trim().parse::<f32>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("'{s}' is not three comma-separated numbers"))?;
+    match v[..] {
+        [a, b, c] => Ok([a, b, c]),
+        _ => bail!("'{s}' must have exactly three comma-separated numbers"),
+    }
+}

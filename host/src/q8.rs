@@ -1,0 +1,195 @@
+//! The `.q8` quantized model file: an 8-byte magic, a little-endian u32 format version,
+//! then the [`QNet`] in postcard encoding. Loading validates every shape and parameter
+//! so a damaged file gives an error, never a panic later.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use common::arith::{M_LIMIT, MAX_SHIFT};
+use common::qnet::{QConv, QLayer, QNet, maxpool_out};
+
+pub const MAGIC: &[u8; 8] = b"SQZNETQ8";
+pub const VERSION: u32 = 1;
+
+pub fn to_bytes(net: &QNet) -> Result<Vec<u8>> {
+    let mut out = MAGIC.to_vec();
+    out.extend(VERSION.to_le_bytes());
+    out.extend(postcard::to_allocvec(net).context("cannot encode the quantized network")?);
+    Ok(out)
+}
+
+pub fn from_bytes(b: &[u8]) -> Result<QNet> {
+    if b.len() < 12 || &b[..8] != MAGIC {
+        bail!("not a .q8 quantized model (bad magic)");
+    }
+    let v = u32::from_le_bytes([b[8], b[9], b[10], b[11]]);
+    if v != VERSION {
+        bail!(".q8 format version {v} is not supported (this build reads version {VERSION})");
+    }
+    let net: QNet = postcard::from_bytes(&b[12..]).context("corrupt .q8 file")?;
+    validate(&net).context("invalid .q8 contents")?;
+    Ok(net)
+}
+
+pub fn save(net: &QNet, path: &Path) -> Result<()> {
+    std::fs::write(path, to_bytes(net)?).with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub fn load(path: &Path) -> Result<QNet> {
+    let b = std::fs::read(path).with_context(|| format!("cannot read model {}", path.display()))?;
+    from_bytes(&b).with_context(|| format!("cannot load {}", path.display()))
+}
+
+/// Check that the network is executable: shapes chain, parameter counts and ranges.
+pub fn validate(net: &QNet) -> Result<()> {
+    if net.in_c == 0 || net.in_h == 0 || net.in_w == 0 || !(net.in_scale > 0.0) {
+        bail!("bad input shape or scale");
+    }
+    let (mut c, mut h, mut w, mut signed) = (net.in_c, net.in_h, net.in_w, true);
+    for l in &net.layers {
+        match l {
+            QLayer::Conv(q) => {
+                (h, w) = conv_ok(q, c, h, w, signed)?;
+                (c, signed) = (q.cout, !q.relu);
+            }
+            QLayer::Fire(f) => {
+                let (sh, sw) = conv_ok(&f.squeeze, c, h, w, signed)?;
+                let a = conv_ok(&f.expand1x1, f.squeeze.cout, sh, sw, !f.squeeze.relu)?;
+                let b = conv_ok(&f.expand3x3, f.squeeze.cout, sh, sw, !f.squeeze.relu)?;
+                if a != b || f.expand1x1.relu != f.expand3x3.relu {
+                    bail!("Fire '{}': expand outputs differ in size or kind", f.name);
+                }
+                (c, h, w, signed) = (
+                    f.expand1x1.cout + f.expand3x3.cout,
+                    a.0,
+                    a.1,
+                    !f.expand1x1.relu,
+                );
+            }
+            QLayer::MaxPool { name } => {
+                if h < 3 || w < 3 {
+                    bail!("max pool '{name}' on a {h}x{w} input");
+                }
+                (h, w) = (maxpool_out(h), maxpool_out(w));
+            }
+            QLayer::AvgPool {
+                name,
+                bias,
+                m,
+                shift,
+                relu,
+                ..
+            } => {
+                if bias.len() != c || m.len() != c || shift.len() != c {
+                    bail!("average pool '{name}' has parameters for the wrong channel count");
+                }
+                params_ok(name, m, shift)?;
+                (h, w, signed) = (1, 1, !relu);
+            }
+        }
+    }
+    let _ = (c, h, w, signed);
+    Ok(())
+}
+
+fn params_ok(name: &str, m: &[u16], shift: &[u8]) -> Result<()> {
+    if m.iter().any(|&v| v as u32 >= M_LIMIT) || shift.iter().any(|&s| s > MAX_SHIFT) {
+        bail!("layer '{name}': requantization multiplier or shift out of range");
+    }
+    Ok(())
+}
+
+fn conv_ok(q: &QConv, c: usize, h: usize, w: usize, signed: bool) -> Result<(usize, usize)> {
+    let n = &q.name;
+    if q.cin != c {
+        bail!("conv '{n}' expects {} input channels, gets {c}", q.cin);
+    }
+    if q.in_signed != signed {
+        bail!("conv '{n}': input signedness does not match the previous layer");
+    }
+    if q.kernel == 0 || q.stride == 0 || h + 2 * q.pad < q.kernel || w + 2 * q.pad < q.kernel {
+        bail!(
+            "conv '{n}': kernel {} stride {} pad {} on a {h}x{w} input",
+            q.kernel,
+            q.stride,
+            q.pad
+        );
+    }
+    if q.weights.len() != q.cout * q.cin * q.kernel * q.kernel
+        || q.bias.len() != q.cout
+        || q.m.len() != q.cout
+        || q.shift.len() != q.cout
+    {
+        bail!("conv '{n}': parameter counts do not match its shape");
+    }
+    params_ok(n, &q.m, &q.shift)?;
+    Ok(q.out_size(h, w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> QNet {
+        QNet {
+            name: "t".into(),
+            in_c: 3,
+            in_h: 5,
+            in_w: 5,
+            in_scale: 0.5,
+            layers: vec![
+                QLayer::Conv(QConv {
+                    name: "c".into(),
+                    cin: 3,
+                    cout: 2,
+                    kernel: 3,
+                    stride: 1,
+                    pad: 1,
+                    weights: (0..54).map(|i| i as i8 - 27).collect(),
+                    bias: vec![5, -5],
+                    m: vec![16384, 20000],
+                    shift: vec![20, 21],
+                    in_signed: true,
+                    relu: true,
+                    out_scale: 0.1,
+                }),
+                QLayer::MaxPool { name: "p".into() },
+            ],
+        }
+    }
+
+    #[test]
+    fn round_trip_and_header_checks() {
+        let n = tiny();
+        let b = to_bytes(&n).unwrap();
+        assert_eq!(&b[..8], MAGIC);
+        assert_eq!(from_bytes(&b).unwrap(), n);
+
+        let mut bad = b.clone();
+        bad[0] = b'X';
+        assert!(format!("{:#}", from_bytes(&bad).unwrap_err()).contains("bad magic"));
+        let mut bad = b.clone();
+        bad[8] = 9;
+        assert!(format!("{:#}", from_bytes(&bad).unwrap_err()).contains("version 9"));
+        assert!(from_bytes(&b[..b.len() - 3]).is_err());
+        assert!(from_bytes(&b[..5]).is_err());
+    }
+
+    #[test]
+    fn validation_refuses_inconsistent_networks() {
+        let mut n = tiny();
+        if let QLayer::Conv(c) = &mut n.layers[0] {
+            c.m[0] = 40000;
+        }
+        assert!(validate(&n).is_err());
+        let mut n = tiny();
+        if let QLayer::Conv(c) = &mut n.layers[0] {
+            c.cin = 4;
+        }
+        assert!(validate(&n).is_err());
+        let mut n = tiny();
+        n.in_h = 1;
+        assert!(validate(&n).is_err());
+        assert!(validate(&tiny()).is_ok());
+    }
+}
