@@ -670,19 +670,18 @@ impl Logic for LinkCtl {
             }
         }
         // A frame that stops part way is dropped: nothing the host sends can hang us.
-        if (self.state.q.val() == S::Kind)
+        if ((self.state.q.val() == S::Kind)
             | (self.state.q.val() == S::Seq)
             | (self.state.q.val() == S::Len0)
             | (self.state.q.val() == S::Len1)
             | (self.state.q.val() == S::Payload)
             | (self.state.q.val() == S::Crc0)
-            | (self.state.q.val() == S::Crc1)
+            | (self.state.q.val() == S::Crc1))
+            & (self.timer.q.val() == self.timeout.val())
         {
-            if self.timer.q.val() == self.timeout.val() {
-                self.timeouts.d.next = self.timeouts.q.val() + 1;
-                self.flags.d.next = self.flags.q.val().replace_bit(1, true);
-                self.state.d.next = S::Hunt0;
-            }
+            self.timeouts.d.next = self.timeouts.q.val() + 1;
+            self.flags.d.next = self.flags.q.val().replace_bit(1, true);
+            self.state.d.next = S::Hunt0;
         }
         if self.reset.val() {
             self.state.d.next = S::Hunt0;

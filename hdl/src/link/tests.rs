@@ -122,7 +122,7 @@ fn run(cfg: &DeviceConfig, timeout: u64, port: Port, script: Vec<Ev>) -> Outcome
                 Port::Stream => {
                     // Not always ready: exercise the back-pressure.
                     // A transfer happens at the next edge if both are high now.
-                    let ready = cycle % 3 != 0;
+                    let ready = !cycle.is_multiple_of(3);
                     x.stream_out_ready.next = ready;
                     if x.stream_out_valid.val() && ready {
                         got = Some(x.stream_out_data.val().index() as u8);
