@@ -3,9 +3,11 @@
 //! [`SqzLink`] is everything in `sqz_top` except the engine itself.
 
 mod ctl;
+mod top;
 mod uart;
 
 pub use ctl::{Crc16Step, LinkCtl, frame_timeout_cycles};
+pub use top::top_verilog;
 pub use uart::{UartRx, UartTx, baud_increment};
 
 use common::DeviceConfig;
@@ -141,3 +143,6 @@ pub fn link_verilog(cfg: &DeviceConfig, name: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod vltest;
