@@ -63,8 +63,9 @@ pub struct LinkCtl {
     pub in_data: Signal<In, Bits<8>>,
     pub in_valid: Signal<In, Bit>,
     pub in_ready: Signal<Out, Bit>,
-    /// Pulse: a byte was lost upstream because `in_ready` was low.
-    pub overrun: Signal<In, Bit>,
+    /// A source that cannot wait (the UART) offers a byte: lost, and counted as an
+    /// overrun, if `in_ready` is low.
+    pub in_unstoppable: Signal<In, Bit>,
     // Bytes to send (valid/ready).
     pub out_data: Signal<Out, Bits<8>>,
     pub out_valid: Signal<Out, Bit>,
@@ -161,7 +162,7 @@ impl LinkCtl {
             in_data: Default::default(),
             in_valid: Default::default(),
             in_ready: Default::default(),
-            overrun: Default::default(),
+            in_unstoppable: Default::default(),
             out_data: Default::default(),
             out_valid: Default::default(),
             out_ready: Default::default(),
@@ -395,7 +396,7 @@ impl Logic for LinkCtl {
             self.job_done.d.next = true;
             self.jobs.d.next = self.jobs.q.val() + 1;
         }
-        if self.overrun.val() {
+        if self.in_unstoppable.val() & !self.in_ready.val() {
             self.overruns.d.next = self.overruns.q.val() + 1;
             self.flags.d.next = self.flags.q.val().replace_bit(3, true);
         }
@@ -669,19 +670,18 @@ impl Logic for LinkCtl {
             }
         }
         // A frame that stops part way is dropped: nothing the host sends can hang us.
-        if (self.state.q.val() == S::Kind)
+        if ((self.state.q.val() == S::Kind)
             | (self.state.q.val() == S::Seq)
             | (self.state.q.val() == S::Len0)
             | (self.state.q.val() == S::Len1)
             | (self.state.q.val() == S::Payload)
             | (self.state.q.val() == S::Crc0)
-            | (self.state.q.val() == S::Crc1)
+            | (self.state.q.val() == S::Crc1))
+            & (self.timer.q.val() == self.timeout.val())
         {
-            if self.timer.q.val() == self.timeout.val() {
-                self.timeouts.d.next = self.timeouts.q.val() + 1;
-                self.flags.d.next = self.flags.q.val().replace_bit(1, true);
-                self.state.d.next = S::Hunt0;
-            }
+            self.timeouts.d.next = self.timeouts.q.val() + 1;
+            self.flags.d.next = self.flags.q.val().replace_bit(1, true);
+            self.state.d.next = S::Hunt0;
         }
         if self.reset.val() {
             self.state.d.next = S::Hunt0;
