@@ -29,6 +29,7 @@ enum Cmd {
     Run(RunArgs),
     /// Stand in for the board behind a pseudo-terminal or XDMA-style stream files
     /// (`sim serve --help` for its options).
+    #[command(disable_help_flag = true)]
     Serve {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
