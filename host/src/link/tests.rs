@@ -89,8 +89,7 @@ fn gives_up_when_the_link_cannot_make_progress() {
     );
     let e = Client::connect(link, fast())
         .and_then(|mut c| c.write_words(0, &pattern(2000, 1)))
-        .err()
-        .expect("must give up");
+        .expect_err("must give up");
     assert!(matches!(e, LinkError::GaveUp { .. }), "{e}");
     assert!(t.elapsed() < Duration::from_secs(5));
 }
