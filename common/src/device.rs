@@ -249,6 +249,34 @@ impl Device {
     }
 }
 
+impl crate::backend::Backend for Device {
+    fn write(
+        &mut self,
+        region: Region,
+        index: usize,
+        words: &[u64],
+    ) -> Result<(), crate::backend::BackendError> {
+        for (i, &w) in words.iter().enumerate() {
+            Device::write(self, region, index + i, w);
+        }
+        Ok(())
+    }
+    fn read(
+        &mut self,
+        region: Region,
+        index: usize,
+        n: usize,
+    ) -> Result<Vec<u64>, crate::backend::BackendError> {
+        Ok((0..n)
+            .map(|i| Device::read(self, region, index + i))
+            .collect())
+    }
+    fn run(&mut self) -> Result<u64, crate::backend::BackendError> {
+        Device::run(self)?;
+        Ok(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,31 +450,5 @@ mod tests {
             want.iter().any(|&x| x != 0),
             "test data must not be all zero"
         );
-    }
-}
-
-impl crate::backend::Backend for Device {
-    fn write(
-        &mut self,
-        region: Region,
-        index: usize,
-        words: &[u64],
-    ) -> Result<(), crate::backend::BackendError> {
-        for (i, &w) in words.iter().enumerate() {
-            Device::write(self, region, index + i, w);
-        }
-        Ok(())
-    }
-    fn read(
-        &mut self,
-        region: Region,
-        index: usize,
-        n: usize,
-    ) -> Result<Vec<u64>, crate::backend::BackendError> {
-        Ok((0..n).map(|i| Device::read(self, region, index + i)).collect())
-    }
-    fn run(&mut self) -> Result<u64, crate::backend::BackendError> {
-        Device::run(self)?;
-        Ok(0)
     }
 }

@@ -5,11 +5,16 @@
 pub mod arith;
 pub mod backend;
 pub mod bus;
+pub mod compile;
 pub mod config;
 pub mod data;
 pub mod device;
 pub mod job;
+pub mod protocol;
 pub mod qnet;
+pub mod reference;
+pub mod synthetic;
+pub mod tensor;
 
 pub use config::{DeviceConfig, LANES};
 pub use job::{Buf, Op, Step};

@@ -68,12 +68,16 @@ pub struct QFire {
 }
 
 /// One layer of the quantized network, in execution order.
+// A network has a few dozen layers: boxing the Fire variant would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum QLayer {
     Conv(QConv),
     Fire(QFire),
     /// 3x3 stride 2 max pool, ceil mode (Caffe rounding), no padding.
-    MaxPool { name: String },
+    MaxPool {
+        name: String,
+    },
     /// Global average pool: per channel `requantize(bias + sum over HxW, m, shift, mode)`.
     AvgPool {
         name: String,
@@ -103,4 +107,59 @@ pub struct QNet {
 /// 3x3 stride 2 ceil-mode max pool output size.
 pub fn maxpool_out(n: usize) -> usize {
     (n - 3).div_ceil(2) + 1
+}
+
+impl QLayer {
+    pub fn name(&self) -> &str {
+        match self {
+            QLayer::Conv(q) => &q.name,
+            QLayer::Fire(f) => &f.name,
+            QLayer::MaxPool { name } | QLayer::AvgPool { name, .. } => name,
+        }
+    }
+
+    /// Output shape `(c, h, w)` for an input of `(c, h, w)`.
+    pub fn out_shape(&self, (c, h, w): (usize, usize, usize)) -> (usize, usize, usize) {
+        match self {
+            QLayer::Conv(q) => {
+                let (oh, ow) = q.out_size(h, w);
+                (q.cout, oh, ow)
+            }
+            QLayer::Fire(f) => (f.expand1x1.cout + f.expand3x3.cout, h, w),
+            QLayer::MaxPool { .. } => (c, maxpool_out(h), maxpool_out(w)),
+            QLayer::AvgPool { .. } => (c, 1, 1),
+        }
+    }
+
+    /// Multiply-accumulates of the layer for an input of `(c, h, w)` (padding taps included).
+    pub fn macs(&self, (_, h, w): (usize, usize, usize)) -> u64 {
+        let conv = |q: &QConv, h: usize, w: usize| {
+            let (oh, ow) = q.out_size(h, w);
+            (oh * ow * q.cout * q.cin * q.kernel * q.kernel) as u64
+        };
+        match self {
+            QLayer::Conv(q) => conv(q, h, w),
+            QLayer::Fire(f) => {
+                conv(&f.squeeze, h, w) + conv(&f.expand1x1, h, w) + conv(&f.expand3x3, h, w)
+            }
+            _ => 0,
+        }
+    }
+}
+
+impl QNet {
+    /// Input shape of every layer, then the network's output shape (`layers.len() + 1` entries).
+    pub fn shapes(&self) -> Vec<(usize, usize, usize)> {
+        let mut s = vec![(self.in_c, self.in_h, self.in_w)];
+        for l in &self.layers {
+            s.push(l.out_shape(*s.last().unwrap()));
+        }
+        s
+    }
+
+    /// Total multiply-accumulates of one inference.
+    pub fn macs(&self) -> u64 {
+        let s = self.shapes();
+        self.layers.iter().zip(&s).map(|(l, &sh)| l.macs(sh)).sum()
+    }
 }

@@ -1,1 +1,3 @@
 //! rust-hdl description of the SqueezeNet accelerator.
+
+pub mod link;

@@ -1,1 +1,10 @@
-//! Verilator simulation of the accelerator.
+//! Verilator simulation of the accelerator: the Verilated `sqz_core` driven from Rust.
+//!
+//! `build.rs` verilates the core of each configuration in `SQZ_SIM_CONFIGS`;
+//! [`verilated::Core`] runs it and implements `common::backend::Backend`.
+//! [`network`] runs whole networks over any backend with a per-layer bit-exact check.
+
+pub mod network;
+pub mod verilated;
+
+pub use verilated::{Core, Port, SimError};

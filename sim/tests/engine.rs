@@ -1,0 +1,87 @@
+//! The Verilated engine against the device model on quick cases: the bus memory map of every
+//! built configuration, and a whole synthetic SqueezeNet (every step type: 1x1 and 3x3
+//! convs, Fire jobs through S, im2col conv1, max pools, the global average pool) on `small`.
+//! Models missing from the build skip loudly (fail under `SQZ_REQUIRE_DATA=1`).
+
+use common::DeviceConfig;
+use common::backend::Backend;
+use common::bus::Region;
+use common::device::Device;
+use common::job::STEP_WORDS;
+use common::synthetic::{SplitMix, Version, input, squeezenet};
+use sim::Core;
+use sim::network::{compare, simulate};
+
+fn core_or_skip(test: &str, cfg: &str) -> Option<Core> {
+    if Core::models().contains(&cfg) {
+        return Some(Core::new(cfg).unwrap());
+    }
+    let msg = format!(
+        "SKIPPED {test}: model {cfg} not built (built: {:?})",
+        Core::models()
+    );
+    assert!(
+        std::env::var("SQZ_REQUIRE_DATA").as_deref() != Ok("1"),
+        "{msg}, and SQZ_REQUIRE_DATA=1"
+    );
+    eprintln!("{msg}");
+    None
+}
+
+/// Random words written to the first, last and some middle words of every region read back as
+/// the device model stores them (parameters keep only bias, multiplier and shift).
+#[test]
+fn bus_memory_map_matches_device_model() {
+    for cfg in [DeviceConfig::small(), DeviceConfig::ulx3s()] {
+        let Some(mut core) = core_or_skip("bus_memory_map_matches_device_model", &cfg.name) else {
+            continue;
+        };
+        let mut dev = Device::new(cfg.clone());
+        let rng = &mut SplitMix(77);
+        let regions = [
+            (Region::Desc, cfg.max_steps * STEP_WORDS),
+            (Region::A, cfg.act_words),
+            (Region::B, cfg.act_words),
+            (Region::S, cfg.sq_words),
+            (Region::Weights, cfg.weight_words * cfg.rows),
+            (Region::Params, cfg.param_words),
+        ];
+        for &(region, len) in &regions {
+            for start in [0, len / 3, len - 20] {
+                let n = 20.min(len - start);
+                let words: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
+                core.write(region, start, &words).unwrap();
+                Backend::write(&mut dev, region, start, &words).unwrap();
+            }
+        }
+        for &(region, len) in &regions {
+            for start in [0, len / 3, len - 20] {
+                let n = 20.min(len - start);
+                let got = core.read(region, start, n).unwrap();
+                let want = Backend::read(&mut dev, region, start, n).unwrap();
+                assert_eq!(got, want, "{} {region:?}[{start}..+{n}]", cfg.name);
+            }
+        }
+    }
+}
+
+/// Both SqueezeNet versions, synthetic weights, small inputs, on the `small` configuration:
+/// every layer's bytes equal the int8 reference.
+#[test]
+fn synthetic_squeezenets_on_small_config_are_bit_exact() {
+    let cfg = DeviceConfig::small();
+    for (version, size) in [(Version::V1_1, 35), (Version::V1_0, 51)] {
+        let Some(mut core) = core_or_skip("synthetic_squeezenets_on_small_config", &cfg.name)
+        else {
+            return;
+        };
+        let net = squeezenet(version, size, 21);
+        let x = input(size, 22);
+        let reference = common::reference::run(&net, &x);
+        let run = simulate(&net, &x, &cfg, &mut core, |_| {})
+            .unwrap_or_else(|e| panic!("{}: {e}", net.name));
+        let report = compare(&net, &run, &reference);
+        eprintln!("{}", report.table());
+        assert!(report.bit_exact, "{}", report.table());
+    }
+}
