@@ -286,7 +286,10 @@ impl Golden {
             }
         }
         // Tiles of output pixels: ~32 KB of im2col each, at least 8 tiles for the cores.
-        let tile = (16384 / p.kp).clamp(8, 256).min(npix.div_ceil(8)).max(2);
+        let tile = (16384 / p.kp)
+            .clamp(8, 256)
+            .min(npix.div_ceil(8))
+            .next_multiple_of(4);
         let oc = out.c;
         let mode = q.out_mode();
         let kernel = self.kernel;
@@ -296,18 +299,27 @@ impl Golden {
             .for_each(|(t, o)| {
                 let p0 = t * tile;
                 let np = o.len() / oc;
-                let mut col = vec![0i16; np.next_multiple_of(4) * p.kp];
-                for i in 0..np {
-                    let (oy, ox) = ((p0 + i) / ow, (p0 + i) % ow);
-                    let row = &mut col[i * p.kp..];
-                    for ky in 0..k {
-                        let base = ((oy * s + ky) * wp + ox * s) * cin;
-                        let seg = &xp[base..base + k * cin];
-                        row[ky * k * cin..(ky + 1) * k * cin].copy_from_slice(seg);
+                let np4 = np.next_multiple_of(4);
+                // A pointwise conv over whole 16-channel words reads its input rows in place.
+                let direct = k == 1 && s == 1 && pad == 0 && cin == p.kp && np == np4;
+                let mut own = Vec::new();
+                let col: &[i16] = if direct {
+                    &xp[p0 * cin..(p0 + np) * cin]
+                } else {
+                    own.resize(np4 * p.kp, 0i16);
+                    for i in 0..np {
+                        let (oy, ox) = ((p0 + i) / ow, (p0 + i) % ow);
+                        let row = &mut own[i * p.kp..];
+                        for ky in 0..k {
+                            let base = ((oy * s + ky) * wp + ox * s) * cin;
+                            let seg = &xp[base..base + k * cin];
+                            row[ky * k * cin..(ky + 1) * k * cin].copy_from_slice(seg);
+                        }
                     }
-                }
+                    &own
+                };
                 let mut acc = vec![0i32; np.next_multiple_of(4) * p.cpad];
-                gemm(kernel, p, &col, &mut acc);
+                gemm(kernel, p, col, &mut acc);
                 for i in 0..np {
                     for co in 0..q.cout {
                         let a = q.bias[co].wrapping_add(acc[i * p.cpad + co]);
