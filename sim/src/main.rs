@@ -9,7 +9,12 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use common::DeviceConfig;
+use common::arith::activation_value;
+use common::qnet::{QLayer, QNet};
+use common::reference::LayerOutput;
 use common::synthetic::{self, Version};
+use host::golden::{Golden, quantize_input};
+use host::preprocess::Preprocess;
 use indicatif::{ProgressBar, ProgressStyle};
 use sim::network;
 use sim::verilated::Core;
@@ -59,6 +64,86 @@ struct RunArgs {
     /// Write a waveform (VCD) of the whole simulation to this file.
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// A real model: SqueezeNet ONNX (quantized with --calib) or a quantized `.q8` file.
+    #[arg(long, requires = "image")]
+    model: Option<PathBuf>,
+    /// The image to classify with --model (Caffe preprocessing: BGR, mean-subtracted).
+    #[arg(long, requires = "model")]
+    image: Option<PathBuf>,
+    /// Calibration images for an ONNX --model.
+    #[arg(long)]
+    calib: Option<PathBuf>,
+    /// Classes to print with --model.
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+}
+
+/// The network and input to simulate, and the golden model's per-layer outputs.
+struct Workload {
+    net: QNet,
+    input: Vec<i8>,
+    golden: std::thread::JoinHandle<Vec<LayerOutput>>,
+}
+
+/// The synthetic network, or a real model and image through the host's import, quantizer
+/// and preprocessing; the golden model starts on the other core.
+fn workload(a: &RunArgs) -> Result<Workload> {
+    let Some(model) = &a.model else {
+        let net = synthetic::squeezenet(a.net, a.size, a.seed);
+        let input = synthetic::input(a.size, a.seed);
+        let (n, x) = (net.clone(), input.clone());
+        let golden = std::thread::spawn(move || common::reference::run(&n, &x));
+        return Ok(Workload { net, input, golden });
+    };
+    let image = a
+        .image
+        .as_ref()
+        .expect("clap requires --image with --model");
+    let net = if host::model::is_q8(model) {
+        host::q8::load(model)?
+    } else {
+        let float = host::net::Net::load(model)?;
+        let Some(calib) = &a.calib else {
+            bail!("an ONNX --model needs --calib DIR (calibration images), or give a .q8 model");
+        };
+        let pre = Preprocess::caffe(float.in_h as u32);
+        eprintln!("sim: quantizing {} on {}", model.display(), calib.display());
+        host::model::quantize_from_dir(&float, calib, None, &pre, Default::default())?
+    };
+    let x = Preprocess::caffe(net.in_h as u32).load(image)?;
+    let input = quantize_input(x.as_slice().expect("contiguous"), net.in_scale);
+    let (n, x) = (net.clone(), input.clone());
+    let golden = std::thread::spawn(move || {
+        Golden::new(&n)
+            .run_layers(&x)
+            .into_iter()
+            .map(|l| LayerOutput {
+                name: l.name,
+                c: l.out.c,
+                h: l.out.h,
+                w: l.out.w,
+                bytes: l.out.data,
+            })
+            .collect()
+    });
+    Ok(Workload { net, input, golden })
+}
+
+/// Class probabilities from the device's output bytes: dequantized with the last layer's
+/// scale, softmax in float on the host (as `host classify` does).
+fn probabilities(net: &QNet, out: &[u8]) -> Vec<f32> {
+    let (signed, scale) = match net.layers.last() {
+        Some(QLayer::AvgPool {
+            relu, out_scale, ..
+        }) => (!relu, *out_scale),
+        Some(QLayer::Conv(c)) => (!c.relu, c.out_scale),
+        _ => (false, 1.0),
+    };
+    let logits: Vec<f32> = out
+        .iter()
+        .map(|&b| activation_value(b, signed) as f32 * scale)
+        .collect();
+    host::float::softmax(&logits)
 }
 
 fn main() -> ExitCode {
@@ -81,13 +166,7 @@ fn main() -> ExitCode {
 fn run(a: &RunArgs) -> Result<bool> {
     let cfg = DeviceConfig::by_name(&a.config)
         .with_context(|| format!("unknown configuration `{}`", a.config))?;
-    let net = synthetic::squeezenet(a.net, a.size, a.seed);
-    let input = synthetic::input(a.size, a.seed);
-    // The golden model runs on the other core while the RTL simulates.
-    let golden = {
-        let (net, input) = (net.clone(), input.clone());
-        std::thread::spawn(move || common::reference::run(&net, &input))
-    };
+    let Workload { net, input, golden } = workload(a)?;
     let plan = common::compile::Plan::compile(&net, &cfg)?;
     let jobs: usize = plan.layers.iter().map(|l| l.jobs.len()).sum();
     let bar = ProgressBar::new(jobs as u64).with_style(
@@ -117,6 +196,13 @@ fn run(a: &RunArgs) -> Result<bool> {
     let report = network::compare(&net, &sim, &reference);
     bar.finish_and_clear();
     print!("{}", report.table());
+    if a.model.is_some() {
+        let p = probabilities(&net, &report.output);
+        println!("top-{} from the simulated device:", a.top);
+        for i in host::classes::top_n(&p, a.top) {
+            println!("  {i:4}  {:<30} {:.4}", host::classes::name(i), p[i]);
+        }
+    }
     if let Some(path) = &a.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)
             .with_context(|| format!("writing {}", path.display()))?;
