@@ -249,7 +249,7 @@ impl Plan {
             };
             match layer {
                 QLayer::Conv(q) => {
-                    conv_layer(&mut lp, q, signed, cfg).map_err(err)?;
+                    conv_layer(&mut lp, q, cfg).map_err(err)?;
                     signed = !q.relu;
                 }
                 QLayer::Fire(f) => {
@@ -316,12 +316,7 @@ fn conv_rows(o0: usize, o1: usize, k: usize, pad: usize, in_h: usize) -> (usize,
     (i0, i1, (first - i0 as isize) as i8)
 }
 
-fn conv_layer(
-    lp: &mut LayerPlan,
-    q: &QConv,
-    signed: bool,
-    cfg: &DeviceConfig,
-) -> Result<(), String> {
+fn conv_layer(lp: &mut LayerPlan, q: &QConv, cfg: &DeviceConfig) -> Result<(), String> {
     let native = q.stride == 1 && (q.kernel == 1 || q.kernel == 3) && q.pad <= 7;
     let lowered;
     let (q, (in_c, in_h, in_w)) = if native {
@@ -378,7 +373,7 @@ fn conv_layer(
         })?;
         for (t, (o0, o1)) in bands(out_h, bh).into_iter().enumerate() {
             let (i0, i1, y0) = conv_rows(o0, o1, k, q.pad, in_h);
-            let mut s = conv_step(&part, bases[0], signed);
+            let mut s = conv_step(&part, bases[0], q.in_signed);
             (s.in_h, s.in_w, s.out_h, s.out_w) =
                 (u16f(i1 - i0), u16f(in_w), u16f(o1 - o0), u16f(out_w));
             (s.y0, s.x0) = (y0, -(q.pad as i8));
@@ -496,7 +491,7 @@ fn fire_layer(
                 .iter()
                 .zip(&bases[j])
                 .map(|(p, &base)| {
-                    let mut st = conv_step(p, base, false);
+                    let mut st = conv_step(p, base, p.conv.in_signed);
                     (st.in_h, st.in_w, st.out_w) = (u16f(s1 - s0), u16f(w), u16f(w));
                     if p.dst == Buf::S {
                         st.out_h = u16f(s1 - s0);

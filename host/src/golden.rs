@@ -119,6 +119,29 @@ impl Act {
     }
 }
 
+/// The logits from the network's output bytes (one per class): each byte's value times the
+/// last layer's output scale. Shared by the golden model and device runs, so a device that
+/// returns the golden bytes gives the golden probabilities exactly.
+pub fn output_logits(net: &QNet, bytes: &[u8]) -> Vec<f32> {
+    let (signed, scale) = match net.layers.last() {
+        Some(QLayer::AvgPool {
+            relu, out_scale, ..
+        }) => (!relu, *out_scale),
+        Some(QLayer::Conv(c)) => (!c.relu, c.out_scale),
+        Some(QLayer::Fire(f)) => (!f.expand1x1.relu, f.expand1x1.out_scale),
+        _ => (false, 1.0),
+    };
+    bytes
+        .iter()
+        .map(|&b| activation_value(b, signed) as f32 * scale)
+        .collect()
+}
+
+/// Class probabilities from the network's output bytes (softmax in float on the host).
+pub fn output_probabilities(net: &QNet, bytes: &[u8]) -> Vec<f32> {
+    crate::float::softmax(&output_logits(net, bytes))
+}
+
 /// A QNet ready to run fast (weights prepared once).
 pub struct Golden {
     pub net: QNet,
@@ -173,27 +196,13 @@ impl Golden {
     /// The dequantized outputs of the last layer (logits).
     pub fn logits(&self, input: &[i8]) -> Vec<f32> {
         let mut last = None;
-        self.run(input, |_, a, _| last = Some((a.signed, a.hwc.clone())));
-        let (signed, bytes) = last.expect("network has layers");
-        let scale = self.out_scale();
-        bytes
-            .iter()
-            .map(|&b| activation_value(b, signed) as f32 * scale)
-            .collect()
+        self.run(input, |_, a, _| last = Some(a.hwc.clone()));
+        output_logits(&self.net, &last.expect("network has layers"))
     }
 
     /// Class probabilities (softmax of the dequantized logits, in float on the host).
     pub fn classify(&self, input: &[i8]) -> Vec<f32> {
         crate::float::softmax(&self.logits(input))
-    }
-
-    fn out_scale(&self) -> f32 {
-        match self.net.layers.last() {
-            Some(QLayer::AvgPool { out_scale, .. }) => *out_scale,
-            Some(QLayer::Conv(c)) => c.out_scale,
-            Some(QLayer::Fire(f)) => f.expand1x1.out_scale,
-            _ => 1.0,
-        }
     }
 
     fn run(&self, input: &[i8], mut sink: impl FnMut(&str, &Act, Option<&Act>)) {

@@ -2,6 +2,7 @@
 //! quantizer, preprocessing and the `host` CLI.
 
 pub mod classes;
+pub mod device;
 pub mod float;
 pub mod golden;
 pub mod link;

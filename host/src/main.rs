@@ -2,12 +2,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
+use common::qnet::QNet;
 use host::classes;
 use host::golden::{Golden, quantize_input};
+use host::link::{Client, ClientOptions};
 use host::model::{Engine, is_q8, quantize_from_dir};
 use host::net::Net;
 use host::preprocess::{Preprocess, parse_triple};
@@ -39,6 +41,8 @@ enum Cmd {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        device: DeviceArgs,
     },
     /// Top-1/top-5 accuracy over a folder with labels.csv (file,class_index).
     Eval {
@@ -85,6 +89,24 @@ enum Cmd {
         #[command(flatten)]
         pre: PreArgs,
     },
+}
+
+/// Running on a device: a board's serial port, `xdma:DIR`, or `functional:CONFIG`.
+#[derive(Args)]
+struct DeviceArgs {
+    /// Run on this device: a serial port (e.g. /dev/ttyUSB0, or the pty `sim serve`
+    /// prints), `xdma:DIR` (DIR/h2c and DIR/c2h streams), or `functional:CONFIG`.
+    #[arg(long)]
+    device: Option<String>,
+    /// Serial baud rate.
+    #[arg(long, default_value_t = host::link::DEFAULT_BAUD)]
+    baud: u32,
+    /// Wait this long for each answer before resending (ms).
+    #[arg(long, default_value_t = 500)]
+    timeout_ms: u64,
+    /// Resends of one command before giving up.
+    #[arg(long, default_value_t = 8)]
+    retries: u32,
 }
 
 #[derive(Args)]
@@ -200,6 +222,27 @@ fn load_net(path: &Path) -> Result<Net> {
 }
 
 impl ModelArgs {
+    /// The int8 network (a .q8 file, or the ONNX model quantized on --calib images).
+    fn load_quantized(&self) -> Result<(QNet, Preprocess)> {
+        if self.float {
+            bail!("--float cannot run on a device: the device computes the int8 network");
+        }
+        if is_q8(&self.model) {
+            let q = host::q8::load(&self.model)?;
+            let p = self.pre.build((q.in_c, q.in_h, q.in_w))?;
+            return Ok((q, p));
+        }
+        let net = Net::load(&self.model)?;
+        let p = self.pre.build((net.in_c, net.in_h, net.in_w))?;
+        let Some(dir) = &self.calib else {
+            bail!(
+                "running an .onnx model on a device needs --calib DIR (calibration images), or give a .q8 model"
+            );
+        };
+        let q = quantize_from_dir(&net, dir, self.q.calib_limit, &p, self.q.options()?)?;
+        Ok((q, p))
+    }
+
     fn load(&self) -> Result<(Engine, Preprocess)> {
         if is_q8(&self.model) {
             if self.float {
@@ -248,7 +291,8 @@ fn run(cli: Cli) -> Result<()> {
             model,
             top,
             json,
-        } => classify(&image, &model, top, json),
+            device,
+        } => classify(&image, &model, top, json, &device),
         Cmd::Eval {
             dir,
             model,
@@ -285,19 +329,29 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn classify(image: &Path, m: &ModelArgs, top: usize, json: bool) -> Result<()> {
-    let (engine, pre) = m.load()?;
-    let x = pre.load(image)?;
-    let p = engine.classify(&x);
+fn classify(image: &Path, m: &ModelArgs, top: usize, json: bool, d: &DeviceArgs) -> Result<()> {
+    let (p, mode) = match &d.device {
+        None => {
+            let (engine, pre) = m.load()?;
+            let x = pre.load(image)?;
+            (engine.classify(&x), engine.mode())
+        }
+        Some(dev) => {
+            let (q, pre) = m.load_quantized()?;
+            let x = pre.load(image)?;
+            let input = quantize_input(x.as_slice().expect("contiguous"), q.in_scale);
+            (classify_on_device(&q, &input, dev, d)?, "device")
+        }
+    };
     let best = classes::top_n(&p, top.max(1));
     if json {
         let top: Vec<_> = best
             .iter()
-            .map(|&i| serde_json::json!({"class": i, "prob": p[i], "name": classes::name(i)}))
+            .map(|&i| serde_json::json!({"index": i, "label": classes::name(i), "prob": p[i]}))
             .collect();
         println!(
             "{}",
-            serde_json::json!({"image": image.display().to_string(), "mode": engine.mode(), "top": top})
+            serde_json::json!({"image": image.display().to_string(), "mode": mode, "top5": top})
         );
     } else {
         for &i in &best {
@@ -305,6 +359,41 @@ fn classify(image: &Path, m: &ModelArgs, top: usize, json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Run the quantized network on a device; the transfer report goes to stderr.
+fn classify_on_device(q: &QNet, input: &[i8], dev: &str, d: &DeviceArgs) -> Result<Vec<f32>> {
+    let timeout = Duration::from_millis(d.timeout_ms.max(1));
+    let link = host::link::open(dev, d.baud, timeout)?;
+    let opts = ClientOptions {
+        timeout,
+        retries: d.retries,
+        ..ClientOptions::default()
+    };
+    let mut client = Client::connect(link, opts)?;
+    let cfg = client.info().config.clone();
+    let plan_jobs = common::compile::Plan::compile(q, &cfg)
+        .map(|p| p.layers.iter().map(|l| l.jobs.len()).sum::<usize>())
+        .unwrap_or(0);
+    let bar = ProgressBar::new(plan_jobs as u64).with_style(
+        ProgressStyle::with_template("{msg:>8} [{bar:30}] {pos}/{len} jobs {elapsed}")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    let r = host::device::infer(&mut client, q, input, |name| {
+        bar.set_message(name.to_string());
+        bar.inc(1);
+    })?;
+    bar.finish_and_clear();
+    eprintln!(
+        "device `{}` ({} multipliers at {} MHz) on {}",
+        cfg.name,
+        cfg.multipliers(),
+        cfg.clock_hz / 1_000_000,
+        client.link().describe()
+    );
+    eprint!("{}", r.report());
+    Ok(r.probs)
 }
 
 /// `labels.csv`: `file,class_index` rows, an optional header.

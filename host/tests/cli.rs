@@ -162,7 +162,8 @@ fn sample_is_espresso_float_and_golden() {
         );
         let json = host(&["classify", sample, "--model", q8, "--json", "--top", "2"]);
         let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-        assert_eq!(v["top"][0]["class"], 967);
+        assert_eq!(v["top5"][0]["index"], 967);
+        assert_eq!(v["top5"][0]["label"], "espresso");
         assert_eq!(v["mode"], "golden");
     }
     assert!(Path::new(sample).exists());
