@@ -69,10 +69,17 @@ fn main() {
         let cfg = common::DeviceConfig::by_name(name).unwrap_or_else(|| {
             panic!("SQZ_SIM_CONFIGS names unknown configuration {name:?}");
         });
+        let t = Instant::now();
+        let verilog = hdl::emit_core(&cfg);
+        eprintln!(
+            "model {name}: emit {:.1} s, {} lines of Verilog",
+            t.elapsed().as_secs_f64(),
+            verilog.lines().count()
+        );
         models.push(Model {
             name: name.into(),
             top: "sqz_core".into(),
-            verilog: hdl::emit_core(&cfg),
+            verilog,
         });
     }
 
