@@ -1,11 +1,12 @@
-//! `hdl emit --config NAME --out DIR`: write `DIR/sqz_core.v` for a named configuration.
+//! `hdl` command line: emit Verilog for the engine and the board tops, summarise reports.
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
-use std::process::ExitCode;
+use hdl::board::cli;
 
 #[derive(Parser)]
-#[command(about = "Emit the SqueezeNet accelerator engine as Verilog")]
+#[command(about = "Emit the SqueezeNet accelerator as Verilog")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -20,35 +21,43 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write a board top (PLL, reset, LEDs, design on the board pins).
+    EmitBoard(cli::EmitBoardArgs),
+    /// Summarise a nextpnr report into report.json; fails if timing is not met.
+    BoardReport(cli::BoardReportArgs),
+    /// Print a board configuration's design clock in MHz.
+    BoardFreq(cli::BoardFreqArgs),
 }
 
-fn main() -> ExitCode {
-    let Cli {
-        cmd: Cmd::Emit { config, out },
-    } = Cli::parse();
-    let Some(cfg) = common::DeviceConfig::by_name(&config) else {
+fn emit(config: &str, out: &std::path::Path) -> Result<(), String> {
+    let Some(cfg) = common::DeviceConfig::by_name(config) else {
         let names: Vec<String> = common::DeviceConfig::all()
             .into_iter()
             .map(|c| c.name)
             .collect();
-        eprintln!(
-            "error: unknown configuration `{config}` (known: {})",
+        return Err(format!(
+            "unknown configuration `{config}` (known: {})",
             names.join(", ")
-        );
-        return ExitCode::FAILURE;
+        ));
     };
-    let verilog = match hdl::try_emit_core(&cfg) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let verilog = hdl::try_emit_core(&cfg).map_err(|e| e.to_string())?;
     let path = out.join("sqz_core.v");
-    if let Err(e) = std::fs::create_dir_all(&out).and_then(|_| std::fs::write(&path, verilog)) {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        return ExitCode::FAILURE;
-    }
+    std::fs::create_dir_all(out)
+        .and_then(|_| std::fs::write(&path, verilog))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("wrote {}", path.display());
-    ExitCode::SUCCESS
+    Ok(())
+}
+
+fn main() {
+    let r = match Cli::parse().cmd {
+        Cmd::Emit { config, out } => emit(&config, &out),
+        Cmd::EmitBoard(a) => cli::emit_board_cmd(&a),
+        Cmd::BoardReport(a) => cli::board_report_cmd(&a),
+        Cmd::BoardFreq(a) => cli::board_freq_cmd(&a),
+    };
+    if let Err(e) = r {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
 }

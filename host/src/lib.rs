@@ -4,6 +4,7 @@
 pub mod classes;
 pub mod float;
 pub mod golden;
+pub mod link;
 pub mod model;
 pub mod net;
 pub mod onnx;

@@ -1,0 +1,664 @@
+//! The link controller: frame decoder (sync hunt, CRC-16 check, length bound, inactivity
+//! timeout), command dispatcher onto the engine's bus and start ports, and the answer
+//! encoder. One FSM, so exactly one frame is in flight: bytes that arrive while an answer
+//! is being sent are refused (`in_ready` low; lost UART bytes are counted as overruns).
+//! The frame format and semantics are `common::protocol`'s.
+
+use common::protocol::{self, Info, MAX_PAYLOAD, NAK, NakReason, kind};
+use common::DeviceConfig;
+use rust_hdl::prelude::*;
+
+/// One CRC-16/CCITT-FALSE byte step (`common::protocol::crc16_step`), combinational.
+#[derive(LogicBlock, Default)]
+pub struct Crc16Step {
+    pub crc: Signal<In, Bits<16>>,
+    pub data: Signal<In, Bits<8>>,
+    pub out: Signal<Out, Bits<16>>,
+    x0: Signal<Local, Bits<8>>,
+    x: Signal<Local, Bits<16>>,
+}
+
+impl Logic for Crc16Step {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.x0.next = self.crc.val().get_bits::<8>(8) ^ self.data.val();
+        self.x.next = bit_cast::<16, 8>(self.x0.val() ^ (self.x0.val() >> 4));
+        self.out.next = (self.crc.val() << 8) ^ (self.x.val() << 12) ^ (self.x.val() << 5) ^ self.x.val();
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, LogicState)]
+pub enum S {
+    Hunt0,
+    Hunt1,
+    Kind,
+    Seq,
+    Len0,
+    Len1,
+    Payload,
+    Crc0,
+    Crc1,
+    Exec,
+    WrRead,
+    WrBus,
+    TxHdr,
+    TxPay,
+    TxFetch,
+    TxWait,
+    TxCrc0,
+    TxCrc1,
+}
+
+/// Bits of the `Status` answer payload.
+const STATUS_BITS: usize = protocol::STATUS_LEN * 8;
+/// Bits of the `Info` answer payload.
+const INFO_BITS: usize = protocol::INFO_LEN * 8;
+
+#[derive(LogicBlock)]
+pub struct LinkCtl {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    // Received bytes (valid/ready).
+    pub in_data: Signal<In, Bits<8>>,
+    pub in_valid: Signal<In, Bit>,
+    pub in_ready: Signal<Out, Bit>,
+    /// Pulse: a byte was lost upstream because `in_ready` was low.
+    pub overrun: Signal<In, Bit>,
+    // Bytes to send (valid/ready).
+    pub out_data: Signal<Out, Bits<8>>,
+    pub out_valid: Signal<Out, Bit>,
+    pub out_ready: Signal<In, Bit>,
+    // The engine (`sqz_core` ports).
+    pub bus_addr: Signal<Out, Bits<24>>,
+    pub bus_wdata: Signal<Out, Bits<64>>,
+    pub bus_write: Signal<Out, Bit>,
+    pub bus_read: Signal<Out, Bit>,
+    pub bus_rdata: Signal<In, Bits<64>>,
+    pub bus_rvalid: Signal<In, Bit>,
+    pub start: Signal<Out, Bit>,
+    /// Pulse: reset the engine (the `Reset` command).
+    pub core_reset: Signal<Out, Bit>,
+    pub done: Signal<In, Bit>,
+    pub job_cycles: Signal<In, Bits<32>>,
+    /// A job is running (or its answer is not sent yet).
+    pub running: Signal<Out, Bit>,
+    /// Some error flag is set.
+    pub error: Signal<Out, Bit>,
+
+    info_rom: Constant<Bits<INFO_BITS>>,
+    timeout: Constant<Bits<24>>,
+    max_payload: Constant<Bits<16>>,
+
+    state: DFF<S>,
+    kind: DFF<Bits<8>>,
+    seq: DFF<Bits<8>>,
+    len: DFF<Bits<16>>,
+    pcount: DFF<Bits<16>>,
+    crc: DFF<Bits<16>>,
+    crc_lo: DFF<Bits<8>>,
+    timer: DFF<Bits<24>>,
+    /// First 6 payload bytes, little-endian: address (23:0), read count (47:32).
+    arg: DFF<Bits<48>>,
+    wshift: DFF<Bits<64>>,
+    lane: DFF<Bits<3>>,
+    widx: DFF<Bits<9>>,
+    wi: DFF<Bits<9>>,
+    words: RAM<Bits<64>, 8>,
+    // Answer being sent.
+    rkind: DFF<Bits<8>>,
+    rlen: DFF<Bits<16>>,
+    pay: DFF<Bits<64>>,
+    bitoff: DFF<Bits<9>>,
+    // Job and counters.
+    run_pending: DFF<Bit>,
+    job_done: DFF<Bit>,
+    last_run_valid: DFF<Bit>,
+    run_seq: DFF<Bits<8>>,
+    run_cycles: DFF<Bits<32>>,
+    jobs: DFF<Bits<32>>,
+    frames: DFF<Bits<32>>,
+    crc_errors: DFF<Bits<32>>,
+    timeouts: DFF<Bits<32>>,
+    bad_frames: DFF<Bits<32>>,
+    overruns: DFF<Bits<32>>,
+    flags: DFF<Bits<8>>,
+
+    crc_rx: Crc16Step,
+    crc_tx: Crc16Step,
+    accept: Signal<Local, Bit>,
+    len_next: Signal<Local, Bits<16>>,
+    len_ok: Signal<Local, Bit>,
+    known: Signal<Local, Bit>,
+    wnext: Signal<Local, Bits<64>>,
+    nwords: Signal<Local, Bits<9>>,
+    status_vec: Signal<Local, Bits<STATUS_BITS>>,
+    hdr_byte: Signal<Local, Bits<8>>,
+    pay_byte: Signal<Local, Bits<8>>,
+    out_byte: Signal<Local, Bits<8>>,
+    send: Signal<Local, Bit>,
+}
+
+/// Timeout for a partly received frame: 1 ms, and at least 64 bit times at the UART rate.
+pub fn frame_timeout_cycles(cfg: &DeviceConfig) -> u64 {
+    let ms = cfg.clock_hz as u64 / 1000;
+    let bits = 64 * (cfg.clock_hz as u64).div_ceil(cfg.baud as u64);
+    ms.max(bits).min((1 << 24) - 1)
+}
+
+impl LinkCtl {
+    pub fn new(cfg: &DeviceConfig, timeout_cycles: u64) -> Self {
+        let mut info = Bits::<INFO_BITS>::default();
+        for (i, b) in Info::new(cfg.clone()).encode().iter().enumerate() {
+            for j in 0..8 {
+                info = info.replace_bit(8 * i + j, b >> j & 1 == 1);
+            }
+        }
+        assert!(timeout_cycles > 0 && timeout_cycles < 1 << 24);
+        LinkCtl {
+            clock: Default::default(),
+            reset: Default::default(),
+            in_data: Default::default(),
+            in_valid: Default::default(),
+            in_ready: Default::default(),
+            overrun: Default::default(),
+            out_data: Default::default(),
+            out_valid: Default::default(),
+            out_ready: Default::default(),
+            bus_addr: Default::default(),
+            bus_wdata: Default::default(),
+            bus_write: Default::default(),
+            bus_read: Default::default(),
+            bus_rdata: Default::default(),
+            bus_rvalid: Default::default(),
+            start: Default::default(),
+            core_reset: Default::default(),
+            done: Default::default(),
+            job_cycles: Default::default(),
+            running: Default::default(),
+            error: Default::default(),
+            info_rom: Constant::new(info),
+            timeout: Constant::new(timeout_cycles.to_bits()),
+            max_payload: Constant::new((MAX_PAYLOAD as u64).to_bits()),
+            state: Default::default(),
+            kind: Default::default(),
+            seq: Default::default(),
+            len: Default::default(),
+            pcount: Default::default(),
+            crc: Default::default(),
+            crc_lo: Default::default(),
+            timer: Default::default(),
+            arg: Default::default(),
+            wshift: Default::default(),
+            lane: Default::default(),
+            widx: Default::default(),
+            wi: Default::default(),
+            words: Default::default(),
+            rkind: Default::default(),
+            rlen: Default::default(),
+            pay: Default::default(),
+            bitoff: Default::default(),
+            run_pending: Default::default(),
+            job_done: Default::default(),
+            last_run_valid: Default::default(),
+            run_seq: Default::default(),
+            run_cycles: Default::default(),
+            jobs: Default::default(),
+            frames: Default::default(),
+            crc_errors: Default::default(),
+            timeouts: Default::default(),
+            bad_frames: Default::default(),
+            overruns: Default::default(),
+            flags: Default::default(),
+            crc_rx: Default::default(),
+            crc_tx: Default::default(),
+            accept: Default::default(),
+            len_next: Default::default(),
+            len_ok: Default::default(),
+            known: Default::default(),
+            wnext: Default::default(),
+            nwords: Default::default(),
+            status_vec: Default::default(),
+            hdr_byte: Default::default(),
+            pay_byte: Default::default(),
+            out_byte: Default::default(),
+            send: Default::default(),
+        }
+    }
+}
+
+// Literals used in the kernel below (the kernel cannot name Rust constants).
+const _: () = {
+    assert!(kind::INFO == 1 && kind::RESET == 2 && kind::WRITE == 3);
+    assert!(kind::READ == 4 && kind::RUN == 5 && kind::STATUS == 6);
+    assert!(NAK == 0xFF && protocol::ANSWER == 0x80);
+    assert!(NakReason::Crc as u8 == 1 && NakReason::Unknown as u8 == 2);
+    assert!(NakReason::Length as u8 == 3 && NakReason::Busy as u8 == 5);
+    assert!(protocol::SYNC[0] == 0xA5 && protocol::SYNC[1] == 0x5A);
+    assert!(protocol::INFO_LEN == 50 && protocol::STATUS_LEN == 30);
+    assert!(protocol::flag::CRC == 1 && protocol::flag::TIMEOUT == 2);
+    assert!(protocol::flag::BAD == 4 && protocol::flag::OVERRUN == 8);
+};
+
+impl Logic for LinkCtl {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, state, kind, seq, len, pcount, crc, crc_lo, timer, arg, wshift, lane,
+            widx, wi, rkind, rlen, pay, bitoff, run_pending, job_done, last_run_valid, run_seq,
+            run_cycles, jobs, frames, crc_errors, timeouts, bad_frames, overruns, flags
+        );
+        self.words.read_clock.next = self.clock.val();
+        self.words.write_clock.next = self.clock.val();
+        self.words.read_address.next = bit_cast::<8, 9>(self.wi.q.val());
+        self.words.write_address.next = bit_cast::<8, 9>(self.widx.q.val());
+        self.words.write_enable.next = false;
+
+        // Combinational helpers.
+        self.crc_rx.crc.next = self.crc.q.val();
+        self.crc_rx.data.next = self.in_data.val();
+        self.len_next.next = (bit_cast::<16, 8>(self.in_data.val()) << 8)
+            | bit_cast::<16, 8>(self.len.q.val().get_bits::<8>(0));
+        self.wnext.next = (self.wshift.q.val() >> 8) | (bit_cast::<64, 8>(self.in_data.val()) << 56);
+        self.words.write_data.next = self.wnext.val();
+        self.nwords.next = self.len.q.val().get_bits::<9>(3);
+        self.status_vec.next = bit_cast::<STATUS_BITS, 1>(self.run_pending.q.val().into())
+            | (bit_cast::<STATUS_BITS, 8>(self.flags.q.val()) << 8)
+            | (bit_cast::<STATUS_BITS, 32>(self.run_cycles.q.val()) << 16)
+            | (bit_cast::<STATUS_BITS, 32>(self.jobs.q.val()) << 48)
+            | (bit_cast::<STATUS_BITS, 32>(self.frames.q.val()) << 80)
+            | (bit_cast::<STATUS_BITS, 32>(self.crc_errors.q.val()) << 112)
+            | (bit_cast::<STATUS_BITS, 32>(self.timeouts.q.val()) << 144)
+            | (bit_cast::<STATUS_BITS, 32>(self.bad_frames.q.val()) << 176)
+            | (bit_cast::<STATUS_BITS, 32>(self.overruns.q.val()) << 208);
+        // Known type and a payload length that fits it.
+        self.known.next = (self.kind.q.val() >= 1) & (self.kind.q.val() <= 6);
+        self.len_ok.next = self.len.q.val() == 0;
+        if self.kind.q.val() == 3 {
+            self.len_ok.next =
+                (self.len.q.val() >= 12) & (self.len.q.val().get_bits::<3>(0) == 4);
+        }
+        if self.kind.q.val() == 4 {
+            self.len_ok.next = (self.len.q.val() == 6)
+                & (self.arg.q.val().get_bits::<16>(32) >= 1)
+                & (self.arg.q.val().get_bits::<16>(32) <= 256);
+        }
+
+        // Answer bytes.
+        self.hdr_byte.next = 0xA5.into();
+        if self.pcount.q.val() == 1 {
+            self.hdr_byte.next = 0x5A.into();
+        }
+        if self.pcount.q.val() == 2 {
+            self.hdr_byte.next = self.rkind.q.val();
+        }
+        if self.pcount.q.val() == 3 {
+            self.hdr_byte.next = self.seq.q.val();
+        }
+        if self.pcount.q.val() == 4 {
+            self.hdr_byte.next = self.rlen.q.val().get_bits::<8>(0);
+        }
+        if self.pcount.q.val() == 5 {
+            self.hdr_byte.next = self.rlen.q.val().get_bits::<8>(8);
+        }
+        self.pay_byte.next = self.pay.q.val().get_bits::<8>(0);
+        if self.rkind.q.val() == 0x81 {
+            self.pay_byte.next = self.info_rom.val().get_bits::<8>(self.bitoff.q.val().index());
+        }
+        if self.rkind.q.val() == 0x86 {
+            self.pay_byte.next = self.status_vec.val().get_bits::<8>(self.bitoff.q.val().index());
+        }
+        self.out_byte.next = self.hdr_byte.val();
+        if self.state.q.val() == S::TxPay {
+            self.out_byte.next = self.pay_byte.val();
+        }
+        if self.state.q.val() == S::TxCrc0 {
+            self.out_byte.next = self.crc.q.val().get_bits::<8>(0);
+        }
+        if self.state.q.val() == S::TxCrc1 {
+            self.out_byte.next = self.crc.q.val().get_bits::<8>(8);
+        }
+        self.out_data.next = self.out_byte.val();
+        self.crc_tx.crc.next = self.crc.q.val();
+        self.crc_tx.data.next = self.out_byte.val();
+        self.out_valid.next = (self.state.q.val() == S::TxHdr)
+            | (self.state.q.val() == S::TxPay)
+            | (self.state.q.val() == S::TxCrc0)
+            | (self.state.q.val() == S::TxCrc1);
+        self.send.next = self.out_valid.val() & self.out_ready.val();
+
+        // Receive side: bytes are taken only while decoding.
+        self.in_ready.next = (self.state.q.val() == S::Hunt1)
+            | (self.state.q.val() == S::Kind)
+            | (self.state.q.val() == S::Seq)
+            | (self.state.q.val() == S::Len0)
+            | (self.state.q.val() == S::Len1)
+            | (self.state.q.val() == S::Payload)
+            | (self.state.q.val() == S::Crc0)
+            | (self.state.q.val() == S::Crc1)
+            | ((self.state.q.val() == S::Hunt0)
+                & !(self.run_pending.q.val() & self.job_done.q.val()));
+        self.accept.next = self.in_valid.val() & self.in_ready.val();
+
+        self.bus_addr.next = self.arg.q.val().get_bits::<24>(0) + bit_cast::<24, 9>(self.wi.q.val());
+        self.bus_wdata.next = self.words.read_data.val();
+        self.bus_write.next = false;
+        self.bus_read.next = false;
+        self.start.next = false;
+        self.core_reset.next = false;
+        self.running.next = self.run_pending.q.val();
+        self.error.next = self.flags.q.val().any();
+
+        // Inactivity timeout inside a frame.
+        if self.accept.val() {
+            self.timer.d.next = 0.into();
+        } else {
+            self.timer.d.next = self.timer.q.val() + 1;
+        }
+
+        if self.done.val() {
+            self.job_done.d.next = true;
+            self.jobs.d.next = self.jobs.q.val() + 1;
+        }
+        if self.overrun.val() {
+            self.overruns.d.next = self.overruns.q.val() + 1;
+            self.flags.d.next = self.flags.q.val().replace_bit(3, true);
+        }
+
+        match self.state.q.val() {
+            S::Hunt0 => {
+                self.timer.d.next = 0.into();
+                if self.run_pending.q.val() & self.job_done.q.val() {
+                    // The job finished: answer its Run (the answer is cached for retries).
+                    self.run_pending.d.next = false;
+                    self.run_cycles.d.next = self.job_cycles.val();
+                    self.pay.d.next = bit_cast::<64, 32>(self.job_cycles.val());
+                    self.seq.d.next = self.run_seq.q.val();
+                    self.rkind.d.next = 0x85.into();
+                    self.rlen.d.next = 4.into();
+                    self.pcount.d.next = 0.into();
+                    self.state.d.next = S::TxHdr;
+                } else if self.accept.val() & (self.in_data.val() == 0xA5) {
+                    self.state.d.next = S::Hunt1;
+                }
+            }
+            S::Hunt1 => {
+                self.timer.d.next = 0.into();
+                if self.accept.val() {
+                    if self.in_data.val() == 0x5A {
+                        self.crc.d.next = 0xFFFF.into();
+                        self.state.d.next = S::Kind;
+                    } else if self.in_data.val() != 0xA5 {
+                        self.state.d.next = S::Hunt0;
+                    }
+                }
+            }
+            S::Kind => {
+                if self.accept.val() {
+                    self.kind.d.next = self.in_data.val();
+                    self.crc.d.next = self.crc_rx.out.val();
+                    self.state.d.next = S::Seq;
+                }
+            }
+            S::Seq => {
+                if self.accept.val() {
+                    self.seq.d.next = self.in_data.val();
+                    self.crc.d.next = self.crc_rx.out.val();
+                    self.state.d.next = S::Len0;
+                }
+            }
+            S::Len0 => {
+                if self.accept.val() {
+                    self.len.d.next = bit_cast::<16, 8>(self.in_data.val());
+                    self.crc.d.next = self.crc_rx.out.val();
+                    self.state.d.next = S::Len1;
+                }
+            }
+            S::Len1 => {
+                if self.accept.val() {
+                    self.len.d.next = self.len_next.val();
+                    self.crc.d.next = self.crc_rx.out.val();
+                    self.pcount.d.next = 0.into();
+                    self.lane.d.next = 0.into();
+                    self.widx.d.next = 0.into();
+                    self.arg.d.next = 0.into();
+                    if self.len_next.val() > self.max_payload.val() {
+                        // Unbounded lengths are refused at once, not waited for.
+                        self.bad_frames.d.next = self.bad_frames.q.val() + 1;
+                        self.flags.d.next = self.flags.q.val().replace_bit(2, true);
+                        self.rkind.d.next = 0xFF.into();
+                        self.rlen.d.next = 1.into();
+                        self.pay.d.next = 3.into();
+                        self.state.d.next = S::TxHdr;
+                    } else if self.len_next.val() == 0 {
+                        self.state.d.next = S::Crc0;
+                    } else {
+                        self.state.d.next = S::Payload;
+                    }
+                }
+            }
+            S::Payload => {
+                if self.accept.val() {
+                    self.crc.d.next = self.crc_rx.out.val();
+                    self.pcount.d.next = self.pcount.q.val() + 1;
+                    if self.pcount.q.val() < 6 {
+                        self.arg.d.next = (self.arg.q.val() >> 8)
+                            | (bit_cast::<48, 8>(self.in_data.val()) << 40);
+                    }
+                    if self.pcount.q.val() >= 4 {
+                        self.wshift.d.next = self.wnext.val();
+                        self.lane.d.next = self.lane.q.val() + 1;
+                        if self.lane.q.val() == 7 {
+                            self.words.write_enable.next = true;
+                            self.widx.d.next = self.widx.q.val() + 1;
+                        }
+                    }
+                    if self.pcount.q.val() + 1 == self.len.q.val() {
+                        self.state.d.next = S::Crc0;
+                    }
+                }
+            }
+            S::Crc0 => {
+                if self.accept.val() {
+                    self.crc_lo.d.next = self.in_data.val();
+                    self.state.d.next = S::Crc1;
+                }
+            }
+            S::Crc1 => {
+                if self.accept.val() {
+                    self.pcount.d.next = 0.into();
+                    if ((bit_cast::<16, 8>(self.in_data.val()) << 8)
+                        | bit_cast::<16, 8>(self.crc_lo.q.val()))
+                        == self.crc.q.val()
+                    {
+                        self.state.d.next = S::Exec;
+                    } else {
+                        self.crc_errors.d.next = self.crc_errors.q.val() + 1;
+                        self.flags.d.next = self.flags.q.val().replace_bit(0, true);
+                        self.rkind.d.next = 0xFF.into();
+                        self.rlen.d.next = 1.into();
+                        self.pay.d.next = 1.into();
+                        self.state.d.next = S::TxHdr;
+                    }
+                }
+            }
+            S::Exec => {
+                self.wi.d.next = 0.into();
+                self.rkind.d.next = self.kind.q.val().replace_bit(7, true);
+                self.rlen.d.next = 0.into();
+                self.state.d.next = S::TxHdr;
+                if !self.known.val() | !self.len_ok.val() {
+                    self.bad_frames.d.next = self.bad_frames.q.val() + 1;
+                    self.flags.d.next = self.flags.q.val().replace_bit(2, true);
+                    self.rkind.d.next = 0xFF.into();
+                    self.rlen.d.next = 1.into();
+                    self.pay.d.next = 3.into();
+                    if !self.known.val() {
+                        self.pay.d.next = 2.into();
+                    }
+                } else {
+                    self.frames.d.next = self.frames.q.val() + 1;
+                    if self.kind.q.val() == 1 {
+                        self.rlen.d.next = 50.into();
+                        self.bitoff.d.next = 0.into();
+                    }
+                    if self.kind.q.val() == 6 {
+                        self.rlen.d.next = 30.into();
+                        self.bitoff.d.next = 0.into();
+                    }
+                    if self.kind.q.val() == 2 {
+                        self.core_reset.next = true;
+                        self.run_pending.d.next = false;
+                        self.job_done.d.next = false;
+                        self.last_run_valid.d.next = false;
+                        self.run_cycles.d.next = 0.into();
+                        self.jobs.d.next = 0.into();
+                        self.frames.d.next = 0.into();
+                        self.crc_errors.d.next = 0.into();
+                        self.timeouts.d.next = 0.into();
+                        self.bad_frames.d.next = 0.into();
+                        self.overruns.d.next = 0.into();
+                        self.flags.d.next = 0.into();
+                    }
+                    if (self.kind.q.val() == 3) | (self.kind.q.val() == 4) {
+                        if self.run_pending.q.val() {
+                            self.rkind.d.next = 0xFF.into();
+                            self.rlen.d.next = 1.into();
+                            self.pay.d.next = 5.into();
+                        } else if self.kind.q.val() == 3 {
+                            self.state.d.next = S::WrRead;
+                        } else {
+                            self.rlen.d.next = bit_cast::<16, 16>(self.arg.q.val().get_bits::<16>(32)) << 3;
+                        }
+                    }
+                    if self.kind.q.val() == 5 {
+                        if self.run_pending.q.val() {
+                            if self.seq.q.val() == self.run_seq.q.val() {
+                                // A retry of the running job: its answer comes when done.
+                                self.state.d.next = S::Hunt0;
+                            } else {
+                                self.rkind.d.next = 0xFF.into();
+                                self.rlen.d.next = 1.into();
+                                self.pay.d.next = 5.into();
+                            }
+                        } else if self.last_run_valid.q.val()
+                            & (self.seq.q.val() == self.run_seq.q.val())
+                        {
+                            // A retry of the last job: answer from the cache, do not rerun.
+                            self.rlen.d.next = 4.into();
+                            self.pay.d.next = bit_cast::<64, 32>(self.run_cycles.q.val());
+                        } else {
+                            self.start.next = true;
+                            self.run_pending.d.next = true;
+                            self.job_done.d.next = false;
+                            self.last_run_valid.d.next = true;
+                            self.run_seq.d.next = self.seq.q.val();
+                            self.state.d.next = S::Hunt0;
+                        }
+                    }
+                }
+            }
+            S::WrRead => {
+                // The word RAM's read data is there the next cycle.
+                self.state.d.next = S::WrBus;
+            }
+            S::WrBus => {
+                self.bus_write.next = true;
+                self.wi.d.next = self.wi.q.val() + 1;
+                self.state.d.next = S::WrRead;
+                if self.wi.q.val() + 1 == self.nwords.val() {
+                    self.pcount.d.next = 0.into();
+                    self.state.d.next = S::TxHdr;
+                }
+            }
+            S::TxHdr => {
+                if self.send.val() {
+                    self.pcount.d.next = self.pcount.q.val() + 1;
+                    if self.pcount.q.val() == 0 {
+                        self.crc.d.next = 0xFFFF.into();
+                    }
+                    if self.pcount.q.val() >= 2 {
+                        self.crc.d.next = self.crc_tx.out.val();
+                    }
+                    if self.pcount.q.val() == 5 {
+                        self.pcount.d.next = 0.into();
+                        self.lane.d.next = 0.into();
+                        if self.rlen.q.val() == 0 {
+                            self.state.d.next = S::TxCrc0;
+                        } else if self.rkind.q.val() == 0x84 {
+                            self.state.d.next = S::TxFetch;
+                        } else {
+                            self.state.d.next = S::TxPay;
+                        }
+                    }
+                }
+            }
+            S::TxPay => {
+                if self.send.val() {
+                    self.crc.d.next = self.crc_tx.out.val();
+                    self.pcount.d.next = self.pcount.q.val() + 1;
+                    self.bitoff.d.next = self.bitoff.q.val() + 8;
+                    self.pay.d.next = self.pay.q.val() >> 8;
+                    self.lane.d.next = self.lane.q.val() + 1;
+                    if self.pcount.q.val() + 1 == self.rlen.q.val() {
+                        self.state.d.next = S::TxCrc0;
+                    } else if (self.rkind.q.val() == 0x84) & (self.lane.q.val() == 7) {
+                        self.state.d.next = S::TxFetch;
+                    }
+                }
+            }
+            S::TxFetch => {
+                self.bus_read.next = true;
+                self.state.d.next = S::TxWait;
+            }
+            S::TxWait => {
+                if self.bus_rvalid.val() {
+                    self.pay.d.next = self.bus_rdata.val();
+                    self.wi.d.next = self.wi.q.val() + 1;
+                    self.state.d.next = S::TxPay;
+                }
+            }
+            S::TxCrc0 => {
+                if self.send.val() {
+                    self.state.d.next = S::TxCrc1;
+                }
+            }
+            S::TxCrc1 => {
+                if self.send.val() {
+                    self.state.d.next = S::Hunt0;
+                }
+            }
+            _ => {
+                self.state.d.next = S::Hunt0;
+            }
+        }
+        // A frame that stops part way is dropped: nothing the host sends can hang us.
+        if (self.state.q.val() == S::Kind)
+            | (self.state.q.val() == S::Seq)
+            | (self.state.q.val() == S::Len0)
+            | (self.state.q.val() == S::Len1)
+            | (self.state.q.val() == S::Payload)
+            | (self.state.q.val() == S::Crc0)
+            | (self.state.q.val() == S::Crc1)
+        {
+            if self.timer.q.val() == self.timeout.val() {
+                self.timeouts.d.next = self.timeouts.q.val() + 1;
+                self.flags.d.next = self.flags.q.val().replace_bit(1, true);
+                self.state.d.next = S::Hunt0;
+            }
+        }
+        if self.reset.val() {
+            self.state.d.next = S::Hunt0;
+            self.run_pending.d.next = false;
+            self.job_done.d.next = false;
+            self.last_run_valid.d.next = false;
+            self.run_cycles.d.next = 0.into();
+            self.jobs.d.next = 0.into();
+            self.frames.d.next = 0.into();
+            self.crc_errors.d.next = 0.into();
+            self.timeouts.d.next = 0.into();
+            self.bad_frames.d.next = 0.into();
+            self.overruns.d.next = 0.into();
+            self.flags.d.next = 0.into();
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Client tests against the functional device (in-process and through FIFOs), with
+//! injected faults, and against devices that fail: silent, garbage, other version.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use common::DeviceConfig;
+use common::backend::Backend;
+use common::bus::Region;
+use common::protocol::{Frame, Info, Server, kind};
+
+use super::*;
+
+fn fast() -> ClientOptions {
+    ClientOptions {
+        timeout: Duration::from_millis(5),
+        retries: 8,
+        run_timeout: Duration::from_millis(5),
+    }
+}
+
+fn pattern(n: usize, salt: u64) -> Vec<u64> {
+    let mut r = Rng::new(salt);
+    (0..n).map(|_| r.next_u64()).collect()
+}
+
+#[test]
+fn handshake_reports_the_configuration() {
+    let c = Client::connect(LocalLink::new(DeviceConfig::ulx3s()), fast()).unwrap();
+    assert_eq!(c.info().config, DeviceConfig::ulx3s());
+    assert_eq!(c.stats.retries, 0);
+}
+
+#[test]
+fn backend_over_link_moves_words_exactly() {
+    let mut c = Client::connect(LocalLink::new(DeviceConfig::small()), fast()).unwrap();
+    let words = pattern(1000, 1);
+    Backend::write(&mut c, Region::B, 17, &words).unwrap();
+    assert_eq!(Backend::read(&mut c, Region::B, 17, 1000).unwrap(), words);
+    assert_eq!(c.link().server.device.b[17..1017], words[..]);
+    // 1000 words = 4 frames each way.
+    assert_eq!(c.stats.commands, 1 + 4 + 4);
+}
+
+fn faulty_transfer(rates: FaultRates, words: usize, seed: u64) -> (LinkStats, u64) {
+    let link = Faulty::new(LocalLink::new(DeviceConfig::small()), rates, seed);
+    let mut c = Client::connect(link, fast()).unwrap();
+    let data = pattern(words, seed);
+    c.write_words(Region::A.addr(0), &data).unwrap();
+    assert_eq!(c.read_words(Region::A.addr(0), words).unwrap(), data);
+    (c.stats.clone(), c.link().injected)
+}
+
+#[test]
+fn recovers_from_flipped_and_dropped_bytes() {
+    // 4096 words each way ≈ 66 kB: at 1e-4 about 7 corrupted bytes.
+    let flip = FaultRates {
+        flip: 1e-4,
+        ..Default::default()
+    };
+    let (s, injected) = faulty_transfer(flip, 4096, 7);
+    assert!(injected > 0 && s.retries > 0, "{s} / {injected}");
+    let drop = FaultRates {
+        drop: 1e-4,
+        ..Default::default()
+    };
+    let (s, injected) = faulty_transfer(drop, 4096, 8);
+    assert!(injected > 0 && s.retries > 0, "{s} / {injected}");
+    // Heavy but survivable: a 2 kB frame gets through about half the time.
+    let heavy = FaultRates {
+        flip: 2e-4,
+        drop: 2e-4,
+        ..Default::default()
+    };
+    let (s, _) = faulty_transfer(heavy, 4096, 9);
+    assert!(s.retries > 5, "{s}");
+}
+
+#[test]
+fn gives_up_when_the_link_cannot_make_progress() {
+    let t = Instant::now();
+    let link = Faulty::new(
+        LocalLink::new(DeviceConfig::small()),
+        FaultRates {
+            flip: 0.05,
+            ..Default::default()
+        },
+        3,
+    );
+    let e = Client::connect(link, fast())
+        .and_then(|mut c| c.write_words(0, &pattern(2000, 1)))
+        .err()
+        .expect("must give up");
+    assert!(matches!(e, LinkError::GaveUp { .. }), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn run_is_not_repeated_by_retries() {
+    // Lose every answer to the first Run once: the retry must be answered from the cache.
+    struct LoseFirstRunAnswer {
+        inner: LocalLink,
+        lost: bool,
+        drop_next: bool,
+    }
+    impl Link for LoseFirstRunAnswer {
+        fn send(&mut self, b: &[u8]) -> io::Result<()> {
+            self.drop_next = b[2] == kind::RUN && !self.lost;
+            self.inner.send(b)
+        }
+        fn recv(&mut self, buf: &mut [u8], t: Duration) -> io::Result<usize> {
+            let n = self.inner.recv(buf, t)?;
+            if self.drop_next && n > 0 {
+                self.lost = true;
+                self.drop_next = false;
+                return Ok(0);
+            }
+            Ok(n)
+        }
+        fn describe(&self) -> String {
+            "lossy".into()
+        }
+    }
+    let link = LoseFirstRunAnswer {
+        inner: LocalLink::new(DeviceConfig::small()),
+        lost: false,
+        drop_next: false,
+    };
+    let mut c = Client::connect(link, fast()).unwrap();
+    let step = common::job::Step {
+        op: common::Op::MaxPool,
+        kernel: 3,
+        in_signed: false,
+        relu: true,
+        src: common::Buf::A,
+        dst: common::Buf::B,
+        cin_words: 1,
+        cout: 8,
+        in_h: 3,
+        in_w: 3,
+        out_h: 1,
+        out_w: 1,
+        y0: 0,
+        x0: 0,
+        src_base: 0,
+        dst_base: 0,
+        dst_wpp: 1,
+        dst_off: 0,
+        weight_base: 0,
+        param_base: 0,
+    };
+    let job = common::job::encode_job(&[step], &DeviceConfig::small()).unwrap();
+    Backend::write(&mut c, Region::Desc, 0, &job).unwrap();
+    Backend::run(&mut c).unwrap();
+    assert!(c.link().lost);
+    assert_eq!(c.status().unwrap().jobs, 1);
+}
+
+struct Silent;
+impl Link for Silent {
+    fn send(&mut self, _: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+    fn recv(&mut self, _: &mut [u8], t: Duration) -> io::Result<usize> {
+        std::thread::sleep(t);
+        Ok(0)
+    }
+    fn describe(&self) -> String {
+        "silent".into()
+    }
+}
+
+struct Garbage(Rng);
+impl Link for Garbage {
+    fn send(&mut self, _: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+    fn recv(&mut self, buf: &mut [u8], _: Duration) -> io::Result<usize> {
+        let n = buf.len().min(64);
+        for b in &mut buf[..n] {
+            *b = self.0.next_u64() as u8;
+        }
+        Ok(n)
+    }
+    fn describe(&self) -> String {
+        "garbage".into()
+    }
+}
+
+/// A device speaking a future protocol version.
+struct OtherVersion {
+    server: Server,
+    out: Vec<u8>,
+}
+impl Link for OtherVersion {
+    fn send(&mut self, b: &[u8]) -> io::Result<()> {
+        let mut d = common::protocol::Decoder::new();
+        for f in self.server.push(b).iter().filter_map(|&b| d.push(b)) {
+            let mut f = f.unwrap();
+            if f.kind == kind::INFO | common::protocol::ANSWER {
+                f.payload[0..2].copy_from_slice(&2u16.to_le_bytes());
+            }
+            self.out
+                .extend(Frame::new(f.kind, f.seq, f.payload).encode());
+        }
+        Ok(())
+    }
+    fn recv(&mut self, buf: &mut [u8], t: Duration) -> io::Result<usize> {
+        if self.out.is_empty() {
+            std::thread::sleep(t);
+            return Ok(0);
+        }
+        let n = buf.len().min(self.out.len());
+        buf[..n].copy_from_slice(&self.out[..n]);
+        self.out.drain(..n);
+        Ok(n)
+    }
+    fn describe(&self) -> String {
+        "v2 device".into()
+    }
+}
+
+#[test]
+fn failing_devices_give_one_clear_error_in_bounded_time() {
+    let t = Instant::now();
+    let e = Client::connect(Silent, fast()).err().unwrap().to_string();
+    assert!(
+        e.contains("no valid answer to info after 9 attempts"),
+        "{e}"
+    );
+    let e = Client::connect(Garbage(Rng::new(1)), fast())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.starts_with("garbage: no valid answer to info"), "{e}");
+    let v2 = OtherVersion {
+        server: Server::new(common::device::Device::new(DeviceConfig::small())),
+        out: Vec::new(),
+    };
+    let e = Client::connect(v2, fast()).err().unwrap().to_string();
+    assert_eq!(
+        e,
+        "v2 device: device speaks protocol version 2, this host speaks 1"
+    );
+    let e = open(
+        "/nonexistent/ttyUSB9",
+        DEFAULT_BAUD,
+        Duration::from_millis(10),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.starts_with("cannot open /nonexistent/ttyUSB9: "), "{e}");
+    assert!(!e.contains('\n'));
+    assert!(t.elapsed() < Duration::from_secs(2));
+    let _ = Info::new(DeviceConfig::small());
+}
+
+/// The functional device served over a pair of FIFOs, as `sim serve --xdma --functional`.
+#[test]
+fn xdma_fifo_pair() {
+    let dir = std::env::temp_dir().join(format!("sqz-xdma-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (h2c, c2h) = (dir.join("h2c"), dir.join("c2h"));
+    for p in [&h2c, &c2h] {
+        let _ = std::fs::remove_file(p);
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    }
+    let (h, c) = (h2c.clone(), c2h.clone());
+    let dev = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut rx = std::fs::File::open(&h).unwrap();
+        let mut tx = std::fs::OpenOptions::new().write(true).open(&c).unwrap();
+        let mut server = Server::new(common::device::Device::new(DeviceConfig::small()));
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = rx.read(&mut buf).unwrap();
+            if n == 0 {
+                return server.status().frames;
+            }
+            tx.write_all(&server.push(&buf[..n])).unwrap();
+        }
+    });
+    let link = XdmaLink::open(&h2c, &c2h, Duration::from_secs(5)).unwrap();
+    let mut c = Client::connect(link, ClientOptions::default()).unwrap();
+    let words = pattern(600, 5);
+    Backend::write(&mut c, Region::S, 3, &words).unwrap();
+    assert_eq!(Backend::read(&mut c, Region::S, 3, 600).unwrap(), words);
+    assert_eq!(c.stats.retries, 0);
+    drop(c);
+    assert_eq!(dev.join().unwrap(), 1 + 3 + 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
