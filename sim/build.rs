@@ -83,7 +83,9 @@ fn main() {
         });
     }
 
-    let harness_h = fs::read_to_string(manifest.join("csrc/harness.h")).unwrap()
+    // Everything a build depends on besides the Verilog: the tool's version, the harness headers.
+    let harness_h = verilator_version(&verilator)
+        + &fs::read_to_string(manifest.join("csrc/harness.h")).unwrap()
         + &fs::read_to_string(manifest.join("csrc/harness_model.h")).unwrap();
     let mut libs = Vec::new();
     for m in &models {
@@ -161,6 +163,14 @@ fn verilator_root(verilator: &str) -> PathBuf {
         "{verilator} --getenv VERILATOR_ROOT failed"
     );
     PathBuf::from(String::from_utf8(o.stdout).unwrap().trim())
+}
+
+fn verilator_version(verilator: &str) -> String {
+    let o = Command::new(verilator)
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {verilator:?}: {e}"));
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// A C++17 -O3 build with the Verilator include paths and defines.
