@@ -30,7 +30,10 @@ esac
 if [ ! -f "$bit" ]; then
     echo "program: $bit not found: run scripts/build.sh $board first" >&2; exit 1
 fi
-if [ -f "$out/report.json" ] && grep -q '"timing_met": false' "$out/report.json"; then
+if [ ! -f "$out/report.json" ]; then
+    echo "program: $out/report.json missing: the build of $bit did not finish, run scripts/build.sh $board" >&2; exit 1
+fi
+if ! grep -q '"timing_met": true' "$out/report.json"; then
     echo "program: $out/report.json says timing was not met: refusing to load $bit" >&2; exit 1
 fi
 loader="${OPENFPGALOADER:-openFPGALoader}"

@@ -64,6 +64,8 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     o3: DFF<Bits<16>>,
     o4: DFF<Bits<16>>,
     o5: DFF<Bits<16>>,
+    o6: DFF<Bits<16>>,
+    act_r: DFF<Bits<64>>,
     pv1: DFF<Bit>,
     pidx1: DFF<Bits<8>>,
     dact: DFF<Bit>,
@@ -80,7 +82,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             R.is_power_of_two() && R <= 128,
             "rows must be a power of two"
         );
-        assert!(U * D == R && R % U == 0 && 8 % U == 0 && R.min(8) % U == 0);
+        assert!(U * D == R && 8 % U == 0 && R.min(8).is_multiple_of(U));
         SqzCore {
             clock: Default::default(),
             reset: Default::default(),
@@ -131,6 +133,8 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             o3: Default::default(),
             o4: Default::default(),
             o5: Default::default(),
+            o6: Default::default(),
+            act_r: Default::default(),
             pv1: Default::default(),
             pidx1: Default::default(),
             dact: Default::default(),
@@ -145,8 +149,8 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, rd_v, rd_reg, rd_row, rd_ok, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, pv1,
-            pidx1, dact, dj, cj, ocap
+            self, clock, rd_v, rd_reg, rd_row, rd_ok, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6,
+            act_r, pv1, pidx1, dact, dj, cj, ocap
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -244,6 +248,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.o3.d.next = self.o2.q.val();
         self.o4.d.next = self.o3.q.val();
         self.o5.d.next = self.o4.q.val();
+        self.o6.d.next = self.o5.q.val();
         self.pv1.d.next = self.seq.par_v.val();
         self.pidx1.d.next = self.seq.par_idx.val();
         // t1: the source word; padding taps read as zero.
@@ -254,12 +259,14 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.seq.src.val() == 1 {
             self.act_src.next = self.buf_b.rdata.val();
         }
+        // t2: one register before the broadcast to the rows (fanout, BRAM clock-to-out).
+        self.act_r.d.next = 0.into();
+        if self.isr.q.val().get_bit(0) {
+            self.act_r.d.next = self.act_src.val();
+        }
         for r in 0..R {
             self.rows[r].clock.next = self.clock.val();
-            self.rows[r].act.next = 0.into();
-            if self.isr.q.val().get_bit(0) {
-                self.rows[r].act.next = self.act_src.val();
-            }
+            self.rows[r].act.next = self.act_r.q.val();
             self.rows[r].sgn.next = self.seq.sgn.val();
             self.rows[r].w_raddr.next = self.wword.val().get_bits::<16>(0);
             if self.seq.busy.val() {
@@ -267,9 +274,9 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             }
             self.rows[r].avg.next = self.seq.is_avg.val();
             self.rows[r].avg_lane.next = self.seq.glane.val();
-            self.rows[r].v.next = self.vsr.q.val().get_bit(4) & !self.seq.is_max.val();
-            self.rows[r].first.next = self.fsr.q.val().get_bit(4);
-            self.rows[r].last.next = self.lsr.q.val().get_bit(4);
+            self.rows[r].v.next = self.vsr.q.val().get_bit(5) & !self.seq.is_max.val();
+            self.rows[r].first.next = self.fsr.q.val().get_bit(5);
+            self.rows[r].last.next = self.lsr.q.val().get_bit(5);
             self.rows[r].w_waddr.next = self.wword.val().get_bits::<16>(0);
             self.rows[r].w_wdata.next = self.bus_wdata.val();
             self.rows[r].w_we.next = self.bw.val() & (self.region.val() == 4);
@@ -286,7 +293,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.maxu.last.next = self.lsr.q.val().get_bit(0);
         self.maxu.inr.next = self.isr.q.val().get_bit(0);
         self.maxu.addr.next = self.o1.q.val();
-        // Output stage: capture at t5 (last tap), drain U rows per cycle for D cycles.
+        // Output stage: capture at t6 (last tap), drain U rows per cycle for D cycles.
         if self.dact.q.val() {
             self.dj.d.next = self.dj.q.val() + 1;
             self.cj.d.next = self.cj.q.val() + self.ustep.val();
@@ -294,11 +301,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
                 self.dact.d.next = false;
             }
         }
-        if self.vsr.q.val().get_bit(4) & self.lsr.q.val().get_bit(4) & !self.seq.is_max.val() {
+        if self.vsr.q.val().get_bit(5) & self.lsr.q.val().get_bit(5) & !self.seq.is_max.val() {
             self.dact.d.next = true;
             self.dj.d.next = 0.into();
             self.cj.d.next = self.seq.co_base.val();
-            self.ocap.d.next = self.o5.q.val();
+            self.ocap.d.next = self.o6.q.val();
         }
         for u in 0..U {
             self.req[u].clock.next = self.clock.val();

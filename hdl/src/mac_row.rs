@@ -1,9 +1,10 @@
 //! One row of the MAC array: output channel `r` of the current group.
 //!
 //! Pipeline (t0 = the cycle the feeder issues the addresses):
-//! t1 its weight RAM and the activation buffer deliver their words; t2 inputs registered
-//! (DSP input registers); t3 8 products registered; t4 4 pair sums; t5 20-bit sum; during
-//! t5 the accumulator adds it (`first` restarts from 0; the bias is added in the output
+//! t1 its weight RAM and the activation buffer deliver their words; t2 both registered
+//! (the activation once in the core, then broadcast to every row); t3 multiplier inputs
+//! registered; t4 8 products registered; t5 4 pair sums; t6 20-bit sum; during t6 the
+//! accumulator adds it (`first` restarts from 0; the bias is added in the output
 //! stage, which gives the same wrapped i32 as starting from the bias); on `last` the
 //! pixel's sum goes to `bank`, which the output stage drains while the next pixel runs.
 //! The row also holds the group's parameters (bias, m, shift) for its channel.
@@ -16,7 +17,7 @@ use rust_hdl::prelude::*;
 #[derive(LogicBlock)]
 pub struct MacRow {
     pub clock: Signal<In, Clock>,
-    /// Activation word at t1 (already zero for padding taps).
+    /// Activation word at t2 (already zero for padding taps).
     pub act: Signal<In, Bits<64>>,
     pub sgn: Signal<In, Bit>,
     /// Weight RAM read address at t0.
@@ -24,7 +25,7 @@ pub struct MacRow {
     /// Global average pool: the weight is 1 in lane `avg_lane + row` (mod 8) instead.
     pub avg: Signal<In, Bit>,
     pub avg_lane: Signal<In, Bits<3>>,
-    /// Flags at t5.
+    /// Flags at t6.
     pub v: Signal<In, Bit>,
     pub first: Signal<In, Bit>,
     pub last: Signal<In, Bit>,
@@ -50,6 +51,7 @@ pub struct MacRow {
     pairs: AddPairs,
     sum4: Sum4,
     accu: Acc32,
+    w_pre: DFF<Bits<64>>,
     a_r: DFF<Bits<64>>,
     s_r: DFF<Bit>,
     w_r: DFF<Bits<64>>,
@@ -93,6 +95,7 @@ impl MacRow {
             pairs: Default::default(),
             sum4: Default::default(),
             accu: Default::default(),
+            w_pre: Default::default(),
             a_r: Default::default(),
             s_r: Default::default(),
             w_r: Default::default(),
@@ -110,7 +113,7 @@ impl Logic for MacRow {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, a_r, s_r, w_r, p_r, q_r, sum_r, acc_r, bank_r, par_r
+            self, clock, w_pre, a_r, s_r, w_r, p_r, q_r, sum_r, acc_r, bank_r, par_r
         );
         self.wram.clock.next = self.clock.val();
         self.wram.raddr.next = self.w_raddr.val();
@@ -118,15 +121,16 @@ impl Logic for MacRow {
         self.wram.wdata.next = self.w_wdata.val();
         self.wram.we.next = self.w_we.val() & (self.w_row.val() == self.row.val());
         self.w_rdata.next = self.wram.rdata.val();
-        // t1 -> t2: register the multiplier inputs.
+        // t1 -> t2: weight word registered; t2 -> t3: the multiplier inputs.
+        self.w_pre.d.next = self.wram.rdata.val();
         self.onehot.lane.next = self.avg_lane.val() + self.lane.val();
         self.a_r.d.next = self.act.val();
         self.s_r.d.next = self.sgn.val();
-        self.w_r.d.next = self.wram.rdata.val();
+        self.w_r.d.next = self.w_pre.q.val();
         if self.avg.val() {
             self.w_r.d.next = self.onehot.w.val();
         }
-        // t2 -> t3: products; t3 -> t4 -> t5: adder tree.
+        // t3 -> t4: products; t4 -> t5 -> t6: adder tree.
         self.mul.a.next = self.a_r.q.val();
         self.mul.sgn.next = self.s_r.q.val();
         self.mul.w.next = self.w_r.q.val();
@@ -135,7 +139,7 @@ impl Logic for MacRow {
         self.q_r.d.next = self.pairs.q.val();
         self.sum4.q.next = self.q_r.q.val();
         self.sum_r.d.next = self.sum4.s.val();
-        // t5: accumulate.
+        // t6: accumulate.
         self.accu.acc.next = self.acc_r.q.val();
         self.accu.s.next = self.sum_r.q.val();
         self.accu.clr.next = self.first.val();

@@ -47,16 +47,17 @@ fn loads(dev: &Device) -> Vec<(u32, u64)> {
     w
 }
 
-/// Run the job in `dev`'s descriptor memory on the RTL; return the words at `reads` and the
-/// reported job cycles.
+/// Make the bus `writes`, run the job in descriptor memory (if `job`) on the RTL; return the
+/// words at `reads` and the reported job cycles.
 fn run_rtl<const R: usize, const U: usize, const D: usize>(
-    dev: &Device,
+    cfg: &DeviceConfig,
+    writes: Vec<(u32, u64)>,
     reads: Vec<u32>,
     max_cycles: u64,
+    job: bool,
 ) -> (Vec<u64>, u32) {
-    let mut uut = SqzCore::<R, U, D>::new(&dev.cfg);
+    let mut uut = SqzCore::<R, U, D>::new(cfg);
     uut.connect_all();
-    let writes = loads(dev);
     let out = Arc::new(Mutex::new((Vec::new(), 0u32)));
     let out2 = out.clone();
     let mut sim = Simulation::new();
@@ -75,14 +76,16 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
             wait_clock_cycle!(sim, clock, x);
         }
         x.bus_write.next = false;
-        x.start.next = true;
-        wait_clock_cycle!(sim, clock, x);
-        x.start.next = false;
-        let mut n = 0;
-        while !x.done.val() {
+        if job {
+            x.start.next = true;
             wait_clock_cycle!(sim, clock, x);
-            n += 1;
-            sim_assert!(sim, n < max_cycles, x);
+            x.start.next = false;
+            let mut n = 0;
+            while !x.done.val() {
+                wait_clock_cycle!(sim, clock, x);
+                n += 1;
+                sim_assert!(sim, n < max_cycles, x);
+            }
         }
         wait_clock_cycle!(sim, clock, x);
         sim_assert!(sim, !x.busy.val(), x);
@@ -100,8 +103,7 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
         sim.done(x)
     });
     sim.run(Box::new(uut), 10 * (max_cycles + 20_000)).unwrap();
-    let r = out.lock().unwrap().clone();
-    r
+    out.lock().unwrap().clone()
 }
 
 fn region(b: Buf) -> Region {
@@ -118,6 +120,16 @@ fn check<const R: usize, const U: usize, const D: usize>(
     cfg: DeviceConfig,
     steps: &[Step],
     seed: u64,
+) -> u32 {
+    check_with::<R, U, D>(cfg, steps, seed, |_| {})
+}
+
+/// `check` with the memories adjusted by `prep` after the random fill.
+fn check_with<const R: usize, const U: usize, const D: usize>(
+    cfg: DeviceConfig,
+    steps: &[Step],
+    seed: u64,
+    prep: impl Fn(&mut Device),
 ) -> u32 {
     let mut rng = Rng(seed);
     let mut dev = Device::new(cfg.clone());
@@ -148,6 +160,7 @@ fn check<const R: usize, const U: usize, const D: usize>(
             shift: 10 + (rng.next() % 8) as u8,
         };
     }
+    prep(&mut dev);
     let desc = encode_job(steps, &cfg).unwrap();
     dev.desc[..desc.len()].copy_from_slice(&desc);
     let mut reads = Vec::new();
@@ -174,7 +187,7 @@ fn check<const R: usize, const U: usize, const D: usize>(
         want.iter().any(|&w| w != 0),
         "degenerate test: all outputs zero"
     );
-    let (got, cycles) = run_rtl::<R, U, D>(&dev, reads, 50_000);
+    let (got, cycles) = run_rtl::<R, U, D>(&cfg, loads(&dev), reads, 50_000, true);
     for (k, (g, w)) in got.iter().zip(&want).enumerate() {
         assert_eq!(
             g, w,
@@ -287,4 +300,143 @@ fn fire_job_icebreaker_and_small() {
         ..e3
     };
     check::<4, 2, 2>(DeviceConfig::small(), &[sq, e1, e3], 6);
+}
+
+/// Row bands: the expands address the squeeze's halo rows through positive `y0`, at
+/// nonzero buffer bases; avg pool over signed input with a linear output.
+#[test]
+fn halo_offsets_bases_small() {
+    let e3 = Step {
+        y0: 0,
+        x0: -1,
+        out_h: 2,
+        src_base: 5,
+        dst_base: 7,
+        dst_wpp: 3,
+        dst_off: 2,
+        ..conv(3, 1, 4, 4, 3, 1)
+    };
+    let e1 = Step {
+        y0: 1,
+        out_h: 2,
+        src_base: 3,
+        dst_base: 1,
+        weight_base: 9,
+        param_base: 4,
+        ..conv(1, 2, 7, 4, 3, 0)
+    };
+    let mut ap = conv(1, 2, 11, 3, 2, 0);
+    ap.op = Op::AvgPool;
+    (ap.out_h, ap.out_w) = (1, 1);
+    ap.in_signed = true;
+    ap.relu = false;
+    (
+        ap.src,
+        ap.dst,
+        ap.src_base,
+        ap.dst_base,
+        ap.dst_wpp,
+        ap.dst_off,
+    ) = (Buf::B, Buf::S, 40, 3, 3, 1);
+    check::<4, 2, 2>(DeviceConfig::small(), &[e3, e1, ap], 11);
+}
+
+/// Requantizer and multiplier extremes through the whole core: activations -128 / 127 / 255
+/// signed and unsigned, weights -128 / 127, saturation both ways, shift 0 / 46 / 47, ties,
+/// wrapping bias, all-zero pixel; ReLU and linear outputs.
+#[test]
+fn extremes_small() {
+    let mut s1 = conv(1, 1, 16, 2, 2, 0);
+    (s1.in_signed, s1.relu, s1.dst_wpp) = (true, false, 2);
+    let s2 = Step {
+        in_signed: false,
+        relu: true,
+        dst: Buf::S,
+        ..s1.clone()
+    };
+    let s3 = Step {
+        in_signed: false,
+        dst_base: 8,
+        ..s1.clone()
+    };
+    let s4 = Step {
+        in_signed: true,
+        relu: true,
+        dst: Buf::S,
+        dst_base: 8,
+        ..s1.clone()
+    };
+    check_with::<4, 2, 2>(DeviceConfig::small(), &[s1, s2, s3, s4], 12, |d| {
+        d.a[0] = u64::from_le_bytes([0x80, 0x7f, 0xff, 0, 1, 0x80, 0x80, 0x80]);
+        d.a[1] = u64::from_le_bytes([0x80; 8]);
+        d.a[2] = u64::from_le_bytes([0xff; 8]);
+        d.a[3] = 0;
+        for row in d.weights.iter_mut() {
+            row[0] = u64::from_le_bytes([0x80; 8]);
+        }
+        d.weights[0][0] = u64::from_le_bytes([0x7f; 8]);
+        let ext = [
+            (i32::MAX, 32767u16, 0u8),
+            (i32::MIN, 32767, 0),
+            (i32::MIN, 32767, 47),
+            (i32::MAX, 32767, 47),
+            (i32::MIN, 32767, 46),
+            (i32::MAX, 32767, 39),
+            (-5, 1, 1),
+            (5, 1, 1),
+            (-7, 1, 1),
+            (0, 0, 0),
+            (1000, 1, 0),
+            (-1000, 1, 0),
+            (0, 16384, 14),
+            (-200, 1, 0),
+            (300, 1, 0),
+            (i32::MIN + 5, 1, 0),
+        ];
+        for (i, &(bias, m, shift)) in ext.iter().enumerate() {
+            d.params[i] = Param { bias, m, shift };
+        }
+    });
+}
+
+/// Bus writes and reads of every region as `Device::write` / `Device::read` define them:
+/// weights interleaved by row, parameters masked to their 54 bits, 0 outside the memories.
+#[test]
+fn bus_regions_small() {
+    let cfg = DeviceConfig::small();
+    let mut rng = Rng(77);
+    let mut dev = Device::new(cfg.clone());
+    let regions = [
+        Region::Desc,
+        Region::A,
+        Region::B,
+        Region::S,
+        Region::Weights,
+        Region::Params,
+    ];
+    let (mut reads, mut writes) = (Vec::new(), Vec::new());
+    for &r in &regions {
+        let size = match r {
+            Region::Desc => cfg.max_steps * common::job::STEP_WORDS,
+            Region::A | Region::B => cfg.act_words,
+            Region::S => cfg.sq_words,
+            Region::Weights => cfg.weight_words * cfg.rows,
+            Region::Params => cfg.param_words,
+        };
+        for i in [0, 1, 2, 5, size - 1, size, size + 3, 1 << 16 | 1] {
+            let d = rng.next() | 1 << 63;
+            dev.write(r, i, d);
+            writes.push((r.addr(i), d));
+            reads.push((r, i));
+        }
+    }
+    let addrs = reads.iter().map(|&(r, i)| r.addr(i)).collect();
+    let (got, _) = run_rtl::<4, 2, 2>(&cfg, writes, addrs, 0, false);
+    for (k, &(r, i)) in reads.iter().enumerate() {
+        assert_eq!(got[k], dev.read(r, i), "{r:?} index {i}");
+    }
+    assert!(
+        got.iter().filter(|&&w| w == 0).count() >= 12,
+        "out-of-range reads are 0"
+    );
 }

@@ -154,10 +154,10 @@ fn im2col(
 ) -> Array2<f32> {
     let (cin, h, w) = x.dim();
     let mut col = Array2::<f32>::zeros((cin * k * k, oh * ow));
-    col.axis_iter_mut(Axis(0))
-        .into_par_iter()
+    let rows = col.as_slice_mut().expect("contiguous");
+    rows.par_chunks_mut(oh * ow)
         .enumerate()
-        .for_each(|(r, mut row)| {
+        .for_each(|(r, row)| {
             let (ci, ky, kx) = (r / (k * k), (r / k) % k, r % k);
             let plane = x.slice(s![ci, .., ..]);
             for oy in 0..oh {
@@ -181,10 +181,11 @@ pub fn maxpool(x: &Array3<f32>) -> Array3<f32> {
     let (c, h, w) = x.dim();
     let (oh, ow) = (common::qnet::maxpool_out(h), common::qnet::maxpool_out(w));
     let mut y = Array3::<f32>::zeros((c, oh, ow));
-    y.axis_iter_mut(Axis(0))
-        .into_par_iter()
+    let planes = y.as_slice_mut().expect("contiguous");
+    planes
+        .par_chunks_mut(oh * ow)
         .enumerate()
-        .for_each(|(ci, mut plane)| {
+        .for_each(|(ci, plane)| {
             for oy in 0..oh {
                 for ox in 0..ow {
                     let mut m = f32::NEG_INFINITY;
@@ -193,7 +194,7 @@ pub fn maxpool(x: &Array3<f32>) -> Array3<f32> {
                             m = m.max(x[[ci, iy, ix]]);
                         }
                     }
-                    plane[[oy, ox]] = m;
+                    plane[oy * ow + ox] = m;
                 }
             }
         });

@@ -52,12 +52,16 @@ impl Kernel {
 }
 
 /// A conv prepared for the fast path: weights widened to i16, taps reordered (ky, kx, ci),
-/// rows padded to a multiple of 16 taps and the channel count to a multiple of 4.
+/// rows padded to a multiple of 16 taps and the channel count to a multiple of 16.
 #[derive(Clone, Debug)]
 struct PConv {
     kp: usize,
-    cout4: usize,
+    cpad: usize,
+    /// `[cpad][kp]`, for the portable kernel.
     w: Vec<i16>,
+    /// `[cpad/16][kp/2][16 channels][2 taps]`, for the AVX2 kernel: one 32-byte load per
+    /// tap pair and 8 channels, multiplied against a broadcast activation pair.
+    wb: Vec<i16>,
 }
 
 impl PConv {
@@ -65,8 +69,8 @@ impl PConv {
         let k = q.kernel;
         let kk = q.cin * k * k;
         let kp = kk.div_ceil(16) * 16;
-        let cout4 = q.cout.div_ceil(4) * 4;
-        let mut w = vec![0i16; cout4 * kp];
+        let cpad = q.cout.div_ceil(16) * 16;
+        let mut w = vec![0i16; cpad * kp];
         for co in 0..q.cout {
             for ky in 0..k {
                 for kx in 0..k {
@@ -76,7 +80,14 @@ impl PConv {
                 }
             }
         }
-        PConv { kp, cout4, w }
+        let mut wb = vec![0i16; cpad * kp];
+        for co in 0..cpad {
+            for t in 0..kp {
+                let (blk, lane, pair) = (co / 16, co % 16, t / 2);
+                wb[((blk * (kp / 2) + pair) * 16 + lane) * 2 + t % 2] = w[co * kp + t];
+            }
+        }
+        PConv { kp, cpad, w, wb }
     }
 }
 
@@ -275,7 +286,10 @@ impl Golden {
             }
         }
         // Tiles of output pixels: ~32 KB of im2col each, at least 8 tiles for the cores.
-        let tile = (16384 / p.kp).clamp(8, 256).min(npix.div_ceil(8)).max(2);
+        let tile = (16384 / p.kp)
+            .clamp(8, 256)
+            .min(npix.div_ceil(8))
+            .next_multiple_of(4);
         let oc = out.c;
         let mode = q.out_mode();
         let kernel = self.kernel;
@@ -285,21 +299,30 @@ impl Golden {
             .for_each(|(t, o)| {
                 let p0 = t * tile;
                 let np = o.len() / oc;
-                let mut col = vec![0i16; np.next_multiple_of(2) * p.kp];
-                for i in 0..np {
-                    let (oy, ox) = ((p0 + i) / ow, (p0 + i) % ow);
-                    let row = &mut col[i * p.kp..];
-                    for ky in 0..k {
-                        let base = ((oy * s + ky) * wp + ox * s) * cin;
-                        let seg = &xp[base..base + k * cin];
-                        row[ky * k * cin..(ky + 1) * k * cin].copy_from_slice(seg);
+                let np4 = np.next_multiple_of(4);
+                // A pointwise conv over whole 16-channel words reads its input rows in place.
+                let direct = k == 1 && s == 1 && pad == 0 && cin == p.kp && np == np4;
+                let mut own = Vec::new();
+                let col: &[i16] = if direct {
+                    &xp[p0 * cin..(p0 + np) * cin]
+                } else {
+                    own.resize(np4 * p.kp, 0i16);
+                    for i in 0..np {
+                        let (oy, ox) = ((p0 + i) / ow, (p0 + i) % ow);
+                        let row = &mut own[i * p.kp..];
+                        for ky in 0..k {
+                            let base = ((oy * s + ky) * wp + ox * s) * cin;
+                            let seg = &xp[base..base + k * cin];
+                            row[ky * k * cin..(ky + 1) * k * cin].copy_from_slice(seg);
+                        }
                     }
-                }
-                let mut acc = vec![0i32; np.next_multiple_of(2) * p.cout4];
-                gemm(kernel, &p.w, &col, p.kp, p.cout4, &mut acc);
+                    &own
+                };
+                let mut acc = vec![0i32; np.next_multiple_of(4) * p.cpad];
+                gemm(kernel, p, col, &mut acc);
                 for i in 0..np {
                     for co in 0..q.cout {
-                        let a = q.bias[co].wrapping_add(acc[i * p.cout4 + co]);
+                        let a = q.bias[co].wrapping_add(acc[i * p.cpad + co]);
                         o[i * oc + off + co] = requantize(a, q.m[co], q.shift[co], mode);
                     }
                 }
@@ -307,24 +330,24 @@ impl Golden {
     }
 }
 
-/// `acc[p][c] = sum_k w[c][k] * col[p][k]` (wrapping), for an even number of pixels.
-fn gemm(kernel: Kernel, w: &[i16], col: &[i16], kp: usize, cout4: usize, acc: &mut [i32]) {
+/// `acc[p][c] = sum_k w[c][k] * col[p][k]` (wrapping), for a multiple of 4 pixels.
+fn gemm(kernel: Kernel, p: &PConv, col: &[i16], acc: &mut [i32]) {
     match kernel {
-        Kernel::Portable => gemm_portable(w, col, kp, cout4, acc),
+        Kernel::Portable => gemm_portable(&p.w, col, p.kp, p.cpad, acc),
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: Kernel::Avx2 is only chosen (or constructed by tests) when the CPU has AVX2.
         Kernel::Avx2 => {
             assert!(
                 std::arch::is_x86_feature_detected!("avx2"),
                 "AVX2 kernel on a CPU without AVX2"
             );
-            unsafe { gemm_avx2(w, col, kp, cout4, acc) }
+            // SAFETY: the CPU has AVX2 (checked above).
+            unsafe { gemm_avx2(&p.wb, col, p.kp, p.cpad, acc) }
         }
     }
 }
 
-fn gemm_portable(w: &[i16], col: &[i16], kp: usize, cout4: usize, acc: &mut [i32]) {
-    for (a, out) in col.chunks_exact(kp).zip(acc.chunks_exact_mut(cout4)) {
+fn gemm_portable(w: &[i16], col: &[i16], kp: usize, cpad: usize, acc: &mut [i32]) {
+    for (a, out) in col.chunks_exact(kp).zip(acc.chunks_exact_mut(cpad)) {
         for (wr, o) in w.chunks_exact(kp).zip(out.iter_mut()) {
             *o = wr
                 .iter()
@@ -336,57 +359,48 @@ fn gemm_portable(w: &[i16], col: &[i16], kp: usize, cout4: usize, acc: &mut [i32
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn gemm_avx2(w: &[i16], col: &[i16], kp: usize, cout4: usize, acc: &mut [i32]) {
+unsafe fn gemm_avx2(wb: &[i16], col: &[i16], kp: usize, cpad: usize, acc: &mut [i32]) {
     use std::arch::x86_64::*;
     let np = col.len() / kp;
-    assert!(np % 2 == 0 && kp % 16 == 0 && cout4 % 4 == 0);
-    assert!(w.len() >= cout4 * kp && acc.len() >= np * cout4);
+    let pairs = kp / 2;
+    assert!(np.is_multiple_of(4) && kp.is_multiple_of(16) && cpad.is_multiple_of(16));
+    assert!(wb.len() >= cpad * kp && acc.len() >= np * cpad);
     // SAFETY: the asserts above bound every pointer offset below; AVX2 is enabled.
     unsafe {
-        // 4 output channels x 2 pixels per block: 8 accumulators, 6 loads per 8 madds.
-        for p in (0..np).step_by(2) {
-            let a0 = col.as_ptr().add(p * kp);
-            let a1 = a0.add(kp);
-            for c in (0..cout4).step_by(4) {
-                let w0 = w.as_ptr().add(c * kp);
-                let (w1, w2, w3) = (w0.add(kp), w0.add(2 * kp), w0.add(3 * kp));
-                let mut s = [_mm256_setzero_si256(); 8];
-                let mut k = 0;
-                while k < kp {
-                    let x0 = _mm256_loadu_si256(a0.add(k) as *const __m256i);
-                    let x1 = _mm256_loadu_si256(a1.add(k) as *const __m256i);
-                    let ws = [
-                        _mm256_loadu_si256(w0.add(k) as *const __m256i),
-                        _mm256_loadu_si256(w1.add(k) as *const __m256i),
-                        _mm256_loadu_si256(w2.add(k) as *const __m256i),
-                        _mm256_loadu_si256(w3.add(k) as *const __m256i),
-                    ];
-                    for j in 0..4 {
-                        s[j] = _mm256_add_epi32(s[j], _mm256_madd_epi16(ws[j], x0));
-                        s[4 + j] = _mm256_add_epi32(s[4 + j], _mm256_madd_epi16(ws[j], x1));
-                    }
-                    k += 16;
+        // Block: 16 output channels (2 vectors) x 4 pixels = 8 accumulators. Per tap pair:
+        // 2 weight loads, 4 broadcast activation pairs, 8 madds; no horizontal sums.
+        for blk in 0..cpad / 16 {
+            let wbase = wb.as_ptr().add(blk * pairs * 32);
+            for p in (0..np).step_by(4) {
+                let a = col.as_ptr().add(p * kp) as *const i32;
+                let (a0, a1, a2, a3) = (a, a.add(pairs), a.add(2 * pairs), a.add(3 * pairs));
+                let z = _mm256_setzero_si256();
+                let (mut s00, mut s01, mut s10, mut s11) = (z, z, z, z);
+                let (mut s20, mut s21, mut s30, mut s31) = (z, z, z, z);
+                for j in 0..pairs {
+                    let w0 = _mm256_loadu_si256(wbase.add(j * 32) as *const __m256i);
+                    let w1 = _mm256_loadu_si256(wbase.add(j * 32 + 16) as *const __m256i);
+                    let x0 = _mm256_set1_epi32(a0.add(j).read_unaligned());
+                    let x1 = _mm256_set1_epi32(a1.add(j).read_unaligned());
+                    let x2 = _mm256_set1_epi32(a2.add(j).read_unaligned());
+                    let x3 = _mm256_set1_epi32(a3.add(j).read_unaligned());
+                    s00 = _mm256_add_epi32(s00, _mm256_madd_epi16(w0, x0));
+                    s01 = _mm256_add_epi32(s01, _mm256_madd_epi16(w1, x0));
+                    s10 = _mm256_add_epi32(s10, _mm256_madd_epi16(w0, x1));
+                    s11 = _mm256_add_epi32(s11, _mm256_madd_epi16(w1, x1));
+                    s20 = _mm256_add_epi32(s20, _mm256_madd_epi16(w0, x2));
+                    s21 = _mm256_add_epi32(s21, _mm256_madd_epi16(w1, x2));
+                    s30 = _mm256_add_epi32(s30, _mm256_madd_epi16(w0, x3));
+                    s31 = _mm256_add_epi32(s31, _mm256_madd_epi16(w1, x3));
                 }
-                // Horizontal sums of the 8 accumulators into one vector [s0..s7].
-                let h1 = _mm256_hadd_epi32(s[0], s[1]);
-                let h2 = _mm256_hadd_epi32(s[2], s[3]);
-                let h3 = _mm256_hadd_epi32(s[4], s[5]);
-                let h4 = _mm256_hadd_epi32(s[6], s[7]);
-                let h12 = _mm256_hadd_epi32(h1, h2);
-                let h34 = _mm256_hadd_epi32(h3, h4);
-                let r = _mm256_add_epi32(
-                    _mm256_permute2x128_si256(h12, h34, 0x20),
-                    _mm256_permute2x128_si256(h12, h34, 0x31),
-                );
-                let dst = acc.as_mut_ptr();
-                _mm_storeu_si128(
-                    dst.add(p * cout4 + c) as *mut __m128i,
-                    _mm256_castsi256_si128(r),
-                );
-                _mm_storeu_si128(
-                    dst.add((p + 1) * cout4 + c) as *mut __m128i,
-                    _mm256_extracti128_si256(r, 1),
-                );
+                let dst = acc.as_mut_ptr().add(p * cpad + blk * 16);
+                for (i, (lo, hi)) in [(s00, s01), (s10, s11), (s20, s21), (s30, s31)]
+                    .into_iter()
+                    .enumerate()
+                {
+                    _mm256_storeu_si256(dst.add(i * cpad) as *mut __m256i, lo);
+                    _mm256_storeu_si256(dst.add(i * cpad + 8) as *mut __m256i, hi);
+                }
             }
         }
     }
@@ -415,7 +429,7 @@ fn maxpool(x: &Act) -> Act {
     for oy in 0..oh {
         for ox in 0..ow {
             let o = &mut hwc[(oy * ow + ox) * c..][..c];
-            for ch in 0..c {
+            for (ch, out) in o.iter_mut().enumerate() {
                 let mut best = i32::MIN;
                 let mut byte = 0;
                 for iy in 2 * oy..(2 * oy + 3).min(x.h) {
@@ -428,7 +442,7 @@ fn maxpool(x: &Act) -> Act {
                         }
                     }
                 }
-                o[ch] = byte;
+                *out = byte;
             }
         }
     }

@@ -178,7 +178,7 @@ impl PreArgs {
         }
         if let Some(s) = &self.std {
             p.std = parse_triple(s).context("--std")?;
-            if p.std.iter().any(|v| *v == 0.0) {
+            if p.std.contains(&0.0) {
                 bail!("--std values must be non-zero");
             }
         }
@@ -384,8 +384,21 @@ fn eval(dir: &Path, m: &ModelArgs, limit: Option<usize>, json: bool) -> Result<(
     Ok(())
 }
 
-fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+/// Process CPU time (user + system) from /proc, Linux only: a load-independent measure
+/// on a shared machine.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// Median wall time per run and mean CPU time per run, in ms.
+fn median_ms(runs: usize, mut f: impl FnMut()) -> (f64, Option<f64>) {
     f(); // warm-up
+    let c0 = cpu_seconds();
     let mut t: Vec<f64> = (0..runs.max(1))
         .map(|_| {
             let s = Instant::now();
@@ -393,8 +406,18 @@ fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
             s.elapsed().as_secs_f64() * 1e3
         })
         .collect();
+    let cpu = c0
+        .zip(cpu_seconds())
+        .map(|(a, b)| (b - a) * 1e3 / runs.max(1) as f64);
     t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
+    (t[t.len() / 2], cpu)
+}
+
+fn fmt_ms((wall, cpu): (f64, Option<f64>)) -> String {
+    match cpu {
+        Some(c) => format!("{wall:.1} ms (cpu {c:.1} ms)"),
+        None => format!("{wall:.1} ms"),
+    }
 }
 
 fn bench(
@@ -427,24 +450,30 @@ fn bench(
     let tract_ms = tract_ms(model, &x, runs)?;
     let threads = rayon::current_num_threads();
     println!(
-        "{}: float {float_ms:.1} ms, int8 golden {golden_ms:.1} ms ({:?} kernel), tract {} (median of {runs}, {threads} threads)",
+        "{}: float {}, int8 golden {} ({:?} kernel), tract {} (median of {runs}, {threads} threads)",
         model.display(),
+        fmt_ms(float_ms),
+        fmt_ms(golden_ms),
         g.kernel(),
-        tract_ms.map_or("not built (feature `tract`)".into(), |t| format!(
-            "{t:.1} ms"
-        )),
+        tract_ms.map_or("not built (feature `tract`)".into(), fmt_ms),
     );
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"model": model.display().to_string(), "float_ms": float_ms, "golden_ms": golden_ms, "tract_ms": tract_ms, "runs": runs, "threads": threads})
-        );
+        let j = serde_json::json!({
+            "model": model.display().to_string(), "runs": runs, "threads": threads,
+            "float_ms": float_ms.0, "golden_ms": golden_ms.0, "tract_ms": tract_ms.map(|t| t.0),
+            "float_cpu_ms": float_ms.1, "golden_cpu_ms": golden_ms.1, "tract_cpu_ms": tract_ms.and_then(|t| t.1),
+        });
+        println!("{j}");
     }
     Ok(())
 }
 
 #[cfg(feature = "tract")]
-fn tract_ms(model: &Path, x: &ndarray::Array3<f32>, runs: usize) -> Result<Option<f64>> {
+fn tract_ms(
+    model: &Path,
+    x: &ndarray::Array3<f32>,
+    runs: usize,
+) -> Result<Option<(f64, Option<f64>)>> {
     use tract_onnx::prelude::*;
     let m = tract_onnx::onnx()
         .model_for_path(model)
@@ -471,6 +500,6 @@ fn tract_ms(model: &Path, x: &ndarray::Array3<f32>, runs: usize) -> Result<Optio
 }
 
 #[cfg(not(feature = "tract"))]
-fn tract_ms(_: &Path, _: &ndarray::Array3<f32>, _: usize) -> Result<Option<f64>> {
+fn tract_ms(_: &Path, _: &ndarray::Array3<f32>, _: usize) -> Result<Option<(f64, Option<f64>)>> {
     Ok(None)
 }

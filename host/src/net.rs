@@ -46,6 +46,7 @@ pub struct Fire {
 }
 
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // a handful of layers per network
 pub enum Layer {
     Conv(Conv),
     Fire(Fire),
@@ -157,16 +158,16 @@ impl<'a> Importer<'a> {
         let mut consts: HashMap<&str, &TensorProto> =
             g.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
         for n in &g.node {
-            if n.op_type == "Constant" {
-                if let (Some(out), Some(t)) = (
+            if n.op_type == "Constant"
+                && let (Some(out), Some(t)) = (
                     n.output.first(),
                     n.attribute
                         .iter()
                         .find(|a| a.name == "value")
                         .and_then(|a| a.t.as_ref()),
-                ) {
-                    consts.insert(out.as_str(), t);
-                }
+                )
+            {
+                consts.insert(out.as_str(), t);
             }
         }
         let mut consumers: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -403,9 +404,12 @@ impl<'a> Importer<'a> {
         let out = single_output(node)?;
         let relu = match self.sole_reader(out)? {
             Some(r) if r.op_type == "Relu" => r,
-            _ => bail!(
-                "node '{nn}' (Conv) is not followed by a Relu (required for 8-bit unsigned activations)"
+            Some(r) => bail!(
+                "node '{nn}' (Conv) is followed by node '{}' ({}), not a Relu (8-bit unsigned activations need one)",
+                node_name(r),
+                r.op_type
             ),
+            None => bail!("node '{nn}' (Conv) is not followed by a Relu"),
         };
         let conv = Conv {
             name: nn,

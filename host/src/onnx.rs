@@ -165,7 +165,7 @@ impl TensorProto {
         }
         let n: i64 = self.dims.iter().product();
         let v: Vec<f32> = if !self.raw_data.is_empty() {
-            if self.raw_data.len() % 4 != 0 {
+            if !self.raw_data.len().is_multiple_of(4) {
                 bail!(
                     "tensor '{}' raw_data length is not a multiple of 4",
                     self.name

@@ -42,7 +42,12 @@ pub fn load(path: &Path) -> Result<QNet> {
 
 /// Check that the network is executable: shapes chain, parameter counts and ranges.
 pub fn validate(net: &QNet) -> Result<()> {
-    if net.in_c == 0 || net.in_h == 0 || net.in_w == 0 || !(net.in_scale > 0.0) {
+    if net.in_c == 0
+        || net.in_h == 0
+        || net.in_w == 0
+        || net.in_scale.is_nan()
+        || net.in_scale <= 0.0
+    {
         bail!("bad input shape or scale");
     }
     let (mut c, mut h, mut w, mut signed) = (net.in_c, net.in_h, net.in_w, true);

@@ -27,6 +27,13 @@ struct Cli {
 enum Cmd {
     /// Simulate a whole inference (the default).
     Run(RunArgs),
+    /// Stand in for the board behind a pseudo-terminal or XDMA-style stream files
+    /// (`sim serve --help` for its options).
+    #[command(disable_help_flag = true)]
+    Serve {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -58,6 +65,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.cmd {
         Some(Cmd::Run(a)) => a,
+        Some(Cmd::Serve { args }) => return sim::serve::main(&args),
         None => cli.run,
     };
     match run(&args) {

@@ -74,8 +74,10 @@ pub enum Design {
 pub fn emit_board(board: &Board, cfg: &DeviceConfig, design: Design) -> Result<String, String> {
     match design {
         Design::Echo => top::emit_board_top(board, cfg, &bringup::uart_echo(), "sqz_echo"),
-        Design::Accel => Err(
-            "the accelerator top `sqz_top` is not in this build yet: use --design echo".to_string(),
-        ),
+        Design::Accel => {
+            let core = crate::try_emit_core(cfg).map_err(|e| e.to_string())?;
+            let accel = crate::link::top_verilog(cfg, "sqz_core");
+            top::emit_board_top(board, cfg, &format!("{accel}\n{core}"), "sqz_top")
+        }
     }
 }

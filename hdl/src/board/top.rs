@@ -199,6 +199,9 @@ pub fn emit_board_top(
         Family::Ice40 => "uart_tx",
     };
     let has = |n: &str| find(n).is_some_and(|p| !p.input && p.width == 1);
+    // Status outputs by either naming (`busy` or `led_busy`, `error` or `led_error`).
+    let busy_port = ["led_busy", "busy"].into_iter().find(|n| has(n));
+    let error_port = ["led_error", "error"].into_iter().find(|n| has(n));
     writeln!(
         w,
         "    wire inner_busy;\n    wire inner_error;\n    wire uart_tx_inner;\n    {inner_module} inner("
@@ -211,8 +214,8 @@ pub fn emit_board_top(
             "reset" => "reset".to_string(),
             "uart_rx" => fpga_rx.to_string(),
             "uart_tx" => "uart_tx_inner".to_string(),
-            "busy" if has("busy") => "inner_busy".to_string(),
-            "error" if has("error") => "inner_error".to_string(),
+            n if Some(n) == busy_port => "inner_busy".to_string(),
+            n if Some(n) == error_port => "inner_error".to_string(),
             _ if p.input => format!("{}'b0", p.width),
             _ => String::new(),
         };
@@ -221,10 +224,10 @@ pub fn emit_board_top(
     writeln!(w, "{}\n    );", conns.join(",\n")).unwrap();
     // A UART line idles high: hold it high while in reset so the host sees no false start bit.
     writeln!(w, "    assign {fpga_tx} = uart_tx_inner | reset;").unwrap();
-    if !has("busy") {
+    if busy_port.is_none() {
         writeln!(w, "    assign inner_busy = 1'b0;").unwrap();
     }
-    if !has("error") {
+    if error_port.is_none() {
         writeln!(w, "    assign inner_error = 1'b0;").unwrap();
     }
     match board.family {
@@ -392,5 +395,31 @@ mod tests {
         let inner = super::super::bringup::uart_echo();
         let e = emit_board_top(&Board::icebreaker(), &cfg, &inner, "sqz_echo").unwrap_err();
         assert!(e.contains("reachable"), "{e}");
+    }
+
+    #[test]
+    fn connects_accelerator_style_ports() {
+        let inner = "module sqz_top(input wire clock, input wire reset, input wire uart_rx, output wire uart_tx,\n\
+            input wire stream_select, input wire [7:0] stream_in_data, output wire [7:0] stream_out_data,\n\
+            output wire led_busy, output wire led_error, output wire led_alive);\nendmodule\n";
+        let v = emit_board_top(&Board::ulx3s(), &DeviceConfig::ulx3s(), inner, "sqz_top").unwrap();
+        assert!(v.contains(".led_busy(inner_busy)"), "{v}");
+        assert!(v.contains(".led_error(inner_error)"));
+        assert!(v.contains(".stream_select(1'b0)"));
+        assert!(v.contains(".stream_in_data(8'b0)"));
+        assert!(v.contains(".uart_rx(ftdi_txd)"));
+        assert!(v.contains("CLKFB_DIV(4)") && v.contains("CLKOP_DIV(6)"));
+        assert!(!v.contains("assign inner_busy"));
+        let v = emit_board_top(
+            &Board::icebreaker(),
+            &DeviceConfig::icebreaker(),
+            inner,
+            "sqz_top",
+        )
+        .unwrap();
+        assert!(
+            v.contains(".uart_rx(uart_rx)") && v.contains("DIVF(7'd63)"),
+            "{v}"
+        );
     }
 }

@@ -216,4 +216,35 @@ mod tests {
         let got = sim.exchange(msg, 200, 100_000).unwrap();
         assert_eq!(got, msg);
     }
+
+    /// Issue 6 done-when 4: the emitted ULX3S board top with the real accelerator (engine + link),
+    /// PLL bypassed, answers an info request on its UART pins with its configuration.
+    #[test]
+    fn ulx3s_top_answers_info_over_uart() {
+        use common::protocol::{Command, Decoder, Response, VERSION};
+        if !verilator_or_skip("ulx3s_top_answers_info_over_uart") {
+            return;
+        }
+        let cfg = DeviceConfig::ulx3s();
+        let sim =
+            BoardSim::build(&Board::ulx3s(), &cfg, Design::Accel, &work_dir("accel")).unwrap();
+        let cmd = Command::Info;
+        let got = sim
+            .exchange(&cmd.frame(7).encode(), 3_000, 300_000)
+            .unwrap();
+        let mut d = Decoder::new();
+        let frame = got
+            .iter()
+            .find_map(|&b| d.push(b))
+            .unwrap_or_else(|| panic!("no answer frame in {got:02x?}"))
+            .unwrap();
+        assert_eq!(frame.seq, 7);
+        match Response::parse(&frame, &cmd).unwrap() {
+            Response::Info(i) => {
+                assert_eq!(i.version, VERSION);
+                assert_eq!(i.config, cfg);
+            }
+            r => panic!("expected an info answer, got {r:?}"),
+        }
+    }
 }

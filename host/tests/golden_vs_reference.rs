@@ -1,0 +1,65 @@
+//! The fast int8 golden model equals `common::reference` (an independent, direct
+//! implementation of the arithmetic contract) layer by layer on whole SqueezeNets:
+//! synthetic-weight v1.0 and v1.1, and the real v1.1 quantized from calibration images.
+
+use common::data::shared_or_skip;
+use common::qnet::QNet;
+use common::synthetic::{Version, input, squeezenet};
+use host::golden::{Golden, Kernel};
+
+fn assert_same(net: &QNet, x: &[i8]) {
+    let want = common::reference::run(net, x);
+    let mut kernels = vec![Kernel::Portable];
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        kernels.push(Kernel::Avx2);
+    }
+    for k in kernels {
+        let got = Golden::with_kernel(net, k).run_layers(x);
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g.name, w.name);
+            assert_eq!(
+                (g.out.c, g.out.h, g.out.w),
+                (w.c, w.h, w.w),
+                "{} shape",
+                g.name
+            );
+            assert!(
+                g.out.data == w.bytes,
+                "{}: layer {} differs from the reference",
+                net.name,
+                g.name
+            );
+        }
+    }
+}
+
+#[test]
+fn synthetic_squeezenets_match_reference() {
+    for v in [Version::V1_0, Version::V1_1] {
+        // A reduced input keeps the direct reference quick; the layer shapes are the real ones.
+        let net = squeezenet(v, 67, 7);
+        assert_same(&net, &input(67, 3));
+    }
+}
+
+#[test]
+fn quantized_v11_matches_reference() {
+    let Some(dir) = shared_or_skip("quantized_v11_matches_reference") else {
+        return;
+    };
+    let net = host::net::Net::load(&dir.join("models/squeezenet_v1.1.onnx")).unwrap();
+    let pre = host::preprocess::Preprocess::caffe(227);
+    let q = host::model::quantize_from_dir(
+        &net,
+        &dir.join("images/dev"),
+        Some(2),
+        &pre,
+        Default::default(),
+    )
+    .unwrap();
+    let x = pre.load(&dir.join("reference/sample_input.jpg")).unwrap();
+    let qi = host::golden::quantize_input(x.as_slice().unwrap(), q.in_scale);
+    assert_same(&q, &qi);
+}
