@@ -69,14 +69,23 @@ fn main() {
         let cfg = common::DeviceConfig::by_name(name).unwrap_or_else(|| {
             panic!("SQZ_SIM_CONFIGS names unknown configuration {name:?}");
         });
+        let t = Instant::now();
+        let verilog = hdl::emit_core(&cfg);
+        eprintln!(
+            "model {name}: emit {:.1} s, {} lines of Verilog",
+            t.elapsed().as_secs_f64(),
+            verilog.lines().count()
+        );
         models.push(Model {
             name: name.into(),
             top: "sqz_core".into(),
-            verilog: hdl::emit_core(&cfg),
+            verilog,
         });
     }
 
-    let harness_h = fs::read_to_string(manifest.join("csrc/harness.h")).unwrap()
+    // Everything a build depends on besides the Verilog: the tool's version, the harness headers.
+    let harness_h = verilator_version(&verilator)
+        + &fs::read_to_string(manifest.join("csrc/harness.h")).unwrap()
         + &fs::read_to_string(manifest.join("csrc/harness_model.h")).unwrap();
     let mut libs = Vec::new();
     for m in &models {
@@ -154,6 +163,14 @@ fn verilator_root(verilator: &str) -> PathBuf {
         "{verilator} --getenv VERILATOR_ROOT failed"
     );
     PathBuf::from(String::from_utf8(o.stdout).unwrap().trim())
+}
+
+fn verilator_version(verilator: &str) -> String {
+    let o = Command::new(verilator)
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {verilator:?}: {e}"));
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// A C++17 -O3 build with the Verilator include paths and defines.

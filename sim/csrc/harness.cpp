@@ -23,7 +23,9 @@ void sqz_ticks(SqzSim* s, uint64_t n) {
 
 uint64_t sqz_cycles(SqzSim* s) { return s->cycles(); }
 
-int sqz_trace_open(SqzSim* s, const char* path) { return s->trace_open(path); }
+int sqz_trace_open(SqzSim* s, const char* path, uint64_t from, uint64_t to) {
+    return s->trace_open(path, from, to);
+}
 
 void sqz_trace_close(SqzSim* s) { s->trace_close(); }
 

@@ -38,7 +38,8 @@ public:
     // One clock cycle: falling then rising edge, inputs sampled at the rising edge.
     virtual void tick() = 0;
     virtual uint64_t cycles() const = 0;
-    virtual int trace_open(const char* path) = 0;
+    // Dump only cycles in [from, to) (counted from the model's creation).
+    virtual int trace_open(const char* path, uint64_t from, uint64_t to) = 0;
     virtual void trace_close() = 0;
 };
 

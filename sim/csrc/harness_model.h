@@ -11,9 +11,10 @@ class SqzSimImpl : public SqzSim {
     M* m;
     VerilatedVcdC* vcd = nullptr;
     uint64_t cycle = 0;
+    uint64_t trace_from = 0, trace_to = 0;
 
     void dump() {
-        if (vcd) vcd->dump(ctx.time());
+        if (vcd && cycle >= trace_from && cycle < trace_to) vcd->dump(ctx.time());
     }
 
 public:
@@ -70,10 +71,12 @@ public:
         ++cycle;
     }
     uint64_t cycles() const override { return cycle; }
-    int trace_open(const char* path) override {
+    int trace_open(const char* path, uint64_t from, uint64_t to) override {
         trace_close();
         vcd = new VerilatedVcdC;
         m->trace(vcd, 99);
+        trace_from = from;
+        trace_to = to;
         vcd->open(path);
         if (!vcd->isOpen()) {
             delete vcd;

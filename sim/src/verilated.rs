@@ -27,7 +27,7 @@ unsafe extern "C" {
     fn sqz_peek(s: *mut SqzSim, port: i32, v: *mut u64) -> i32;
     fn sqz_ticks(s: *mut SqzSim, n: u64);
     fn sqz_cycles(s: *mut SqzSim) -> u64;
-    fn sqz_trace_open(s: *mut SqzSim, path: *const std::ffi::c_char) -> i32;
+    fn sqz_trace_open(s: *mut SqzSim, path: *const std::ffi::c_char, from: u64, to: u64) -> i32;
     fn sqz_trace_close(s: *mut SqzSim);
     fn sqz_bus_write(s: *mut SqzSim, addr: u32, words: *const u64, n: u64) -> i32;
     fn sqz_bus_read(
@@ -153,7 +153,9 @@ impl Core {
     }
 
     /// A fresh core of the named configuration (or test model), held in reset for a few
-    /// cycles. If `SQZ_TRACE` names a file, the whole run is traced to it (VCD).
+    /// cycles. If `SQZ_TRACE` names a file, the run is traced to it (VCD): every cycle, or
+    /// cycles `SQZ_TRACE_FROM..SQZ_TRACE_TO` when those are set (the whole engine takes several
+    /// KB of VCD per cycle).
     pub fn new(name: &str) -> Result<Self, SimError> {
         let (_, ctor) = MODELS
             .iter()
@@ -173,7 +175,12 @@ impl Core {
             cpu_time: Duration::ZERO,
         };
         if let Some(path) = std::env::var_os("SQZ_TRACE") {
-            core.set_trace(Path::new(&path))?;
+            let cycle = |v: &str| std::env::var(v).ok().and_then(|c| c.parse().ok());
+            let from = cycle("SQZ_TRACE_FROM").unwrap_or(0);
+            core.set_trace_window(
+                Path::new(&path),
+                from..cycle("SQZ_TRACE_TO").unwrap_or(u64::MAX),
+            )?;
         }
         core.reset();
         Ok(core)
@@ -251,10 +258,20 @@ impl Core {
 
     /// Trace every following cycle into a VCD file (replacing any open trace).
     pub fn set_trace(&mut self, path: &Path) -> Result<(), SimError> {
+        self.set_trace_window(path, 0..u64::MAX)
+    }
+
+    /// Trace only the cycles in `window` (numbered as [`Core::cycles`] counts them) into a VCD
+    /// file: a long run can be traced around the job that goes wrong.
+    pub fn set_trace_window(
+        &mut self,
+        path: &Path,
+        window: std::ops::Range<u64>,
+    ) -> Result<(), SimError> {
         let err = || SimError::Trace(path.display().to_string());
         let c = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| err())?;
         // SAFETY: as above; `c` outlives the call (the harness copies the name).
-        match unsafe { sqz_trace_open(self.sim, c.as_ptr()) } {
+        match unsafe { sqz_trace_open(self.sim, c.as_ptr(), window.start, window.end) } {
             SQZ_OK => Ok(()),
             _ => Err(err()),
         }

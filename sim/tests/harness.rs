@@ -163,6 +163,21 @@ fn trace_writes_a_vcd_waveform() {
         vcd.matches("\n#").count() >= 2 * 22,
         "a time stamp per clock edge"
     );
+    // A window: only cycles 100..110 from now are dumped.
+    let path = dir.join("window.vcd");
+    std::fs::create_dir_all(&dir).unwrap();
+    let now = c.cycles();
+    c.set_trace_window(&path, now + 100..now + 110).unwrap();
+    c.bus_write(Region::Desc, 0, &[500]).unwrap();
+    c.run_job().unwrap();
+    c.stop_trace();
+    let vcd = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        vcd.matches("\n#").count(),
+        2 * 10,
+        "two edges per traced cycle"
+    );
     let bad = c.set_trace(std::path::Path::new("/nonexistent-dir/x.vcd"));
     assert!(matches!(bad, Err(SimError::Trace(_))));
 }

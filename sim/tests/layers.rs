@@ -169,8 +169,18 @@ fn check_layer(name: &str, q: QConv, size: usize, seed: u64) -> Option<LayerRun>
         oh * ow,
     );
 
-    let util = lp.macs as f64 / (cfg.multipliers() as f64 * st.cycles as f64);
     let bands = lp.jobs.iter().map(|j| j.tile).max().unwrap_or(0) + 1;
+    // Tiled into row bands, every band with the same resident weights (loaded once).
+    assert!(
+        bands > 1,
+        "{name}: {bands} band(s); the layer should not fit whole"
+    );
+    assert_eq!(
+        lp.weight_sets.len(),
+        1,
+        "{name}: weights reloaded between bands"
+    );
+    let util = lp.macs as f64 / (cfg.multipliers() as f64 * st.cycles as f64);
     eprintln!(
         "{name}: {} -> {:?}, {} MACs, {} job cycles ({} jobs, {bands} bands, {} weight sets), \
          MAC utilization {:.1} %; {clocked} cycles simulated in {wall:.1} s, {in_model:.1} s of \
