@@ -387,6 +387,8 @@ impl Logic for Sequencer {
             SeqState::StepEnd => {
                 if self.d0.q.val().get_bit(2) | (self.step.q.val() == self.last_step.val()) {
                     self.state.d.next = SeqState::Done;
+                    // Valid with the done pulse; counts the done cycle too.
+                    self.cyc_out.d.next = self.cyc.q.val() + 1;
                 } else {
                     self.step.d.next = self.step.q.val() + 1;
                     self.fc.d.next = 0.into();
@@ -394,7 +396,6 @@ impl Logic for Sequencer {
                 }
             }
             SeqState::Done => {
-                self.cyc_out.d.next = self.cyc.q.val();
                 self.state.d.next = SeqState::Idle;
             }
             _ => {

@@ -87,9 +87,11 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
                 sim_assert!(sim, n < max_cycles, x);
             }
         }
+        // job_cycles is valid with the done pulse and holds afterwards.
+        let cycles = x.job_cycles.val().to_u32();
         wait_clock_cycle!(sim, clock, x);
         sim_assert!(sim, !x.busy.val(), x);
-        let cycles = x.job_cycles.val().to_u32();
+        sim_assert!(sim, !job || x.job_cycles.val().to_u32() == cycles, x);
         let mut got = Vec::new();
         for &a in &reads {
             x.bus_addr.next = (a as u64).into();
