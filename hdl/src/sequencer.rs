@@ -73,7 +73,7 @@ pub struct Sequencer {
     in_h: Signal<Local, Bits<9>>,
     in_w: Signal<Local, Bits<9>>,
     gsz: Signal<Local, Bits<11>>,
-    co_next: Signal<Local, Bits<11>>,
+    co_next: Signal<Local, Bits<12>>,
     kkcw: Signal<Local, Bits<16>>,
     state: DFF<SeqState>,
     step: DFF<Bits<8>>,
@@ -200,12 +200,14 @@ impl Logic for Sequencer {
         if self.is_avg.val() {
             self.gsz.next = self.gavg.val();
         }
-        self.co_next.next = self.cob.q.val() + self.gsz.val();
+        // 12 bits: the last group's end never wraps below cout (so every job terminates).
+        self.co_next.next =
+            bit_cast::<12, 11>(self.cob.q.val()) + bit_cast::<12, 11>(self.gsz.val());
         self.co_base.next = self.cob.q.val();
         self.glane.next = self.cob.q.val().get_bits::<3>(0);
         self.lim.next = self.cout.val();
-        if self.co_next.val() < self.cout.val() {
-            self.lim.next = self.co_next.val();
+        if self.co_next.val() < bit_cast::<12, 11>(self.cout.val()) {
+            self.lim.next = self.co_next.val().get_bits::<11>(0);
         }
         // Feeder configuration (held while it runs).
         self.feeder.cwn.next = self.cwn16.val();
@@ -376,8 +378,8 @@ impl Logic for Sequencer {
             }
             SeqState::Next => {
                 self.pi.d.next = 0.into();
-                if !self.is_max.val() & (self.co_next.val() < self.cout.val()) {
-                    self.cob.d.next = self.co_next.val();
+                if !self.is_max.val() & (self.co_next.val() < bit_cast::<12, 11>(self.cout.val())) {
+                    self.cob.d.next = self.co_next.val().get_bits::<11>(0);
                     self.wg.d.next = self.wg.q.val() + self.kkcw.val();
                     self.state.d.next = SeqState::ParLoad;
                 } else {

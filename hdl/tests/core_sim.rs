@@ -442,3 +442,24 @@ fn bus_regions_small() {
         "out-of-range reads are 0"
     );
 }
+
+/// A descriptor the host would reject (2047 output channels: the group counter's last
+/// step passes 2047) still finishes: the hardware never hangs on a bad job.
+#[test]
+fn out_of_contract_job_terminates() {
+    let cfg = DeviceConfig::small();
+    let s = Step {
+        cout: 2047,
+        dst_wpp: 255,
+        ..conv(1, 1, 8, 1, 1, 0)
+    };
+    let writes: Vec<(u32, u64)> = s
+        .encode(true)
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| (Region::Desc.addr(i), w))
+        .collect();
+    let (_, cycles) = run_rtl::<4, 2, 2>(&cfg, writes, vec![], 30_000, true);
+    assert!(cycles > 512 * 20, "{cycles} cycles for 512 groups");
+}
