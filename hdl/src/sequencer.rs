@@ -408,6 +408,14 @@ impl Logic for Sequencer {
             self.state.d.next = SeqState::Idle;
             self.cyc.d.next = 0.into();
             self.cyc_out.d.next = 0.into();
+            self.step.d.next = 0.into();
+            self.fc.d.next = 0.into();
+            self.cnt.d.next = 0.into();
+            self.pi.d.next = 0.into();
+            self.fl.d.next = 0.into();
+            self.cob.d.next = 0.into();
+            self.yc.d.next = 0.into();
+            self.xc.d.next = 0.into();
         }
     }
 }
