@@ -55,6 +55,7 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
     reads: Vec<u32>,
     max_cycles: u64,
     job: bool,
+    abort: u64,
 ) -> (Vec<u64>, u32) {
     let mut uut = SqzCore::<R, U, D>::new(cfg);
     uut.connect_all();
@@ -76,6 +77,19 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
             wait_clock_cycle!(sim, clock, x);
         }
         x.bus_write.next = false;
+        if abort > 0 {
+            // Start, reset mid-job: the core must be idle right after and run again cleanly.
+            x.start.next = true;
+            wait_clock_cycle!(sim, clock, x);
+            x.start.next = false;
+            wait_clock_cycles!(sim, clock, x, abort);
+            sim_assert!(sim, x.busy.val(), x);
+            x.reset.next = true;
+            wait_clock_cycle!(sim, clock, x);
+            x.reset.next = false;
+            wait_clock_cycle!(sim, clock, x);
+            sim_assert!(sim, !x.busy.val(), x);
+        }
         if job {
             x.start.next = true;
             wait_clock_cycle!(sim, clock, x);
@@ -123,7 +137,7 @@ fn check<const R: usize, const U: usize, const D: usize>(
     steps: &[Step],
     seed: u64,
 ) -> u32 {
-    check_with::<R, U, D>(cfg, steps, seed, |_| {})
+    check_with::<R, U, D>(cfg, steps, seed, 0, |_| {})
 }
 
 /// `check` with the memories adjusted by `prep` after the random fill.
@@ -131,6 +145,7 @@ fn check_with<const R: usize, const U: usize, const D: usize>(
     cfg: DeviceConfig,
     steps: &[Step],
     seed: u64,
+    abort: u64,
     prep: impl Fn(&mut Device),
 ) -> u32 {
     let mut rng = Rng(seed);
@@ -189,7 +204,7 @@ fn check_with<const R: usize, const U: usize, const D: usize>(
         want.iter().any(|&w| w != 0),
         "degenerate test: all outputs zero"
     );
-    let (got, cycles) = run_rtl::<R, U, D>(&cfg, loads(&dev), reads, 50_000, true);
+    let (got, cycles) = run_rtl::<R, U, D>(&cfg, loads(&dev), reads, 50_000, true, abort);
     for (k, (g, w)) in got.iter().zip(&want).enumerate() {
         assert_eq!(
             g, w,
@@ -368,7 +383,7 @@ fn extremes_small() {
         dst_base: 8,
         ..s1.clone()
     };
-    check_with::<4, 2, 2>(DeviceConfig::small(), &[s1, s2, s3, s4], 12, |d| {
+    check_with::<4, 2, 2>(DeviceConfig::small(), &[s1, s2, s3, s4], 12, 0, |d| {
         d.a[0] = u64::from_le_bytes([0x80, 0x7f, 0xff, 0, 1, 0x80, 0x80, 0x80]);
         d.a[1] = u64::from_le_bytes([0x80; 8]);
         d.a[2] = u64::from_le_bytes([0xff; 8]);
@@ -433,7 +448,7 @@ fn bus_regions_small() {
         }
     }
     let addrs = reads.iter().map(|&(r, i)| r.addr(i)).collect();
-    let (got, _) = run_rtl::<4, 2, 2>(&cfg, writes, addrs, 0, false);
+    let (got, _) = run_rtl::<4, 2, 2>(&cfg, writes, addrs, 0, false, 0);
     for (k, &(r, i)) in reads.iter().enumerate() {
         assert_eq!(got[k], dev.read(r, i), "{r:?} index {i}");
     }
@@ -460,6 +475,14 @@ fn out_of_contract_job_terminates() {
         .enumerate()
         .map(|(i, &w)| (Region::Desc.addr(i), w))
         .collect();
-    let (_, cycles) = run_rtl::<4, 2, 2>(&cfg, writes, vec![], 30_000, true);
+    let (_, cycles) = run_rtl::<4, 2, 2>(&cfg, writes, vec![], 30_000, true, 0);
     assert!(cycles > 512 * 20, "{cycles} cycles for 512 groups");
+}
+
+/// `reset` in the middle of a job (here inside the first group's pixels) returns the core
+/// to idle; the same job then runs to the right bytes.
+#[test]
+fn reset_mid_job_then_rerun() {
+    let s = conv(3, 1, 6, 3, 4, 1);
+    check_with::<4, 2, 2>(DeviceConfig::small(), &[s], 13, 40, |_| {});
 }
