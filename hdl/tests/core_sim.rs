@@ -486,3 +486,22 @@ fn reset_mid_job_then_rerun() {
     let s = conv(3, 1, 6, 3, 4, 1);
     check_with::<4, 2, 2>(DeviceConfig::small(), &[s], 13, 40, |_| {});
 }
+
+/// The ULX3S shape (16 rows, 4 requantizers), and 16 rows with 8 requantizers (D = 2:
+/// expand1x1 layers with 16 input channels would run at full rate; 144 multipliers).
+#[test]
+fn sixteen_rows_four_and_eight_units() {
+    let s = Step {
+        dst_wpp: 3,
+        ..conv(1, 2, 20, 2, 2, 0)
+    };
+    let mut ap = conv(1, 2, 11, 2, 1, 0);
+    ap.op = Op::AvgPool;
+    (ap.out_h, ap.out_w, ap.dst, ap.dst_wpp) = (1, 1, Buf::S, 2);
+    check::<16, 4, 4>(DeviceConfig::ulx3s(), &[s.clone(), ap.clone()], 14);
+    let cfg = DeviceConfig {
+        requant_units: 8,
+        ..DeviceConfig::ulx3s()
+    };
+    check::<16, 8, 2>(cfg, &[s, ap], 15);
+}
