@@ -388,9 +388,13 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         }
         if self.reset.val() {
             self.vsr.d.next = 0.into();
+            self.fsr.d.next = 0.into();
             self.lsr.d.next = 0.into();
+            self.isr.d.next = 0.into();
             self.dact.d.next = false;
+            self.dj.d.next = 0.into();
             self.rd_v.d.next = false;
+            self.pv1.d.next = false;
         }
     }
 }

@@ -216,6 +216,12 @@ impl Logic for Feeder {
             self.run.d.next = false;
             self.done_r.d.next = false;
             self.gap.d.next = 255.into();
+            self.cw.d.next = 0.into();
+            self.kx.d.next = 0.into();
+            self.ky.d.next = 0.into();
+            self.pc.d.next = 0.into();
+            self.ox.d.next = 0.into();
+            self.oy.d.next = 0.into();
         }
     }
 }

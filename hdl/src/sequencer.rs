@@ -73,7 +73,7 @@ pub struct Sequencer {
     in_h: Signal<Local, Bits<9>>,
     in_w: Signal<Local, Bits<9>>,
     gsz: Signal<Local, Bits<11>>,
-    co_next: Signal<Local, Bits<11>>,
+    co_next: Signal<Local, Bits<12>>,
     kkcw: Signal<Local, Bits<16>>,
     state: DFF<SeqState>,
     step: DFF<Bits<8>>,
@@ -200,12 +200,14 @@ impl Logic for Sequencer {
         if self.is_avg.val() {
             self.gsz.next = self.gavg.val();
         }
-        self.co_next.next = self.cob.q.val() + self.gsz.val();
+        // 12 bits: the last group's end never wraps below cout (so every job terminates).
+        self.co_next.next =
+            bit_cast::<12, 11>(self.cob.q.val()) + bit_cast::<12, 11>(self.gsz.val());
         self.co_base.next = self.cob.q.val();
         self.glane.next = self.cob.q.val().get_bits::<3>(0);
         self.lim.next = self.cout.val();
-        if self.co_next.val() < self.cout.val() {
-            self.lim.next = self.co_next.val();
+        if self.co_next.val() < bit_cast::<12, 11>(self.cout.val()) {
+            self.lim.next = self.co_next.val().get_bits::<11>(0);
         }
         // Feeder configuration (held while it runs).
         self.feeder.cwn.next = self.cwn16.val();
@@ -376,8 +378,8 @@ impl Logic for Sequencer {
             }
             SeqState::Next => {
                 self.pi.d.next = 0.into();
-                if !self.is_max.val() & (self.co_next.val() < self.cout.val()) {
-                    self.cob.d.next = self.co_next.val();
+                if !self.is_max.val() & (self.co_next.val() < bit_cast::<12, 11>(self.cout.val())) {
+                    self.cob.d.next = self.co_next.val().get_bits::<11>(0);
                     self.wg.d.next = self.wg.q.val() + self.kkcw.val();
                     self.state.d.next = SeqState::ParLoad;
                 } else {
@@ -387,6 +389,8 @@ impl Logic for Sequencer {
             SeqState::StepEnd => {
                 if self.d0.q.val().get_bit(2) | (self.step.q.val() == self.last_step.val()) {
                     self.state.d.next = SeqState::Done;
+                    // Valid with the done pulse; counts the done cycle too.
+                    self.cyc_out.d.next = self.cyc.q.val() + 1;
                 } else {
                     self.step.d.next = self.step.q.val() + 1;
                     self.fc.d.next = 0.into();
@@ -394,7 +398,6 @@ impl Logic for Sequencer {
                 }
             }
             SeqState::Done => {
-                self.cyc_out.d.next = self.cyc.q.val();
                 self.state.d.next = SeqState::Idle;
             }
             _ => {
@@ -405,6 +408,14 @@ impl Logic for Sequencer {
             self.state.d.next = SeqState::Idle;
             self.cyc.d.next = 0.into();
             self.cyc_out.d.next = 0.into();
+            self.step.d.next = 0.into();
+            self.fc.d.next = 0.into();
+            self.cnt.d.next = 0.into();
+            self.pi.d.next = 0.into();
+            self.fl.d.next = 0.into();
+            self.cob.d.next = 0.into();
+            self.yc.d.next = 0.into();
+            self.xc.d.next = 0.into();
         }
     }
 }

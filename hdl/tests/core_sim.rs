@@ -55,6 +55,7 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
     reads: Vec<u32>,
     max_cycles: u64,
     job: bool,
+    abort: u64,
 ) -> (Vec<u64>, u32) {
     let mut uut = SqzCore::<R, U, D>::new(cfg);
     uut.connect_all();
@@ -76,6 +77,19 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
             wait_clock_cycle!(sim, clock, x);
         }
         x.bus_write.next = false;
+        if abort > 0 {
+            // Start, reset mid-job: the core must be idle right after and run again cleanly.
+            x.start.next = true;
+            wait_clock_cycle!(sim, clock, x);
+            x.start.next = false;
+            wait_clock_cycles!(sim, clock, x, abort);
+            sim_assert!(sim, x.busy.val(), x);
+            x.reset.next = true;
+            wait_clock_cycle!(sim, clock, x);
+            x.reset.next = false;
+            wait_clock_cycle!(sim, clock, x);
+            sim_assert!(sim, !x.busy.val(), x);
+        }
         if job {
             x.start.next = true;
             wait_clock_cycle!(sim, clock, x);
@@ -87,9 +101,11 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
                 sim_assert!(sim, n < max_cycles, x);
             }
         }
+        // job_cycles is valid with the done pulse and holds afterwards.
+        let cycles = x.job_cycles.val().to_u32();
         wait_clock_cycle!(sim, clock, x);
         sim_assert!(sim, !x.busy.val(), x);
-        let cycles = x.job_cycles.val().to_u32();
+        sim_assert!(sim, !job || x.job_cycles.val().to_u32() == cycles, x);
         let mut got = Vec::new();
         for &a in &reads {
             x.bus_addr.next = (a as u64).into();
@@ -121,7 +137,7 @@ fn check<const R: usize, const U: usize, const D: usize>(
     steps: &[Step],
     seed: u64,
 ) -> u32 {
-    check_with::<R, U, D>(cfg, steps, seed, |_| {})
+    check_with::<R, U, D>(cfg, steps, seed, 0, |_| {})
 }
 
 /// `check` with the memories adjusted by `prep` after the random fill.
@@ -129,6 +145,7 @@ fn check_with<const R: usize, const U: usize, const D: usize>(
     cfg: DeviceConfig,
     steps: &[Step],
     seed: u64,
+    abort: u64,
     prep: impl Fn(&mut Device),
 ) -> u32 {
     let mut rng = Rng(seed);
@@ -187,7 +204,7 @@ fn check_with<const R: usize, const U: usize, const D: usize>(
         want.iter().any(|&w| w != 0),
         "degenerate test: all outputs zero"
     );
-    let (got, cycles) = run_rtl::<R, U, D>(&cfg, loads(&dev), reads, 50_000, true);
+    let (got, cycles) = run_rtl::<R, U, D>(&cfg, loads(&dev), reads, 50_000, true, abort);
     for (k, (g, w)) in got.iter().zip(&want).enumerate() {
         assert_eq!(
             g, w,
@@ -366,7 +383,7 @@ fn extremes_small() {
         dst_base: 8,
         ..s1.clone()
     };
-    check_with::<4, 2, 2>(DeviceConfig::small(), &[s1, s2, s3, s4], 12, |d| {
+    check_with::<4, 2, 2>(DeviceConfig::small(), &[s1, s2, s3, s4], 12, 0, |d| {
         d.a[0] = u64::from_le_bytes([0x80, 0x7f, 0xff, 0, 1, 0x80, 0x80, 0x80]);
         d.a[1] = u64::from_le_bytes([0x80; 8]);
         d.a[2] = u64::from_le_bytes([0xff; 8]);
@@ -431,7 +448,7 @@ fn bus_regions_small() {
         }
     }
     let addrs = reads.iter().map(|&(r, i)| r.addr(i)).collect();
-    let (got, _) = run_rtl::<4, 2, 2>(&cfg, writes, addrs, 0, false);
+    let (got, _) = run_rtl::<4, 2, 2>(&cfg, writes, addrs, 0, false, 0);
     for (k, &(r, i)) in reads.iter().enumerate() {
         assert_eq!(got[k], dev.read(r, i), "{r:?} index {i}");
     }
@@ -439,4 +456,52 @@ fn bus_regions_small() {
         got.iter().filter(|&&w| w == 0).count() >= 12,
         "out-of-range reads are 0"
     );
+}
+
+/// A descriptor the host would reject (2047 output channels: the group counter's last
+/// step passes 2047) still finishes: the hardware never hangs on a bad job.
+#[test]
+fn out_of_contract_job_terminates() {
+    let cfg = DeviceConfig::small();
+    let s = Step {
+        cout: 2047,
+        dst_wpp: 255,
+        ..conv(1, 1, 8, 1, 1, 0)
+    };
+    let writes: Vec<(u32, u64)> = s
+        .encode(true)
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| (Region::Desc.addr(i), w))
+        .collect();
+    let (_, cycles) = run_rtl::<4, 2, 2>(&cfg, writes, vec![], 30_000, true, 0);
+    assert!(cycles > 512 * 20, "{cycles} cycles for 512 groups");
+}
+
+/// `reset` in the middle of a job (here inside the first group's pixels) returns the core
+/// to idle; the same job then runs to the right bytes.
+#[test]
+fn reset_mid_job_then_rerun() {
+    let s = conv(3, 1, 6, 3, 4, 1);
+    check_with::<4, 2, 2>(DeviceConfig::small(), &[s], 13, 40, |_| {});
+}
+
+/// The ULX3S shape (16 rows, 4 requantizers), and 16 rows with 8 requantizers (D = 2:
+/// expand1x1 layers with 16 input channels would run at full rate; 144 multipliers).
+#[test]
+fn sixteen_rows_four_and_eight_units() {
+    let s = Step {
+        dst_wpp: 3,
+        ..conv(1, 2, 20, 2, 2, 0)
+    };
+    let mut ap = conv(1, 2, 11, 2, 1, 0);
+    ap.op = Op::AvgPool;
+    (ap.out_h, ap.out_w, ap.dst, ap.dst_wpp) = (1, 1, Buf::S, 2);
+    check::<16, 4, 4>(DeviceConfig::ulx3s(), &[s.clone(), ap.clone()], 14);
+    let cfg = DeviceConfig {
+        requant_units: 8,
+        ..DeviceConfig::ulx3s()
+    };
+    check::<16, 8, 2>(cfg, &[s, ap], 15);
 }
