@@ -320,10 +320,12 @@ impl Golden {
                 };
                 let mut acc = vec![0i32; np.next_multiple_of(4) * p.cpad];
                 gemm(kernel, p, col, &mut acc);
-                for i in 0..np {
-                    for co in 0..q.cout {
-                        let a = q.bias[co].wrapping_add(acc[i * p.cpad + co]);
-                        o[i * oc + off + co] = requantize(a, q.m[co], q.shift[co], mode);
+                // Zipped iterators: no bounds checks in the per-output requantization.
+                for (orow, arow) in o.chunks_exact_mut(oc).zip(acc.chunks_exact(p.cpad)) {
+                    let dst = orow[off..off + q.cout].iter_mut();
+                    let params = q.bias.iter().zip(&q.m).zip(&q.shift);
+                    for ((d, &a), ((&b, &m), &sh)) in dst.zip(arow).zip(params) {
+                        *d = requantize(b.wrapping_add(a), m, sh, mode);
                     }
                 }
             });
