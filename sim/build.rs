@@ -6,7 +6,7 @@
 //!   runtime (default: what `verilator --getenv VERILATOR_ROOT` reports).
 //!
 //! Each model is rebuilt only when its Verilog (or the flags or harness) changed: the
-//! inputs of the last build are kept next to its library in OUT_DIR.
+//! inputs of the last build are kept next to its library in `<target>/sqz-verilated`.
 
 use std::env;
 use std::fmt::Write as _;
@@ -46,6 +46,7 @@ struct Model {
 
 fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    let cache = cache_dir(&out);
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     for p in ["build.rs", "csrc", FIXTURE, "../hdl/src", "../common/src"] {
         println!("cargo:rerun-if-changed={p}");
@@ -63,9 +64,7 @@ fn main() {
         top: "harness_fixture".into(),
         verilog: fs::read_to_string(manifest.join(FIXTURE)).unwrap(),
     }];
-    // TRANSITIONAL: the engine (`hdl::emit_core`) has not landed yet; until it does only the
-    // fixture is built and naming a configuration is an error.
-    let configs = env::var("SQZ_SIM_CONFIGS").unwrap_or_default();
+    let configs = env::var("SQZ_SIM_CONFIGS").unwrap_or_else(|_| "ulx3s,small".into());
     for name in configs.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let cfg = common::DeviceConfig::by_name(name).unwrap_or_else(|| {
             panic!("SQZ_SIM_CONFIGS names unknown configuration {name:?}");
@@ -73,7 +72,7 @@ fn main() {
         models.push(Model {
             name: name.into(),
             top: "sqz_core".into(),
-            verilog: emit_core(&cfg),
+            verilog: hdl::emit_core(&cfg),
         });
     }
 
@@ -81,8 +80,8 @@ fn main() {
         + &fs::read_to_string(manifest.join("csrc/harness_model.h")).unwrap();
     let mut libs = Vec::new();
     for m in &models {
-        libs.extend(build_model(
-            m, &verilator, &include, &manifest, &out, &harness_h,
+        libs.push(build_model(
+            m, &verilator, &include, &manifest, &cache, &harness_h,
         ));
     }
 
@@ -92,12 +91,16 @@ fn main() {
         include.display(),
         fs::read_to_string(manifest.join("csrc/harness.cpp")).unwrap()
     );
-    let rt_stamp_file = out.join("sqz_vlrt.stamp");
+    let rt_dir = cache.join("runtime");
+    let rt_stamp_file = rt_dir.join("inputs.stamp");
     if !(fs::read_to_string(&rt_stamp_file).is_ok_and(|s| s == rt_stamp)
-        && out.join("libsqz_vlrt.a").exists())
+        && rt_dir.join("libsqz_vlrt.a").exists())
     {
         let t = Instant::now();
+        let _ = fs::remove_dir_all(&rt_dir);
+        fs::create_dir_all(&rt_dir).unwrap();
         let mut rt = cxx(&include, &manifest);
+        rt.out_dir(&rt_dir);
         for f in [
             "verilated.cpp",
             "verilated_threads.cpp",
@@ -110,10 +113,10 @@ fn main() {
         fs::write(&rt_stamp_file, rt_stamp).unwrap();
         eprintln!("verilator runtime: {:.1} s", t.elapsed().as_secs_f64());
     }
-    libs.push("sqz_vlrt".to_string());
+    libs.push(("sqz_vlrt".to_string(), rt_dir));
 
-    println!("cargo:rustc-link-search=native={}", out.display());
-    for l in &libs {
+    for (l, dir) in &libs {
+        println!("cargo:rustc-link-search=native={}", dir.display());
         println!("cargo:rustc-link-lib=static={l}");
     }
     for l in ["stdc++", "pthread", "atomic"] {
@@ -175,17 +178,30 @@ fn cxx(include: &Path, manifest: &Path) -> cc::Build {
     b
 }
 
+/// Where the Verilated libraries live: `<target>/sqz-verilated`, beside the profile folders,
+/// so `cargo build`, `test`, `clippy` and release builds (each with its own OUT_DIR) share
+/// them instead of re-verilating. Falls back to OUT_DIR in an unusual layout.
+fn cache_dir(out: &Path) -> PathBuf {
+    // OUT_DIR is <target>/<profile>/build/sim-<hash>/out.
+    match out.ancestors().nth(2) {
+        Some(b) if b.file_name().is_some_and(|n| n == "build") => {
+            out.ancestors().nth(4).unwrap().join("sqz-verilated")
+        }
+        _ => out.to_path_buf(),
+    }
+}
+
 /// Verilate and compile one model into `lib sqz_<name>`, unless its inputs are unchanged.
-/// Returns the library names to link.
+/// Returns the library name and its folder.
 fn build_model(
     m: &Model,
     verilator: &str,
     include: &Path,
     manifest: &Path,
-    out: &Path,
+    cache: &Path,
     harness_h: &str,
-) -> Vec<String> {
-    let dir = out.join(&m.name);
+) -> (String, PathBuf) {
+    let dir = cache.join(&m.name);
     let lib = format!("sqz_{}", m.name);
     let prefix = format!("Vsqz_{}", m.name);
     let stamp = format!("{VERILATOR_FLAGS:?}\n{}\n{harness_h}", m.top);
@@ -193,9 +209,9 @@ fn build_model(
     let stamp_file = dir.join("inputs.stamp");
     let fresh = fs::read_to_string(&src).is_ok_and(|v| v == m.verilog)
         && fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
-        && out.join(format!("lib{lib}.a")).exists();
+        && dir.join(format!("lib{lib}.a")).exists();
     if fresh {
-        return vec![lib];
+        return (lib, dir);
     }
     let _ = fs::remove_dir_all(&dir);
     let obj = dir.join("obj");
@@ -227,7 +243,7 @@ fn build_model(
 
     let t = Instant::now();
     let mut b = cxx(include, manifest);
-    b.include(&obj).file(&factory);
+    b.include(&obj).file(&factory).out_dir(&dir);
     let mut files: Vec<PathBuf> = fs::read_dir(&obj)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -244,12 +260,5 @@ fn build_model(
     );
     // Written last: an interrupted build is redone.
     fs::write(&stamp_file, stamp).unwrap();
-    vec![lib]
-}
-
-fn emit_core(cfg: &common::DeviceConfig) -> String {
-    panic!(
-        "configuration {}: hdl::emit_core is not available yet (engine not merged)",
-        cfg.name
-    )
+    (lib, dir)
 }

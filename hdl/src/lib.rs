@@ -1,3 +1,18 @@
-//! rust-hdl description of the SqueezeNet accelerator.
+//! rust-hdl description of the SqueezeNet accelerator: the engine `sqz_core`, the link
+//! (UART, frame decoder, command dispatcher) and the board tops, emitted as Verilog.
+//! See docs/architecture.md ("Engine blocks") for the block diagram and per-file roles.
 
+pub mod board;
+pub mod bram;
+pub mod core;
+pub mod emit;
+pub mod feeder;
 pub mod link;
+pub mod mac_row;
+pub mod mul8;
+pub mod pool;
+pub mod requant;
+pub mod sequencer;
+pub mod tree;
+
+pub use emit::{emit_core, try_emit_core};

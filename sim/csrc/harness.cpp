@@ -1,9 +1,17 @@
 // extern "C" entry points over SqzSim; the Rust side (sim/src/verilated.rs) is their only user.
 #include "harness.h"
+#include <ctime>
 
 extern "C" {
 
 void sqz_free(SqzSim* s) { delete s; }
+
+// CPU time of the calling thread: simulation speed that does not depend on machine load.
+uint64_t sqz_thread_cpu_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
 
 int sqz_poke(SqzSim* s, int port, uint64_t v) { return s->poke(port, v); }
 
@@ -69,8 +77,8 @@ int sqz_bus_read(SqzSim* s, uint32_t addr, uint64_t* out, uint64_t n, uint64_t m
     return SQZ_OK;
 }
 
-// Pulse start, then clock until done (at most max_cycles). *job_cycles gets the core's
-// job_cycles port, *harness_cycles the cycles the harness clocked from start to done.
+// Pulse start, then clock until done (at most max_cycles) and busy low. *job_cycles gets the
+// core's job_cycles port, *harness_cycles the cycles the harness clocked from start on.
 int sqz_run(SqzSim* s, uint64_t max_cycles, uint64_t* job_cycles, uint64_t* harness_cycles) {
     s->poke(SQZ_START, 1);
     s->tick();
@@ -90,6 +98,16 @@ int sqz_run(SqzSim* s, uint64_t max_cycles, uint64_t* job_cycles, uint64_t* harn
         s->tick();
         ++n;
         s->peek(SQZ_DONE, &done);
+    }
+    // busy may fall a few cycles after the done pulse; the bus is free once it has, and
+    // job_cycles (possibly registered after done) is read then.
+    for (int i = 0; is_busy(s); ++i) {
+        if (i == 16) {
+            *harness_cycles = n;
+            return SQZ_TIMEOUT;
+        }
+        s->tick();
+        ++n;
     }
     s->peek(SQZ_JOB_CYCLES, job_cycles);
     *harness_cycles = n;

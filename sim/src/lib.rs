@@ -5,6 +5,7 @@
 //! [`network`] runs whole networks over any backend with a per-layer bit-exact check.
 
 pub mod network;
+pub mod serve;
 pub mod verilated;
 
 pub use verilated::{Core, Port, SimError};

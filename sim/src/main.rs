@@ -1,14 +1,128 @@
-//! `cargo run -p sim`: the whole-network cycle-accurate simulation (issue 4).
-//!
-//! The RTL and the Verilator harness are not written yet. Until they are, this says so
-//! and fails, rather than pretending to simulate anything.
+//! `cargo run -p sim`: a complete SqueezeNet inference simulated cycle by cycle on the
+//! Verilated RTL, every layer compared byte for byte with the int8 golden model, and the
+//! per-layer cycle/utilization report.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use common::DeviceConfig;
+use common::synthetic::{self, Version};
+use indicatif::{ProgressBar, ProgressStyle};
+use sim::network;
+use sim::verilated::Core;
+
+#[derive(Parser, Debug)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Simulate a whole inference (the default).
+    Run(RunArgs),
+    /// Stand in for the board behind a pseudo-terminal or XDMA-style stream files
+    /// (`sim serve --help` for its options).
+    #[command(disable_help_flag = true)]
+    Serve {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct RunArgs {
+    /// SqueezeNet release (synthetic weights unless --model is given).
+    #[arg(long, default_value = "v1.1")]
+    net: Version,
+    /// Device configuration (`ulx3s`, `small`, `icebreaker`).
+    #[arg(long, default_value = "ulx3s")]
+    config: String,
+    /// Input size of the synthetic network.
+    #[arg(long, default_value_t = 227)]
+    size: usize,
+    /// Seed of the synthetic weights and image.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run on the functional model instead of the RTL (no cycles; checks the compiler).
+    #[arg(long)]
+    functional: bool,
+    /// Write the report as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write a waveform (VCD) of the whole simulation to this file.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+}
 
 fn main() -> ExitCode {
-    eprintln!(
-        "sim: the Verilator simulation is not implemented yet (issues 3 and 4); \
-         the device's functional model and job format live in the `common` crate"
+    let cli = Cli::parse();
+    let args = match cli.cmd {
+        Some(Cmd::Run(a)) => a,
+        Some(Cmd::Serve { args }) => return sim::serve::main(&args),
+        None => cli.run,
+    };
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("sim: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(a: &RunArgs) -> Result<bool> {
+    let cfg = DeviceConfig::by_name(&a.config)
+        .with_context(|| format!("unknown configuration `{}`", a.config))?;
+    let net = synthetic::squeezenet(a.net, a.size, a.seed);
+    let input = synthetic::input(a.size, a.seed);
+    // The golden model runs on the other core while the RTL simulates.
+    let golden = {
+        let (net, input) = (net.clone(), input.clone());
+        std::thread::spawn(move || common::reference::run(&net, &input))
+    };
+    let plan = common::compile::Plan::compile(&net, &cfg)?;
+    let jobs: usize = plan.layers.iter().map(|l| l.jobs.len()).sum();
+    let bar = ProgressBar::new(jobs as u64).with_style(
+        ProgressStyle::with_template("{msg:>8} [{bar:40}] {pos}/{len} jobs {elapsed}")
+            .unwrap()
+            .progress_chars("=> "),
     );
-    ExitCode::FAILURE
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let names: Vec<String> = plan.layers.iter().map(|l| l.name.clone()).collect();
+    let progress = |li: usize| {
+        bar.set_message(names[li].clone());
+        bar.inc(1);
+    };
+    let sim = if a.functional {
+        let mut dev = common::device::Device::new(cfg.clone());
+        network::simulate(&net, &input, &cfg, &mut dev, progress)
+    } else {
+        let mut core = Core::for_config(&cfg)?;
+        if let Some(t) = &a.trace {
+            core.set_trace(t)?;
+        }
+        network::simulate(&net, &input, &cfg, &mut core, progress)
+    }
+    .map_err(|e| anyhow::anyhow!(e))?;
+    bar.set_message("golden");
+    let reference = golden.join().expect("golden model thread");
+    let report = network::compare(&net, &sim, &reference);
+    bar.finish_and_clear();
+    print!("{}", report.table());
+    if let Some(path) = &a.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if !report.bit_exact {
+        bail!("not bit-exact: {}", report.first_mismatch.as_ref().unwrap());
+    }
+    Ok(true)
 }

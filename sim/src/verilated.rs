@@ -5,6 +5,7 @@
 
 use std::ffi::CString;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use common::DeviceConfig;
 use common::backend::{Backend, BackendError};
@@ -21,6 +22,7 @@ include!(concat!(env!("OUT_DIR"), "/models.rs"));
 
 unsafe extern "C" {
     fn sqz_free(s: *mut SqzSim);
+    fn sqz_thread_cpu_ns() -> u64;
     fn sqz_poke(s: *mut SqzSim, port: i32, v: u64) -> i32;
     fn sqz_peek(s: *mut SqzSim, port: i32, v: *mut u64) -> i32;
     fn sqz_ticks(s: *mut SqzSim, n: u64);
@@ -80,6 +82,8 @@ pub enum SimError {
     JobTimeout(u64),
     #[error("bus read of address {0:#08x} got no bus_rvalid within {1} cycles")]
     ReadTimeout(u32, u64),
+    #[error("job_cycles port says {port} cycles, the harness clocked {clocked} from start to idle")]
+    JobCyclesMismatch { port: u64, clocked: u64 },
     #[error("busy fell {0} cycles after start without done: the job stopped or never ran")]
     NotBusy(u64),
     #[error("bus_rvalid pulsed with no read outstanding (reading {0:#08x})")]
@@ -99,6 +103,10 @@ pub enum SimError {
 /// Cycles a bus read may wait for `bus_rvalid` before it is an error.
 pub const READ_WAIT: u64 = 64;
 
+/// Largest accepted difference between the cycles the harness clocks for a job and the
+/// core's `job_cycles` (done pulse and busy falling a few cycles apart).
+pub const JOB_CYCLES_SLACK: u64 = 8;
+
 /// Default limit for one job: far above any SqueezeNet layer tile on any configuration.
 pub const DEFAULT_MAX_JOB_CYCLES: u64 = 200_000_000;
 
@@ -116,6 +124,26 @@ pub struct Core {
     /// Issue a bus read every cycle and collect the `bus_rvalid` pulses in order (the
     /// contract's fixed read latency allows it); `false`: one read at a time.
     pub pipelined_reads: bool,
+    /// Wall time spent clocking the model (for the simulation speed).
+    sim_time: Duration,
+    /// CPU time (of the calling thread) spent clocking the model.
+    cpu_time: Duration,
+}
+
+/// Times a call into the model: wall clock and thread CPU time.
+struct Timer(Instant, u64);
+
+impl Timer {
+    fn start() -> Self {
+        // SAFETY: reads a clock, no state.
+        Timer(Instant::now(), unsafe { sqz_thread_cpu_ns() })
+    }
+    fn stop(self, core: &mut Core) {
+        core.sim_time += self.0.elapsed();
+        // SAFETY: as above.
+        let cpu = unsafe { sqz_thread_cpu_ns() };
+        core.cpu_time += Duration::from_nanos(cpu.saturating_sub(self.1));
+    }
 }
 
 impl Core {
@@ -141,6 +169,8 @@ impl Core {
             pipelined_reads: true,
             cfg: DeviceConfig::by_name(name),
             desc: Vec::new(),
+            sim_time: Duration::ZERO,
+            cpu_time: Duration::ZERO,
         };
         if let Some(path) = std::env::var_os("SQZ_TRACE") {
             core.set_trace(Path::new(&path))?;
@@ -177,8 +207,20 @@ impl Core {
 
     /// `n` clock cycles.
     pub fn ticks(&mut self, n: u64) {
+        let t = Timer::start();
         // SAFETY: `self.sim` is valid for the life of `self`.
         unsafe { sqz_ticks(self.sim, n) }
+        t.stop(self);
+    }
+
+    /// Wall time spent inside the model's clock loops so far.
+    pub fn sim_time(&self) -> Duration {
+        self.sim_time
+    }
+
+    /// CPU time spent inside the model's clock loops so far (independent of machine load).
+    pub fn cpu_time(&self) -> Duration {
+        self.cpu_time
     }
 
     /// Cycles clocked since the model was made.
@@ -245,8 +287,11 @@ impl Core {
             }
             self.desc[index..index + words.len()].copy_from_slice(words);
         }
+        let t = Timer::start();
         // SAFETY: as above; `words` is valid for `len` reads.
-        match unsafe { sqz_bus_write(self.sim, addr, words.as_ptr(), words.len() as u64) } {
+        let rc = unsafe { sqz_bus_write(self.sim, addr, words.as_ptr(), words.len() as u64) };
+        t.stop(self);
+        match rc {
             SQZ_OK => Ok(()),
             SQZ_BUSY_ON_BUS => Err(SimError::BusyOnBus),
             rc => panic!("harness bus write status {rc}"),
@@ -262,6 +307,7 @@ impl Core {
     ) -> Result<Vec<u64>, SimError> {
         let addr = Self::addr(region, index, n)?;
         let mut out = vec![0u64; n];
+        let t = Timer::start();
         // SAFETY: as above; `out` has room for `n` words.
         let rc = unsafe {
             sqz_bus_read(
@@ -273,6 +319,7 @@ impl Core {
                 self.pipelined_reads as i32,
             )
         };
+        t.stop(self);
         match rc {
             SQZ_OK => Ok(out),
             SQZ_BUSY_ON_BUS => Err(SimError::BusyOnBus),
@@ -290,10 +337,15 @@ impl Core {
 
     fn run_limited(&mut self, limit: u64) -> Result<(u64, u64), SimError> {
         let (mut job, mut clocked) = (0, 0);
+        let t = Timer::start();
         // SAFETY: as above.
         let rc = unsafe { sqz_run(self.sim, limit, &mut job, &mut clocked) };
+        t.stop(self);
         match rc {
-            SQZ_OK => Ok((job, clocked)),
+            // job_cycles counts start to done; the harness also clocks the cycles until busy
+            // falls. A port that disagrees would make every reported cycle count wrong.
+            SQZ_OK if job <= clocked && clocked - job <= JOB_CYCLES_SLACK => Ok((job, clocked)),
+            SQZ_OK => Err(SimError::JobCyclesMismatch { port: job, clocked }),
             SQZ_TIMEOUT => {
                 self.reset();
                 Err(SimError::JobTimeout(clocked))

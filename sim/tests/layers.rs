@@ -159,6 +159,8 @@ fn check_layer(name: &str, q: QConv, size: usize, seed: u64) -> Option<LayerRun>
         .unwrap_or_else(|e| panic!("{name} on the RTL: {e}"));
     let wall = t.elapsed().as_secs_f64();
     let clocked = core.cycles() - c0;
+    let in_model = core.sim_time().as_secs_f64();
+    let cpu = core.cpu_time().as_secs_f64();
     assert_first_equal(
         name,
         "RTL vs device model",
@@ -171,7 +173,8 @@ fn check_layer(name: &str, q: QConv, size: usize, seed: u64) -> Option<LayerRun>
     let bands = lp.jobs.iter().map(|j| j.tile).max().unwrap_or(0) + 1;
     eprintln!(
         "{name}: {} -> {:?}, {} MACs, {} job cycles ({} jobs, {bands} bands, {} weight sets), \
-         MAC utilization {:.1} %; {clocked} cycles simulated in {wall:.1} s ({:.0} k cycles/s)",
+         MAC utilization {:.1} %; {clocked} cycles simulated in {wall:.1} s, {in_model:.1} s of \
+         it in the model: {:.0} k cycles/s ({:.0} k cycles per CPU second)",
         format_args!("{:?}", lp.in_shape),
         lp.out_shape,
         lp.macs,
@@ -179,7 +182,8 @@ fn check_layer(name: &str, q: QConv, size: usize, seed: u64) -> Option<LayerRun>
         st.jobs,
         lp.weight_sets.len(),
         100.0 * util,
-        clocked as f64 / wall / 1e3
+        clocked as f64 / in_model / 1e3,
+        clocked as f64 / cpu / 1e3
     );
     Some(LayerRun {
         macs: lp.macs,

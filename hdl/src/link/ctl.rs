@@ -4,8 +4,8 @@
 //! is being sent are refused (`in_ready` low; lost UART bytes are counted as overruns).
 //! The frame format and semantics are `common::protocol`'s.
 
-use common::protocol::{self, Info, MAX_PAYLOAD, NAK, NakReason, kind};
 use common::DeviceConfig;
+use common::protocol::{self, Info, MAX_PAYLOAD, NAK, NakReason, kind};
 use rust_hdl::prelude::*;
 
 /// One CRC-16/CCITT-FALSE byte step (`common::protocol::crc16_step`), combinational.
@@ -23,7 +23,8 @@ impl Logic for Crc16Step {
     fn update(&mut self) {
         self.x0.next = self.crc.val().get_bits::<8>(8) ^ self.data.val();
         self.x.next = bit_cast::<16, 8>(self.x0.val() ^ (self.x0.val() >> 4));
-        self.out.next = (self.crc.val() << 8) ^ (self.x.val() << 12) ^ (self.x.val() << 5) ^ self.x.val();
+        self.out.next =
+            (self.crc.val() << 8) ^ (self.x.val() << 12) ^ (self.x.val() << 5) ^ self.x.val();
     }
 }
 
@@ -62,8 +63,9 @@ pub struct LinkCtl {
     pub in_data: Signal<In, Bits<8>>,
     pub in_valid: Signal<In, Bit>,
     pub in_ready: Signal<Out, Bit>,
-    /// Pulse: a byte was lost upstream because `in_ready` was low.
-    pub overrun: Signal<In, Bit>,
+    /// A source that cannot wait (the UART) offers a byte: lost, and counted as an
+    /// overrun, if `in_ready` is low.
+    pub in_unstoppable: Signal<In, Bit>,
     // Bytes to send (valid/ready).
     pub out_data: Signal<Out, Bits<8>>,
     pub out_valid: Signal<Out, Bit>,
@@ -160,7 +162,7 @@ impl LinkCtl {
             in_data: Default::default(),
             in_valid: Default::default(),
             in_ready: Default::default(),
-            overrun: Default::default(),
+            in_unstoppable: Default::default(),
             out_data: Default::default(),
             out_valid: Default::default(),
             out_ready: Default::default(),
@@ -243,9 +245,37 @@ impl Logic for LinkCtl {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, kind, seq, len, pcount, crc, crc_lo, timer, arg, wshift, lane,
-            widx, wi, rkind, rlen, pay, bitoff, run_pending, job_done, last_run_valid, run_seq,
-            run_cycles, jobs, frames, crc_errors, timeouts, bad_frames, overruns, flags
+            self,
+            clock,
+            state,
+            kind,
+            seq,
+            len,
+            pcount,
+            crc,
+            crc_lo,
+            timer,
+            arg,
+            wshift,
+            lane,
+            widx,
+            wi,
+            rkind,
+            rlen,
+            pay,
+            bitoff,
+            run_pending,
+            job_done,
+            last_run_valid,
+            run_seq,
+            run_cycles,
+            jobs,
+            frames,
+            crc_errors,
+            timeouts,
+            bad_frames,
+            overruns,
+            flags
         );
         self.words.read_clock.next = self.clock.val();
         self.words.write_clock.next = self.clock.val();
@@ -258,7 +288,8 @@ impl Logic for LinkCtl {
         self.crc_rx.data.next = self.in_data.val();
         self.len_next.next = (bit_cast::<16, 8>(self.in_data.val()) << 8)
             | bit_cast::<16, 8>(self.len.q.val().get_bits::<8>(0));
-        self.wnext.next = (self.wshift.q.val() >> 8) | (bit_cast::<64, 8>(self.in_data.val()) << 56);
+        self.wnext.next =
+            (self.wshift.q.val() >> 8) | (bit_cast::<64, 8>(self.in_data.val()) << 56);
         self.words.write_data.next = self.wnext.val();
         self.nwords.next = self.len.q.val().get_bits::<9>(3);
         self.status_vec.next = bit_cast::<STATUS_BITS, 1>(self.run_pending.q.val().into())
@@ -274,8 +305,7 @@ impl Logic for LinkCtl {
         self.known.next = (self.kind.q.val() >= 1) & (self.kind.q.val() <= 6);
         self.len_ok.next = self.len.q.val() == 0;
         if self.kind.q.val() == 3 {
-            self.len_ok.next =
-                (self.len.q.val() >= 12) & (self.len.q.val().get_bits::<3>(0) == 4);
+            self.len_ok.next = (self.len.q.val() >= 12) & (self.len.q.val().get_bits::<3>(0) == 4);
         }
         if self.kind.q.val() == 4 {
             self.len_ok.next = (self.len.q.val() == 6)
@@ -302,10 +332,16 @@ impl Logic for LinkCtl {
         }
         self.pay_byte.next = self.pay.q.val().get_bits::<8>(0);
         if self.rkind.q.val() == 0x81 {
-            self.pay_byte.next = self.info_rom.val().get_bits::<8>(self.bitoff.q.val().index());
+            self.pay_byte.next = self
+                .info_rom
+                .val()
+                .get_bits::<8>(self.bitoff.q.val().index());
         }
         if self.rkind.q.val() == 0x86 {
-            self.pay_byte.next = self.status_vec.val().get_bits::<8>(self.bitoff.q.val().index());
+            self.pay_byte.next = self
+                .status_vec
+                .val()
+                .get_bits::<8>(self.bitoff.q.val().index());
         }
         self.out_byte.next = self.hdr_byte.val();
         if self.state.q.val() == S::TxPay {
@@ -339,7 +375,8 @@ impl Logic for LinkCtl {
                 & !(self.run_pending.q.val() & self.job_done.q.val()));
         self.accept.next = self.in_valid.val() & self.in_ready.val();
 
-        self.bus_addr.next = self.arg.q.val().get_bits::<24>(0) + bit_cast::<24, 9>(self.wi.q.val());
+        self.bus_addr.next =
+            self.arg.q.val().get_bits::<24>(0) + bit_cast::<24, 9>(self.wi.q.val());
         self.bus_wdata.next = self.words.read_data.val();
         self.bus_write.next = false;
         self.bus_read.next = false;
@@ -359,7 +396,7 @@ impl Logic for LinkCtl {
             self.job_done.d.next = true;
             self.jobs.d.next = self.jobs.q.val() + 1;
         }
-        if self.overrun.val() {
+        if self.in_unstoppable.val() & !self.in_ready.val() {
             self.overruns.d.next = self.overruns.q.val() + 1;
             self.flags.d.next = self.flags.q.val().replace_bit(3, true);
         }
@@ -441,8 +478,8 @@ impl Logic for LinkCtl {
                     self.crc.d.next = self.crc_rx.out.val();
                     self.pcount.d.next = self.pcount.q.val() + 1;
                     if self.pcount.q.val() < 6 {
-                        self.arg.d.next = (self.arg.q.val() >> 8)
-                            | (bit_cast::<48, 8>(self.in_data.val()) << 40);
+                        self.arg.d.next =
+                            (self.arg.q.val() >> 8) | (bit_cast::<48, 8>(self.in_data.val()) << 40);
                     }
                     if self.pcount.q.val() >= 4 {
                         self.wshift.d.next = self.wnext.val();
@@ -527,7 +564,8 @@ impl Logic for LinkCtl {
                         } else if self.kind.q.val() == 3 {
                             self.state.d.next = S::WrRead;
                         } else {
-                            self.rlen.d.next = bit_cast::<16, 16>(self.arg.q.val().get_bits::<16>(32)) << 3;
+                            self.rlen.d.next =
+                                bit_cast::<16, 16>(self.arg.q.val().get_bits::<16>(32)) << 3;
                         }
                     }
                     if self.kind.q.val() == 5 {
@@ -632,19 +670,18 @@ impl Logic for LinkCtl {
             }
         }
         // A frame that stops part way is dropped: nothing the host sends can hang us.
-        if (self.state.q.val() == S::Kind)
+        if ((self.state.q.val() == S::Kind)
             | (self.state.q.val() == S::Seq)
             | (self.state.q.val() == S::Len0)
             | (self.state.q.val() == S::Len1)
             | (self.state.q.val() == S::Payload)
             | (self.state.q.val() == S::Crc0)
-            | (self.state.q.val() == S::Crc1)
+            | (self.state.q.val() == S::Crc1))
+            & (self.timer.q.val() == self.timeout.val())
         {
-            if self.timer.q.val() == self.timeout.val() {
-                self.timeouts.d.next = self.timeouts.q.val() + 1;
-                self.flags.d.next = self.flags.q.val().replace_bit(1, true);
-                self.state.d.next = S::Hunt0;
-            }
+            self.timeouts.d.next = self.timeouts.q.val() + 1;
+            self.flags.d.next = self.flags.q.val().replace_bit(1, true);
+            self.state.d.next = S::Hunt0;
         }
         if self.reset.val() {
             self.state.d.next = S::Hunt0;

@@ -3,9 +3,11 @@
 //! [`SqzLink`] is everything in `sqz_top` except the engine itself.
 
 mod ctl;
+mod top;
 mod uart;
 
 pub use ctl::{Crc16Step, LinkCtl, frame_timeout_cycles};
+pub use top::top_verilog;
 pub use uart::{UartRx, UartTx, baud_increment};
 
 use common::DeviceConfig;
@@ -39,8 +41,8 @@ pub struct SqzLink {
     pub job_cycles: Signal<In, Bits<32>>,
     pub running: Signal<Out, Bit>,
     pub error: Signal<Out, Bit>,
-    pub rx: UartRx,
-    pub tx: UartTx,
+    pub urx: UartRx,
+    pub utx: UartTx,
     pub ctl: LinkCtl,
 }
 
@@ -75,8 +77,8 @@ impl SqzLink {
             job_cycles: Default::default(),
             running: Default::default(),
             error: Default::default(),
-            rx: UartRx::new(cfg.clock_hz, cfg.baud),
-            tx: UartTx::new(cfg.clock_hz, cfg.baud),
+            urx: UartRx::new(cfg.clock_hz, cfg.baud),
+            utx: UartTx::new(cfg.clock_hz, cfg.baud),
             ctl: LinkCtl::new(cfg, timeout_cycles),
         }
     }
@@ -85,32 +87,32 @@ impl SqzLink {
 impl Logic for SqzLink {
     #[hdl_gen]
     fn update(&mut self) {
-        self.rx.clock.next = self.clock.val();
-        self.tx.clock.next = self.clock.val();
+        self.urx.clock.next = self.clock.val();
+        self.utx.clock.next = self.clock.val();
         self.ctl.clock.next = self.clock.val();
-        self.rx.reset.next = self.reset.val();
-        self.tx.reset.next = self.reset.val();
+        self.urx.reset.next = self.reset.val();
+        self.utx.reset.next = self.reset.val();
         self.ctl.reset.next = self.reset.val();
-        self.rx.rx.next = self.uart_rx.val();
-        self.uart_tx.next = self.tx.tx.val();
+        self.urx.rx.next = self.uart_rx.val();
+        self.uart_tx.next = self.utx.tx.val();
 
         // Byte source: UART receiver or stream port.
-        self.ctl.in_data.next = self.rx.data.val();
-        self.ctl.in_valid.next = self.rx.valid.val();
+        self.ctl.in_data.next = self.urx.data.val();
+        self.ctl.in_valid.next = self.urx.valid.val();
         self.stream_in_ready.next = false;
-        self.ctl.overrun.next = self.rx.valid.val() & !self.ctl.in_ready.val();
+        self.ctl.in_unstoppable.next = self.urx.valid.val();
         if self.stream_select.val() {
             self.ctl.in_data.next = self.stream_in_data.val();
             self.ctl.in_valid.next = self.stream_in_valid.val();
             self.stream_in_ready.next = self.ctl.in_ready.val();
-            self.ctl.overrun.next = false;
+            self.ctl.in_unstoppable.next = false;
         }
         // Byte sink: UART transmitter or stream port.
-        self.tx.data.next = self.ctl.out_data.val();
+        self.utx.data.next = self.ctl.out_data.val();
         self.stream_out_data.next = self.ctl.out_data.val();
-        self.tx.start.next = self.ctl.out_valid.val() & !self.stream_select.val();
+        self.utx.start.next = self.ctl.out_valid.val() & !self.stream_select.val();
         self.stream_out_valid.next = self.ctl.out_valid.val() & self.stream_select.val();
-        self.ctl.out_ready.next = self.tx.ready.val();
+        self.ctl.out_ready.next = self.utx.ready.val();
         if self.stream_select.val() {
             self.ctl.out_ready.next = self.stream_out_ready.val();
         }
@@ -141,3 +143,6 @@ pub fn link_verilog(cfg: &DeviceConfig, name: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod vltest;

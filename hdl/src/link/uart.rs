@@ -15,6 +15,12 @@ pub fn baud_increment(clock_hz: u32, baud: u32) -> u64 {
     ((baud as u64) << 16).div_ceil(clock_hz as u64).max(1)
 }
 
+/// Accumulator value at the start edge: half a bit to the centre of the start bit, less
+/// the 1.5 cycles (on average) by which the synchronizer and edge detection see the edge late.
+fn half_start(clock_hz: u32, baud: u32) -> u64 {
+    0x8000 + baud_increment(clock_hz, baud) * 3 / 2
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
 pub enum RxState {
     Idle,
@@ -40,7 +46,7 @@ pub struct UartRx {
     sync2: DFF<Bit>,
     state: DFF<RxState>,
     acc: DFF<Bits<17>>,
-    bit: DFF<Bits<3>>,
+    nbit: DFF<Bits<3>>,
     shift: DFF<Bits<8>>,
     tick: Signal<Local, Bit>,
 }
@@ -55,12 +61,12 @@ impl UartRx {
             valid: Default::default(),
             framing_error: Default::default(),
             inc: Constant::new(baud_increment(clock_hz, baud).to_bits()),
-            half: Constant::new(0x8000u64.to_bits()),
+            half: Constant::new(half_start(clock_hz, baud).to_bits()),
             sync1: Default::default(),
             sync2: Default::default(),
             state: Default::default(),
             acc: Default::default(),
-            bit: Default::default(),
+            nbit: Default::default(),
             shift: Default::default(),
             tick: Default::default(),
         }
@@ -70,7 +76,7 @@ impl UartRx {
 impl Logic for UartRx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, sync1, sync2, state, acc, bit, shift);
+        dff_setup!(self, clock, sync1, sync2, state, acc, nbit, shift);
         // Two flops against metastability on the asynchronous line.
         self.sync1.d.next = self.rx.val();
         self.sync2.d.next = self.sync1.q.val();
@@ -89,7 +95,7 @@ impl Logic for UartRx {
             }
             RxState::Start => {
                 if self.tick.val() {
-                    self.bit.d.next = 0.into();
+                    self.nbit.d.next = 0.into();
                     if self.sync2.q.val() {
                         // A glitch, not a start bit.
                         self.state.d.next = RxState::Idle;
@@ -101,9 +107,10 @@ impl Logic for UartRx {
             RxState::Data => {
                 if self.tick.val() {
                     // LSB first.
-                    self.shift.d.next = (self.shift.q.val() >> 1).replace_bit(7, self.sync2.q.val());
-                    self.bit.d.next = self.bit.q.val() + 1;
-                    if self.bit.q.val() == 7 {
+                    self.shift.d.next =
+                        (self.shift.q.val() >> 1).replace_bit(7, self.sync2.q.val());
+                    self.nbit.d.next = self.nbit.q.val() + 1;
+                    if self.nbit.q.val() == 7 {
                         self.state.d.next = RxState::Stop;
                     }
                 }
@@ -183,7 +190,8 @@ impl Logic for UartTx {
         match self.state.q.val() {
             TxState::Idle => {
                 if self.start.val() {
-                    self.shift.d.next = (bit_cast::<10, 8>(self.data.val()) << 1).replace_bit(9, true);
+                    self.shift.d.next =
+                        (bit_cast::<10, 8>(self.data.val()) << 1).replace_bit(9, true);
                     self.acc.d.next = 0.into();
                     self.count.d.next = 0.into();
                     self.state.d.next = TxState::Busy;

@@ -172,7 +172,6 @@ impl<L: Link> Client<L> {
         self.stats.commands += 1;
         let start = Instant::now();
         let mut faults = 0u32;
-        let mut last = String::from("no answer");
         let mut buf = vec![0u8; 4 * (OVERHEAD + 8 * MAX_WORDS)];
         loop {
             self.link.send(&bytes).map_err(|e| self.io(e))?;
@@ -211,7 +210,7 @@ impl<L: Link> Client<L> {
                     }
                 }
             };
-            match outcome {
+            let last = match outcome {
                 Attempt::Answer(Response::Nak(Some(NakReason::Job))) => {
                     return Err(LinkError::Rejected {
                         link: self.link.describe(),
@@ -221,7 +220,7 @@ impl<L: Link> Client<L> {
                 }
                 Attempt::Answer(Response::Nak(why)) => {
                     self.stats.naks += 1;
-                    last = format!("NAK {why:?}");
+                    format!("NAK {why:?}")
                 }
                 Attempt::Answer(r) => return Ok(r),
                 Attempt::TimedOut => {
@@ -231,10 +230,10 @@ impl<L: Link> Client<L> {
                         continue;
                     }
                     self.stats.timeouts += 1;
-                    last = "timed out".into();
+                    "timed out".into()
                 }
-                Attempt::Bad(e) => last = e,
-            }
+                Attempt::Bad(e) => e,
+            };
             faults += 1;
             if faults > self.opts.retries {
                 return Err(LinkError::GaveUp {

@@ -89,8 +89,7 @@ fn gives_up_when_the_link_cannot_make_progress() {
     );
     let e = Client::connect(link, fast())
         .and_then(|mut c| c.write_words(0, &pattern(2000, 1)))
-        .err()
-        .expect("must give up");
+        .expect_err("must give up");
     assert!(matches!(e, LinkError::GaveUp { .. }), "{e}");
     assert!(t.elapsed() < Duration::from_secs(5));
 }
@@ -291,4 +290,50 @@ fn xdma_fifo_pair() {
     drop(c);
     assert_eq!(dev.join().unwrap(), 1 + 3 + 3);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A pseudo-terminal with the functional device on its master side (what `sim serve
+/// --functional` does), and the client through `SerialLink` on the slave side.
+#[test]
+fn serial_link_over_a_pty() {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };
+    assert!(master >= 0);
+    let mut master = unsafe { std::fs::File::from_raw_fd(master) };
+    let mut name = [0 as libc::c_char; 256];
+    unsafe {
+        assert_eq!(libc::grantpt(master.as_raw_fd()), 0);
+        assert_eq!(libc::unlockpt(master.as_raw_fd()), 0);
+        assert_eq!(
+            libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()),
+            0
+        );
+    }
+    let path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
+        .to_string_lossy()
+        .into_owned();
+    let link = SerialLink::open(&path, DEFAULT_BAUD).unwrap();
+    let dev = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut server = Server::new(common::device::Device::new(DeviceConfig::small()));
+        let mut buf = [0u8; 4096];
+        // Ends when the slave side closes (EIO).
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            master.write_all(&server.push(&buf[..n])).unwrap();
+        }
+        server.status().frames
+    });
+    let mut c = Client::connect(link, ClientOptions::default()).unwrap();
+    // Binary data with every byte value: the pty must be raw.
+    let words: Vec<u64> = (0..64u64)
+        .map(|i| u64::from_le_bytes(std::array::from_fn(|j| (i * 8 + j as u64) as u8)))
+        .collect();
+    c.write_words(Region::Weights.addr(0), &words).unwrap();
+    assert_eq!(c.read_words(Region::Weights.addr(0), 64).unwrap(), words);
+    assert_eq!(c.stats.retries, 0, "{}", c.stats);
+    drop(c);
+    assert_eq!(dev.join().unwrap(), 3);
 }

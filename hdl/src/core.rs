@@ -1,0 +1,396 @@
+//! `sqz_core`: buffers, MAC array, output stage, max-pool unit, sequencer and the bus.
+//!
+//! Const parameters: `R` rows (output channels per group), `U` requantizer units,
+//! `D = R / U` drain cycles per pixel. Buffer depths come from the `DeviceConfig`.
+//! Ports are the "Core ports" table of docs/architecture.md.
+
+use crate::bram::{ActBuf, Bram};
+use crate::mac_row::MacRow;
+use crate::pool::MaxUnit;
+use crate::requant::Requant;
+use crate::sequencer::Sequencer;
+use common::DeviceConfig;
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock)]
+pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub bus_addr: Signal<In, Bits<24>>,
+    pub bus_wdata: Signal<In, Bits<64>>,
+    pub bus_write: Signal<In, Bit>,
+    pub bus_read: Signal<In, Bit>,
+    pub bus_rdata: Signal<Out, Bits<64>>,
+    pub bus_rvalid: Signal<Out, Bit>,
+    pub start: Signal<In, Bit>,
+    pub busy: Signal<Out, Bit>,
+    pub done: Signal<Out, Bit>,
+    pub job_cycles: Signal<Out, Bits<32>>,
+    buf_a: ActBuf,
+    buf_b: ActBuf,
+    buf_s: ActBuf,
+    desc: Bram<64>,
+    params: Bram<54>,
+    rows: [MacRow; R],
+    req: [Requant; U],
+    maxu: MaxUnit,
+    seq: Sequencer,
+    logr: Constant<Bits<5>>,
+    rmask: Constant<Bits<8>>,
+    ustep: Constant<Bits<11>>,
+    dlast: Constant<Bits<8>>,
+    region: Signal<Local, Bits<4>>,
+    index: Signal<Local, Bits<20>>,
+    idx16: Signal<Local, Bits<16>>,
+    idx_ok: Signal<Local, Bit>,
+    wword: Signal<Local, Bits<20>>,
+    wrow: Signal<Local, Bits<8>>,
+    bw: Signal<Local, Bit>,
+    act_src: Signal<Local, Bits<64>>,
+    we_eng: Signal<Local, Bits<8>>,
+    wd_eng: Signal<Local, Bits<64>>,
+    wa_eng: Signal<Local, Bits<16>>,
+    rd_v: DFF<Bit>,
+    rd_reg: DFF<Bits<4>>,
+    rd_row: DFF<Bits<8>>,
+    rd_ok: DFF<Bit>,
+    // Issue flags delayed: bit i = the flag at t(i+1).
+    vsr: DFF<Bits<8>>,
+    fsr: DFF<Bits<8>>,
+    lsr: DFF<Bits<8>>,
+    isr: DFF<Bits<8>>,
+    o1: DFF<Bits<16>>,
+    o2: DFF<Bits<16>>,
+    o3: DFF<Bits<16>>,
+    o4: DFF<Bits<16>>,
+    o5: DFF<Bits<16>>,
+    o6: DFF<Bits<16>>,
+    act_r: DFF<Bits<64>>,
+    pv1: DFF<Bit>,
+    pidx1: DFF<Bits<8>>,
+    dact: DFF<Bit>,
+    dj: DFF<Bits<8>>,
+    cj: DFF<Bits<11>>,
+    ocap: DFF<Bits<16>>,
+}
+
+impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
+    pub fn new(cfg: &DeviceConfig) -> Self {
+        assert_eq!(cfg.rows, R);
+        assert_eq!(cfg.requant_units, U);
+        assert!(
+            R.is_power_of_two() && R <= 128,
+            "rows must be a power of two"
+        );
+        assert!(U * D == R && 8 % U == 0 && R.min(8).is_multiple_of(U));
+        SqzCore {
+            clock: Default::default(),
+            reset: Default::default(),
+            bus_addr: Default::default(),
+            bus_wdata: Default::default(),
+            bus_write: Default::default(),
+            bus_read: Default::default(),
+            bus_rdata: Default::default(),
+            bus_rvalid: Default::default(),
+            start: Default::default(),
+            busy: Default::default(),
+            done: Default::default(),
+            job_cycles: Default::default(),
+            buf_a: ActBuf::new(cfg.act_words),
+            buf_b: ActBuf::new(cfg.act_words),
+            buf_s: ActBuf::new(cfg.sq_words),
+            desc: Bram::new(cfg.max_steps * common::job::STEP_WORDS),
+            params: Bram::new(cfg.param_words),
+            rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words)),
+            req: std::array::from_fn(Requant::new),
+            maxu: Default::default(),
+            seq: Sequencer::new(R, D, cfg.max_steps),
+            logr: Constant::new((R.trailing_zeros() as u64).into()),
+            rmask: Constant::new(((R - 1) as u64).into()),
+            ustep: Constant::new((U as u64).into()),
+            dlast: Constant::new(((D - 1) as u64).into()),
+            region: Default::default(),
+            index: Default::default(),
+            idx16: Default::default(),
+            idx_ok: Default::default(),
+            wword: Default::default(),
+            wrow: Default::default(),
+            bw: Default::default(),
+            act_src: Default::default(),
+            we_eng: Default::default(),
+            wd_eng: Default::default(),
+            wa_eng: Default::default(),
+            rd_v: Default::default(),
+            rd_reg: Default::default(),
+            rd_row: Default::default(),
+            rd_ok: Default::default(),
+            vsr: Default::default(),
+            fsr: Default::default(),
+            lsr: Default::default(),
+            isr: Default::default(),
+            o1: Default::default(),
+            o2: Default::default(),
+            o3: Default::default(),
+            o4: Default::default(),
+            o5: Default::default(),
+            o6: Default::default(),
+            act_r: Default::default(),
+            pv1: Default::default(),
+            pidx1: Default::default(),
+            dact: Default::default(),
+            dj: Default::default(),
+            cj: Default::default(),
+            ocap: Default::default(),
+        }
+    }
+}
+
+impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, rd_v, rd_reg, rd_row, rd_ok, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6,
+            act_r, pv1, pidx1, dact, dj, cj, ocap
+        );
+        self.buf_a.clock.next = self.clock.val();
+        self.buf_b.clock.next = self.clock.val();
+        self.buf_s.clock.next = self.clock.val();
+        self.desc.clock.next = self.clock.val();
+        self.params.clock.next = self.clock.val();
+        self.maxu.clock.next = self.clock.val();
+        self.seq.clock.next = self.clock.val();
+        self.seq.reset.next = self.reset.val();
+        self.seq.start.next = self.start.val();
+        self.busy.next = self.seq.busy.val();
+        self.done.next = self.seq.done.val();
+        self.job_cycles.next = self.seq.job_cycles.val();
+        // Bus address decode (common::bus).
+        self.region.next = self.bus_addr.val().get_bits::<4>(20);
+        self.index.next = self.bus_addr.val().get_bits::<20>(0);
+        self.idx16.next = self.index.val().get_bits::<16>(0);
+        self.idx_ok.next = self.index.val().get_bits::<4>(16) == 0;
+        self.wword.next = self.index.val() >> self.logr.val();
+        self.wrow.next = self.index.val().get_bits::<8>(0) & self.rmask.val();
+        if self.region.val() == 4 {
+            self.idx_ok.next = self.wword.val().get_bits::<4>(16) == 0;
+        }
+        self.bw.next = self.bus_write.val() & !self.seq.busy.val() & self.idx_ok.val();
+        // Read ports: the engine while busy, the bus otherwise.
+        self.desc.raddr.next = self.idx16.val();
+        self.params.raddr.next = self.idx16.val();
+        self.buf_a.raddr.next = self.idx16.val();
+        self.buf_b.raddr.next = self.idx16.val();
+        self.buf_s.raddr.next = self.idx16.val();
+        if self.seq.busy.val() {
+            self.desc.raddr.next = self.seq.desc_raddr.val();
+            self.params.raddr.next = self.seq.par_raddr.val();
+            self.buf_a.raddr.next = self.seq.a_addr.val();
+            self.buf_b.raddr.next = self.seq.a_addr.val();
+            self.buf_s.raddr.next = self.seq.a_addr.val();
+        }
+        self.seq.desc_rdata.next = self.desc.rdata.val();
+        self.rd_v.d.next = self.bus_read.val() & !self.seq.busy.val();
+        self.rd_reg.d.next = self.region.val();
+        self.rd_row.d.next = self.wrow.val();
+        self.rd_ok.d.next = self.idx_ok.val();
+        self.bus_rvalid.next = self.rd_v.q.val();
+        self.bus_rdata.next = 0.into();
+        if self.rd_ok.q.val() {
+            if self.rd_reg.q.val() == 0 {
+                self.bus_rdata.next = self.desc.rdata.val();
+            }
+            if self.rd_reg.q.val() == 1 {
+                self.bus_rdata.next = self.buf_a.rdata.val();
+            }
+            if self.rd_reg.q.val() == 2 {
+                self.bus_rdata.next = self.buf_b.rdata.val();
+            }
+            if self.rd_reg.q.val() == 3 {
+                self.bus_rdata.next = self.buf_s.rdata.val();
+            }
+            if self.rd_reg.q.val() == 5 {
+                self.bus_rdata.next = bit_cast::<64, 54>(self.params.rdata.val());
+            }
+            if self.rd_reg.q.val() == 4 {
+                for r in 0..R {
+                    if self.rd_row.q.val().index() == r {
+                        self.bus_rdata.next = self.rows[r].w_rdata.val();
+                    }
+                }
+            }
+        }
+        // Bus writes to descriptor and parameters.
+        self.desc.waddr.next = self.idx16.val();
+        self.desc.wdata.next = self.bus_wdata.val();
+        self.desc.we.next = self.bw.val() & (self.region.val() == 0);
+        self.params.waddr.next = self.idx16.val();
+        self.params.wdata.next = self.bus_wdata.val().get_bits::<54>(0);
+        self.params.we.next = self.bw.val() & (self.region.val() == 5);
+        // Issue flags through the pipeline.
+        self.vsr.d.next = self.vsr.q.val() << 1;
+        self.fsr.d.next = self.fsr.q.val() << 1;
+        self.lsr.d.next = self.lsr.q.val() << 1;
+        self.isr.d.next = self.isr.q.val() << 1;
+        if self.seq.f_v.val() {
+            self.vsr.d.next = (self.vsr.q.val() << 1) | 1;
+        }
+        if self.seq.f_first.val() {
+            self.fsr.d.next = (self.fsr.q.val() << 1) | 1;
+        }
+        if self.seq.f_last.val() {
+            self.lsr.d.next = (self.lsr.q.val() << 1) | 1;
+        }
+        if self.seq.f_inr.val() {
+            self.isr.d.next = (self.isr.q.val() << 1) | 1;
+        }
+        self.o1.d.next = self.seq.o_addr.val();
+        self.o2.d.next = self.o1.q.val();
+        self.o3.d.next = self.o2.q.val();
+        self.o4.d.next = self.o3.q.val();
+        self.o5.d.next = self.o4.q.val();
+        self.o6.d.next = self.o5.q.val();
+        self.pv1.d.next = self.seq.par_v.val();
+        self.pidx1.d.next = self.seq.par_idx.val();
+        // t1: the source word; padding taps read as zero.
+        self.act_src.next = self.buf_s.rdata.val();
+        if self.seq.src.val() == 0 {
+            self.act_src.next = self.buf_a.rdata.val();
+        }
+        if self.seq.src.val() == 1 {
+            self.act_src.next = self.buf_b.rdata.val();
+        }
+        // t2: one register before the broadcast to the rows (fanout, BRAM clock-to-out).
+        self.act_r.d.next = 0.into();
+        if self.isr.q.val().get_bit(0) {
+            self.act_r.d.next = self.act_src.val();
+        }
+        for r in 0..R {
+            self.rows[r].clock.next = self.clock.val();
+            self.rows[r].act.next = self.act_r.q.val();
+            self.rows[r].sgn.next = self.seq.sgn.val();
+            self.rows[r].w_raddr.next = self.wword.val().get_bits::<16>(0);
+            if self.seq.busy.val() {
+                self.rows[r].w_raddr.next = self.seq.w_addr.val();
+            }
+            self.rows[r].avg.next = self.seq.is_avg.val();
+            self.rows[r].avg_lane.next = self.seq.glane.val();
+            self.rows[r].v.next = self.vsr.q.val().get_bit(5) & !self.seq.is_max.val();
+            self.rows[r].first.next = self.fsr.q.val().get_bit(5);
+            self.rows[r].last.next = self.lsr.q.val().get_bit(5);
+            self.rows[r].w_waddr.next = self.wword.val().get_bits::<16>(0);
+            self.rows[r].w_wdata.next = self.bus_wdata.val();
+            self.rows[r].w_we.next = self.bw.val() & (self.region.val() == 4);
+            self.rows[r].w_row.next = self.wrow.val();
+            self.rows[r].p_ld.next = self.pv1.q.val();
+            self.rows[r].p_idx.next = self.pidx1.q.val();
+            self.rows[r].p_word.next = self.params.rdata.val();
+        }
+        // Max pool datapath (t1 -> write at t2).
+        self.maxu.a.next = self.act_src.val();
+        self.maxu.sgn.next = self.seq.sgn.val();
+        self.maxu.v.next = self.vsr.q.val().get_bit(0) & self.seq.is_max.val();
+        self.maxu.first.next = self.fsr.q.val().get_bit(0);
+        self.maxu.last.next = self.lsr.q.val().get_bit(0);
+        self.maxu.inr.next = self.isr.q.val().get_bit(0);
+        self.maxu.addr.next = self.o1.q.val();
+        // Output stage: capture at t6 (last tap), drain U rows per cycle for D cycles.
+        if self.dact.q.val() {
+            self.dj.d.next = self.dj.q.val() + 1;
+            self.cj.d.next = self.cj.q.val() + self.ustep.val();
+            if self.dj.q.val() == self.dlast.val() {
+                self.dact.d.next = false;
+            }
+        }
+        if self.vsr.q.val().get_bit(5) & self.lsr.q.val().get_bit(5) & !self.seq.is_max.val() {
+            self.dact.d.next = true;
+            self.dj.d.next = 0.into();
+            self.cj.d.next = self.seq.co_base.val();
+            self.ocap.d.next = self.o6.q.val();
+        }
+        for u in 0..U {
+            self.req[u].clock.next = self.clock.val();
+            self.req[u].dv.next = self.dact.q.val();
+            self.req[u].cj.next = self.cj.q.val();
+            self.req[u].lim.next = self.seq.lim.val();
+            self.req[u].obase.next = self.ocap.q.val();
+            self.req[u].relu.next = self.seq.relu.val();
+            self.req[u].acc.next = 0.into();
+            self.req[u].bias.next = 0.into();
+            self.req[u].m.next = 0.into();
+            self.req[u].shift.next = 0.into();
+            for j in 0..D {
+                if self.dj.q.val().index() == j {
+                    for uu in U..(U + 1) {
+                        self.req[u].acc.next = self.rows[j * uu + u].bank.val();
+                        self.req[u].bias.next = self.rows[j * uu + u].bias.val();
+                        self.req[u].m.next = self.rows[j * uu + u].m.val();
+                        self.req[u].shift.next = self.rows[j * uu + u].shift.val();
+                    }
+                }
+            }
+        }
+        self.req[0].wd_in.next = 0.into();
+        self.req[0].be_in.next = 0.into();
+        for u in 1..U {
+            self.req[u].wd_in.next = self.req[u - 1].wd_out.val();
+            self.req[u].be_in.next = self.req[u - 1].be_out.val();
+        }
+        self.wa_eng.next = self.req[0].addr_out.val();
+        self.we_eng.next = 0.into();
+        self.wd_eng.next = 0.into();
+        for uu in (U - 1)..U {
+            self.we_eng.next = self.req[uu].be_out.val();
+            self.wd_eng.next = self.req[uu].wd_out.val();
+        }
+        if self.seq.is_max.val() {
+            self.wa_eng.next = self.maxu.wa.val();
+            self.wd_eng.next = self.maxu.wd.val();
+            self.we_eng.next = 0.into();
+            if self.maxu.wv.val() {
+                self.we_eng.next = 255.into();
+            }
+        }
+        // Write ports: the engine while busy (to the step's dst), the bus otherwise.
+        self.buf_a.waddr.next = self.idx16.val();
+        self.buf_b.waddr.next = self.idx16.val();
+        self.buf_s.waddr.next = self.idx16.val();
+        self.buf_a.wdata.next = self.bus_wdata.val();
+        self.buf_b.wdata.next = self.bus_wdata.val();
+        self.buf_s.wdata.next = self.bus_wdata.val();
+        self.buf_a.wbe.next = 0.into();
+        self.buf_b.wbe.next = 0.into();
+        self.buf_s.wbe.next = 0.into();
+        if self.bw.val() & (self.region.val() == 1) {
+            self.buf_a.wbe.next = 255.into();
+        }
+        if self.bw.val() & (self.region.val() == 2) {
+            self.buf_b.wbe.next = 255.into();
+        }
+        if self.bw.val() & (self.region.val() == 3) {
+            self.buf_s.wbe.next = 255.into();
+        }
+        if self.seq.busy.val() {
+            self.buf_a.waddr.next = self.wa_eng.val();
+            self.buf_b.waddr.next = self.wa_eng.val();
+            self.buf_s.waddr.next = self.wa_eng.val();
+            self.buf_a.wdata.next = self.wd_eng.val();
+            self.buf_b.wdata.next = self.wd_eng.val();
+            self.buf_s.wdata.next = self.wd_eng.val();
+            if self.seq.dst.val() == 0 {
+                self.buf_a.wbe.next = self.we_eng.val();
+            }
+            if self.seq.dst.val() == 1 {
+                self.buf_b.wbe.next = self.we_eng.val();
+            }
+            if self.seq.dst.val() == 2 {
+                self.buf_s.wbe.next = self.we_eng.val();
+            }
+        }
+        if self.reset.val() {
+            self.vsr.d.next = 0.into();
+            self.lsr.d.next = 0.into();
+            self.dact.d.next = false;
+            self.rd_v.d.next = false;
+        }
+    }
+}

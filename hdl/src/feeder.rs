@@ -1,0 +1,221 @@
+//! Address generator: walks one step (or one output-channel group of it) and issues one
+//! activation address and one weight address per cycle.
+//!
+//! Loops, outermost first: output row `oy`, output column `ox`, sub-pixel `pc` (the channel
+//! word of a max pool), tap row `ky`, tap column `kx`, channel word `cw`. All addresses are
+//! kept incrementally (no multipliers): along a tap row the words are contiguous, a tap
+//! row further is `rs = in_w * cin_words` words on. The input position `(iy, ix)` of each tap
+//! is tracked offset by 16 (so `y0 >= -8` stays positive) and checked against the tile:
+//! taps outside are flagged `inr = 0` (zero padding for conv, skipped for max pool).
+//!
+//! `gap_min` holds the first tap of a pixel until that many cycles passed since the
+//! previous pixel's first tap, so the output stage (which needs `rows / units` cycles per
+//! pixel) is never overrun. With `k*k*cin_words >= gap_min` there is no bubble at all.
+
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock, Default)]
+pub struct Feeder {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub go: Signal<In, Bit>,
+    pub kh_m1: Signal<In, Bits<9>>,
+    pub kw_m1: Signal<In, Bits<9>>,
+    pub cwl_m1: Signal<In, Bits<8>>,
+    pub pcl_m1: Signal<In, Bits<8>>,
+    pub oh_m1: Signal<In, Bits<9>>,
+    pub ow_m1: Signal<In, Bits<9>>,
+    /// Words per input pixel, words per input row.
+    pub cwn: Signal<In, Bits<16>>,
+    pub rs: Signal<In, Bits<16>>,
+    /// Input words from one output pixel to the next, and from one output row to the next.
+    pub pstep: Signal<In, Bits<16>>,
+    pub rstep: Signal<In, Bits<16>>,
+    /// Activation, weight and output addresses of the first issue.
+    pub p0: Signal<In, Bits<16>>,
+    pub w0: Signal<In, Bits<16>>,
+    pub o0: Signal<In, Bits<16>>,
+    pub ostep: Signal<In, Bits<16>>,
+    /// Input position of the first tap (+16), stride, tile size (+16).
+    pub iy0: Signal<In, Bits<12>>,
+    pub ix0: Signal<In, Bits<12>>,
+    pub stride: Signal<In, Bits<12>>,
+    pub ih16: Signal<In, Bits<12>>,
+    pub iw16: Signal<In, Bits<12>>,
+    pub gap_min: Signal<In, Bits<8>>,
+    pub v: Signal<Out, Bit>,
+    pub first: Signal<Out, Bit>,
+    pub last: Signal<Out, Bit>,
+    pub inr: Signal<Out, Bit>,
+    pub a_addr: Signal<Out, Bits<16>>,
+    pub w_addr: Signal<Out, Bits<16>>,
+    pub o_addr: Signal<Out, Bits<16>>,
+    pub busy: Signal<Out, Bit>,
+    pub done: Signal<Out, Bit>,
+    at_first: Signal<Local, Bit>,
+    issue: Signal<Local, Bit>,
+    e_cw: Signal<Local, Bit>,
+    e_kx: Signal<Local, Bit>,
+    e_ky: Signal<Local, Bit>,
+    e_pc: Signal<Local, Bit>,
+    e_ox: Signal<Local, Bit>,
+    e_oy: Signal<Local, Bit>,
+    run: DFF<Bit>,
+    done_r: DFF<Bit>,
+    cw: DFF<Bits<8>>,
+    kx: DFF<Bits<9>>,
+    ky: DFF<Bits<9>>,
+    pc: DFF<Bits<8>>,
+    ox: DFF<Bits<9>>,
+    oy: DFF<Bits<9>>,
+    a: DFF<Bits<16>>,
+    a_kx: DFF<Bits<16>>,
+    a_ky: DFF<Bits<16>>,
+    a_pc: DFF<Bits<16>>,
+    a_px: DFF<Bits<16>>,
+    a_row: DFF<Bits<16>>,
+    w: DFF<Bits<16>>,
+    o_pc: DFF<Bits<16>>,
+    o_px: DFF<Bits<16>>,
+    iy: DFF<Bits<12>>,
+    ix: DFF<Bits<12>>,
+    iy_b: DFF<Bits<12>>,
+    ix_b: DFF<Bits<12>>,
+    gap: DFF<Bits<8>>,
+}
+
+impl Logic for Feeder {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, run, done_r, cw, kx, ky, pc, ox, oy, a, a_kx, a_ky, a_pc, a_px, a_row, w,
+            o_pc, o_px, iy, ix, iy_b, ix_b, gap
+        );
+        self.done_r.d.next = false;
+        self.at_first.next =
+            (self.cw.q.val() == 0) & (self.kx.q.val() == 0) & (self.ky.q.val() == 0);
+        self.issue.next =
+            self.run.q.val() & (!self.at_first.val() | (self.gap.q.val() >= self.gap_min.val()));
+        self.e_cw.next = self.cw.q.val() == self.cwl_m1.val();
+        self.e_kx.next = self.kx.q.val() == self.kw_m1.val();
+        self.e_ky.next = self.ky.q.val() == self.kh_m1.val();
+        self.e_pc.next = self.pc.q.val() == self.pcl_m1.val();
+        self.e_ox.next = self.ox.q.val() == self.ow_m1.val();
+        self.e_oy.next = self.oy.q.val() == self.oh_m1.val();
+        self.v.next = self.issue.val();
+        self.first.next = self.at_first.val();
+        self.last.next = self.e_cw.val() & self.e_kx.val() & self.e_ky.val();
+        self.inr.next = (self.iy.q.val() >= 16)
+            & (self.iy.q.val() < self.ih16.val())
+            & (self.ix.q.val() >= 16)
+            & (self.ix.q.val() < self.iw16.val());
+        self.a_addr.next = self.a.q.val();
+        self.w_addr.next = self.w.q.val();
+        self.o_addr.next = self.o_pc.q.val();
+        self.busy.next = self.run.q.val();
+        self.done.next = self.done_r.q.val();
+        if self.gap.q.val() != 255 {
+            self.gap.d.next = self.gap.q.val() + 1;
+        }
+        if self.issue.val() {
+            if self.at_first.val() {
+                self.gap.d.next = 1.into();
+            }
+            self.w.d.next = self.w.q.val() + 1;
+            if !self.e_cw.val() {
+                self.cw.d.next = self.cw.q.val() + 1;
+                self.a.d.next = self.a.q.val() + 1;
+            } else if !self.e_kx.val() {
+                self.cw.d.next = 0.into();
+                self.kx.d.next = self.kx.q.val() + 1;
+                self.a_kx.d.next = self.a_kx.q.val() + self.cwn.val();
+                self.a.d.next = self.a_kx.q.val() + self.cwn.val();
+                self.ix.d.next = self.ix.q.val() + 1;
+            } else if !self.e_ky.val() {
+                self.cw.d.next = 0.into();
+                self.kx.d.next = 0.into();
+                self.ky.d.next = self.ky.q.val() + 1;
+                self.a_ky.d.next = self.a_ky.q.val() + self.rs.val();
+                self.a_kx.d.next = self.a_ky.q.val() + self.rs.val();
+                self.a.d.next = self.a_ky.q.val() + self.rs.val();
+                self.iy.d.next = self.iy.q.val() + 1;
+                self.ix.d.next = self.ix_b.q.val();
+            } else {
+                // The (sub-)pixel is complete.
+                self.cw.d.next = 0.into();
+                self.kx.d.next = 0.into();
+                self.ky.d.next = 0.into();
+                self.w.d.next = self.w0.val();
+                self.iy.d.next = self.iy_b.q.val();
+                self.ix.d.next = self.ix_b.q.val();
+                if !self.e_pc.val() {
+                    self.pc.d.next = self.pc.q.val() + 1;
+                    self.a_pc.d.next = self.a_pc.q.val() + 1;
+                    self.a_ky.d.next = self.a_pc.q.val() + 1;
+                    self.a_kx.d.next = self.a_pc.q.val() + 1;
+                    self.a.d.next = self.a_pc.q.val() + 1;
+                    self.o_pc.d.next = self.o_pc.q.val() + 1;
+                } else if !self.e_ox.val() {
+                    self.pc.d.next = 0.into();
+                    self.ox.d.next = self.ox.q.val() + 1;
+                    self.a_px.d.next = self.a_px.q.val() + self.pstep.val();
+                    self.a_pc.d.next = self.a_px.q.val() + self.pstep.val();
+                    self.a_ky.d.next = self.a_px.q.val() + self.pstep.val();
+                    self.a_kx.d.next = self.a_px.q.val() + self.pstep.val();
+                    self.a.d.next = self.a_px.q.val() + self.pstep.val();
+                    self.o_px.d.next = self.o_px.q.val() + self.ostep.val();
+                    self.o_pc.d.next = self.o_px.q.val() + self.ostep.val();
+                    self.ix_b.d.next = self.ix_b.q.val() + self.stride.val();
+                    self.ix.d.next = self.ix_b.q.val() + self.stride.val();
+                } else if !self.e_oy.val() {
+                    self.pc.d.next = 0.into();
+                    self.ox.d.next = 0.into();
+                    self.oy.d.next = self.oy.q.val() + 1;
+                    self.a_row.d.next = self.a_row.q.val() + self.rstep.val();
+                    self.a_px.d.next = self.a_row.q.val() + self.rstep.val();
+                    self.a_pc.d.next = self.a_row.q.val() + self.rstep.val();
+                    self.a_ky.d.next = self.a_row.q.val() + self.rstep.val();
+                    self.a_kx.d.next = self.a_row.q.val() + self.rstep.val();
+                    self.a.d.next = self.a_row.q.val() + self.rstep.val();
+                    self.o_px.d.next = self.o_px.q.val() + self.ostep.val();
+                    self.o_pc.d.next = self.o_px.q.val() + self.ostep.val();
+                    self.iy_b.d.next = self.iy_b.q.val() + self.stride.val();
+                    self.iy.d.next = self.iy_b.q.val() + self.stride.val();
+                    self.ix_b.d.next = self.ix0.val();
+                    self.ix.d.next = self.ix0.val();
+                } else {
+                    self.run.d.next = false;
+                    self.done_r.d.next = true;
+                }
+            }
+        }
+        if self.go.val() {
+            self.run.d.next = true;
+            self.cw.d.next = 0.into();
+            self.kx.d.next = 0.into();
+            self.ky.d.next = 0.into();
+            self.pc.d.next = 0.into();
+            self.ox.d.next = 0.into();
+            self.oy.d.next = 0.into();
+            self.a.d.next = self.p0.val();
+            self.a_kx.d.next = self.p0.val();
+            self.a_ky.d.next = self.p0.val();
+            self.a_pc.d.next = self.p0.val();
+            self.a_px.d.next = self.p0.val();
+            self.a_row.d.next = self.p0.val();
+            self.w.d.next = self.w0.val();
+            self.o_pc.d.next = self.o0.val();
+            self.o_px.d.next = self.o0.val();
+            self.iy.d.next = self.iy0.val();
+            self.iy_b.d.next = self.iy0.val();
+            self.ix.d.next = self.ix0.val();
+            self.ix_b.d.next = self.ix0.val();
+            self.gap.d.next = 255.into();
+        }
+        if self.reset.val() {
+            self.run.d.next = false;
+            self.done_r.d.next = false;
+            self.gap.d.next = 255.into();
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! One row of the MAC array: output channel `r` of the current group.
+//!
+//! Pipeline (t0 = the cycle the feeder issues the addresses):
+//! t1 its weight RAM and the activation buffer deliver their words; t2 both registered
+//! (the activation once in the core, then broadcast to every row); t3 multiplier inputs
+//! registered; t4 8 products registered; t5 4 pair sums; t6 20-bit sum; during t6 the
+//! accumulator adds it (`first` restarts from 0; the bias is added in the output
+//! stage, which gives the same wrapped i32 as starting from the bias); on `last` the
+//! pixel's sum goes to `bank`, which the output stage drains while the next pixel runs.
+//! The row also holds the group's parameters (bias, m, shift) for its channel.
+
+use crate::bram::Bram;
+use crate::mul8::Mul8;
+use crate::tree::{Acc32, AddPairs, Sum4};
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock)]
+pub struct MacRow {
+    pub clock: Signal<In, Clock>,
+    /// Activation word at t2 (already zero for padding taps).
+    pub act: Signal<In, Bits<64>>,
+    pub sgn: Signal<In, Bit>,
+    /// Weight RAM read address at t0.
+    pub w_raddr: Signal<In, Bits<16>>,
+    /// Global average pool: the weight is 1 in lane `avg_lane + row` (mod 8) instead.
+    pub avg: Signal<In, Bit>,
+    pub avg_lane: Signal<In, Bits<3>>,
+    /// Flags at t6.
+    pub v: Signal<In, Bit>,
+    pub first: Signal<In, Bit>,
+    pub last: Signal<In, Bit>,
+    pub bank: Signal<Out, Bits<32>>,
+    /// Bus access to this row's weights (`w_row` selects the row).
+    pub w_waddr: Signal<In, Bits<16>>,
+    pub w_wdata: Signal<In, Bits<64>>,
+    pub w_we: Signal<In, Bit>,
+    pub w_row: Signal<In, Bits<8>>,
+    pub w_rdata: Signal<Out, Bits<64>>,
+    /// Parameter load: when `p_ld` and `p_idx` names this row, take `p_word`.
+    pub p_ld: Signal<In, Bit>,
+    pub p_idx: Signal<In, Bits<8>>,
+    pub p_word: Signal<In, Bits<54>>,
+    pub bias: Signal<Out, Bits<32>>,
+    pub m: Signal<Out, Bits<16>>,
+    pub shift: Signal<Out, Bits<6>>,
+    row: Constant<Bits<8>>,
+    lane: Constant<Bits<3>>,
+    wram: Bram<64>,
+    onehot: crate::pool::OneHot,
+    mul: Mul8,
+    pairs: AddPairs,
+    sum4: Sum4,
+    accu: Acc32,
+    w_pre: DFF<Bits<64>>,
+    a_r: DFF<Bits<64>>,
+    s_r: DFF<Bit>,
+    w_r: DFF<Bits<64>>,
+    p_r: DFF<Bits<136>>,
+    q_r: DFF<Bits<72>>,
+    sum_r: DFF<Bits<20>>,
+    acc_r: DFF<Bits<32>>,
+    bank_r: DFF<Bits<32>>,
+    par_r: DFF<Bits<54>>,
+}
+
+impl MacRow {
+    pub fn new(row: usize, weight_words: usize) -> Self {
+        MacRow {
+            clock: Default::default(),
+            act: Default::default(),
+            sgn: Default::default(),
+            w_raddr: Default::default(),
+            avg: Default::default(),
+            avg_lane: Default::default(),
+            v: Default::default(),
+            first: Default::default(),
+            last: Default::default(),
+            bank: Default::default(),
+            w_waddr: Default::default(),
+            w_wdata: Default::default(),
+            w_we: Default::default(),
+            w_row: Default::default(),
+            w_rdata: Default::default(),
+            p_ld: Default::default(),
+            p_idx: Default::default(),
+            p_word: Default::default(),
+            bias: Default::default(),
+            m: Default::default(),
+            shift: Default::default(),
+            row: Constant::new((row as u64).into()),
+            lane: Constant::new(((row % 8) as u64).into()),
+            wram: Bram::new(weight_words),
+            onehot: Default::default(),
+            mul: Default::default(),
+            pairs: Default::default(),
+            sum4: Default::default(),
+            accu: Default::default(),
+            w_pre: Default::default(),
+            a_r: Default::default(),
+            s_r: Default::default(),
+            w_r: Default::default(),
+            p_r: Default::default(),
+            q_r: Default::default(),
+            sum_r: Default::default(),
+            acc_r: Default::default(),
+            bank_r: Default::default(),
+            par_r: Default::default(),
+        }
+    }
+}
+
+impl Logic for MacRow {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, w_pre, a_r, s_r, w_r, p_r, q_r, sum_r, acc_r, bank_r, par_r
+        );
+        self.wram.clock.next = self.clock.val();
+        self.wram.raddr.next = self.w_raddr.val();
+        self.wram.waddr.next = self.w_waddr.val();
+        self.wram.wdata.next = self.w_wdata.val();
+        self.wram.we.next = self.w_we.val() & (self.w_row.val() == self.row.val());
+        self.w_rdata.next = self.wram.rdata.val();
+        // t1 -> t2: weight word registered; t2 -> t3: the multiplier inputs.
+        self.w_pre.d.next = self.wram.rdata.val();
+        self.onehot.lane.next = self.avg_lane.val() + self.lane.val();
+        self.a_r.d.next = self.act.val();
+        self.s_r.d.next = self.sgn.val();
+        self.w_r.d.next = self.w_pre.q.val();
+        if self.avg.val() {
+            self.w_r.d.next = self.onehot.w.val();
+        }
+        // t3 -> t4: products; t4 -> t5 -> t6: adder tree.
+        self.mul.a.next = self.a_r.q.val();
+        self.mul.sgn.next = self.s_r.q.val();
+        self.mul.w.next = self.w_r.q.val();
+        self.p_r.d.next = self.mul.p.val();
+        self.pairs.p.next = self.p_r.q.val();
+        self.q_r.d.next = self.pairs.q.val();
+        self.sum4.q.next = self.q_r.q.val();
+        self.sum_r.d.next = self.sum4.s.val();
+        // t6: accumulate.
+        self.accu.acc.next = self.acc_r.q.val();
+        self.accu.s.next = self.sum_r.q.val();
+        self.accu.clr.next = self.first.val();
+        if self.v.val() {
+            self.acc_r.d.next = self.accu.y.val();
+            if self.last.val() {
+                self.bank_r.d.next = self.accu.y.val();
+            }
+        }
+        self.bank.next = self.bank_r.q.val();
+        if self.p_ld.val() & (self.p_idx.val() == self.row.val()) {
+            self.par_r.d.next = self.p_word.val();
+        }
+        self.bias.next = self.par_r.q.val().get_bits::<32>(0);
+        self.m.next = self.par_r.q.val().get_bits::<16>(32);
+        self.shift.next = self.par_r.q.val().get_bits::<6>(48);
+    }
+}

@@ -1,0 +1,330 @@
+//! The output stage's requantizer: `common::arith::requantize` of `acc + bias` as a
+//! 5-stage pipeline (bias add | 32x17 multiply | round | arithmetic shift | saturate),
+//! every stage registered, carrying its output channel's byte lane and word address.
+//!
+//! Leaves work on 49-bit two's complement: `acc * m` with a full u16 `m` fits in 48 bits,
+//! plus the rounding term. Shifts up to 47 are the contract (`arith::MAX_SHIFT`).
+
+use crate::mul8::{sext, trunc};
+use rust_hdl::prelude::*;
+
+/// Width of the product and rounding stages.
+pub const RW: u32 = 49;
+
+/// Signed 32-bit accumulator times unsigned 16-bit multiplier.
+#[derive(LogicBlock, Default)]
+pub struct ReqMul {
+    pub x: Signal<In, Bits<32>>,
+    pub m: Signal<In, Bits<16>>,
+    pub p: Signal<Out, Bits<49>>,
+}
+
+impl Logic for ReqMul {
+    fn update(&mut self) {
+        let p = self.x.val().to_u32() as i32 as i64 * self.m.val().to_u64() as i64;
+        self.p.next = trunc(p, RW).into();
+    }
+    fn connect(&mut self) {
+        self.p.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom("always @(*) p = $signed(x) * $signed({1'b0, m});".into())
+    }
+}
+
+/// Add the rounding term `2^(shift-1)` (nothing for shift 0).
+#[derive(LogicBlock, Default)]
+pub struct ReqRound {
+    pub p: Signal<In, Bits<49>>,
+    pub sh: Signal<In, Bits<6>>,
+    pub r: Signal<Out, Bits<49>>,
+}
+
+impl Logic for ReqRound {
+    fn update(&mut self) {
+        let s = self.sh.val().to_u64();
+        let p = sext(self.p.val().to_u64(), RW);
+        let add = if s == 0 { 0 } else { 1i64 << (s - 1) };
+        self.r.next = trunc(p.wrapping_add(add), RW).into();
+    }
+    fn connect(&mut self) {
+        self.r.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(
+            "always @(*) r = p + ((sh == 6'd0) ? 49'd0 : (49'd1 << (sh - 6'd1)));".into(),
+        )
+    }
+}
+
+/// Arithmetic (flooring) right shift.
+#[derive(LogicBlock, Default)]
+pub struct ReqShift {
+    pub r: Signal<In, Bits<49>>,
+    pub sh: Signal<In, Bits<6>>,
+    pub y: Signal<Out, Bits<49>>,
+}
+
+impl Logic for ReqShift {
+    fn update(&mut self) {
+        let s = self.sh.val().to_u64();
+        let r = sext(self.r.val().to_u64(), RW);
+        self.y.next = trunc(r >> s.min(63), RW).into();
+    }
+    fn connect(&mut self) {
+        self.y.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom("always @(*) y = $signed(r) >>> sh;".into())
+    }
+}
+
+/// Saturate to [0, 255] (ReLU) or [-128, 127] (linear) and return the stored byte.
+#[derive(LogicBlock, Default)]
+pub struct ReqSat {
+    pub y: Signal<In, Bits<49>>,
+    pub relu: Signal<In, Bit>,
+    pub b: Signal<Out, Bits<8>>,
+}
+
+impl Logic for ReqSat {
+    fn update(&mut self) {
+        let y = sext(self.y.val().to_u64(), RW);
+        let mode = if self.relu.val() {
+            common::arith::OutMode::Relu
+        } else {
+            common::arith::OutMode::Linear
+        };
+        self.b.next = (common::arith::saturate(y, mode) as u64).into();
+    }
+    fn connect(&mut self) {
+        self.b.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(
+            "always @(*) begin
+   if (relu) b = ($signed(y) < 0) ? 8'd0 : (($signed(y) > 255) ? 8'd255 : y[7:0]);
+   else b = ($signed(y) < -128) ? 8'h80 : (($signed(y) > 127) ? 8'h7f : y[7:0]);
+end"
+            .into(),
+        )
+    }
+}
+
+/// Place a byte in lane `pos` of a word and OR it into a chain (the units of one drain
+/// cycle write disjoint lanes of one word).
+#[derive(LogicBlock, Default)]
+pub struct Place {
+    pub b: Signal<In, Bits<8>>,
+    pub pos: Signal<In, Bits<3>>,
+    pub v: Signal<In, Bit>,
+    pub wd_in: Signal<In, Bits<64>>,
+    pub be_in: Signal<In, Bits<8>>,
+    pub wd_out: Signal<Out, Bits<64>>,
+    pub be_out: Signal<Out, Bits<8>>,
+}
+
+impl Logic for Place {
+    fn update(&mut self) {
+        let (mut wd, mut be) = (self.wd_in.val().to_u64(), self.be_in.val().to_u64());
+        if self.v.val() {
+            let p = self.pos.val().to_u64();
+            wd |= self.b.val().to_u64() << (8 * p);
+            be |= 1 << p;
+        }
+        self.wd_out.next = wd.into();
+        self.be_out.next = be.into();
+    }
+    fn connect(&mut self) {
+        self.wd_out.connect();
+        self.be_out.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(
+            "always @(*) begin
+   wd_out = wd_in | (v ? ({56'd0, b} << {pos, 3'b000}) : 64'd0);
+   be_out = be_in | (v ? (8'd1 << pos) : 8'd0);
+end"
+            .into(),
+        )
+    }
+}
+
+/// One requantizer unit of the output stage. Inputs are taken in the drain cycle; the
+/// byte comes out 5 cycles later, already placed in its lane and chained with the
+/// other units' bytes (`wd_in`/`be_in` -> `wd_out`/`be_out`).
+#[derive(LogicBlock)]
+pub struct Requant {
+    pub clock: Signal<In, Clock>,
+    pub dv: Signal<In, Bit>,
+    /// First channel of this drain cycle; this unit's channel is `cj + unit`.
+    pub cj: Signal<In, Bits<11>>,
+    /// Channels `>= lim` are not written (end of group or of `cout`).
+    pub lim: Signal<In, Bits<11>>,
+    /// Word address of the pixel's channel 0.
+    pub obase: Signal<In, Bits<16>>,
+    pub acc: Signal<In, Bits<32>>,
+    pub bias: Signal<In, Bits<32>>,
+    pub m: Signal<In, Bits<16>>,
+    pub shift: Signal<In, Bits<6>>,
+    pub relu: Signal<In, Bit>,
+    pub wd_in: Signal<In, Bits<64>>,
+    pub be_in: Signal<In, Bits<8>>,
+    pub wd_out: Signal<Out, Bits<64>>,
+    pub be_out: Signal<Out, Bits<8>>,
+    pub addr_out: Signal<Out, Bits<16>>,
+    unit: Constant<Bits<11>>,
+    ch: Signal<Local, Bits<11>>,
+    mul: ReqMul,
+    round: ReqRound,
+    shr: ReqShift,
+    sat: ReqSat,
+    place: Place,
+    x1: DFF<Bits<32>>,
+    m1: DFF<Bits<16>>,
+    sh1: DFF<Bits<6>>,
+    sh2: DFF<Bits<6>>,
+    sh3: DFF<Bits<6>>,
+    p2: DFF<Bits<49>>,
+    r3: DFF<Bits<49>>,
+    y4: DFF<Bits<49>>,
+    b5: DFF<Bits<8>>,
+    // Tags per stage: valid, ReLU, byte lane.
+    v1: DFF<Bit>,
+    v2: DFF<Bit>,
+    v3: DFF<Bit>,
+    v4: DFF<Bit>,
+    v5: DFF<Bit>,
+    r1: DFF<Bit>,
+    r2: DFF<Bit>,
+    r3b: DFF<Bit>,
+    r4: DFF<Bit>,
+    l1: DFF<Bits<3>>,
+    l2: DFF<Bits<3>>,
+    l3: DFF<Bits<3>>,
+    l4: DFF<Bits<3>>,
+    l5: DFF<Bits<3>>,
+    a1: DFF<Bits<16>>,
+    a2: DFF<Bits<16>>,
+    a3: DFF<Bits<16>>,
+    a4: DFF<Bits<16>>,
+    a5: DFF<Bits<16>>,
+}
+
+impl Requant {
+    pub fn new(unit: usize) -> Self {
+        Requant {
+            clock: Default::default(),
+            dv: Default::default(),
+            cj: Default::default(),
+            lim: Default::default(),
+            obase: Default::default(),
+            acc: Default::default(),
+            bias: Default::default(),
+            m: Default::default(),
+            shift: Default::default(),
+            relu: Default::default(),
+            wd_in: Default::default(),
+            be_in: Default::default(),
+            wd_out: Default::default(),
+            be_out: Default::default(),
+            addr_out: Default::default(),
+            unit: Constant::new((unit as u64).into()),
+            ch: Default::default(),
+            mul: Default::default(),
+            round: Default::default(),
+            shr: Default::default(),
+            sat: Default::default(),
+            place: Default::default(),
+            x1: Default::default(),
+            m1: Default::default(),
+            sh1: Default::default(),
+            sh2: Default::default(),
+            sh3: Default::default(),
+            p2: Default::default(),
+            r3: Default::default(),
+            y4: Default::default(),
+            b5: Default::default(),
+            v1: Default::default(),
+            v2: Default::default(),
+            v3: Default::default(),
+            v4: Default::default(),
+            v5: Default::default(),
+            r1: Default::default(),
+            r2: Default::default(),
+            r3b: Default::default(),
+            r4: Default::default(),
+            l1: Default::default(),
+            l2: Default::default(),
+            l3: Default::default(),
+            l4: Default::default(),
+            l5: Default::default(),
+            a1: Default::default(),
+            a2: Default::default(),
+            a3: Default::default(),
+            a4: Default::default(),
+            a5: Default::default(),
+        }
+    }
+}
+
+impl Logic for Requant {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, x1, m1, sh1, sh2, sh3, p2, r3, y4, b5, v1, v2, v3, v4, v5, r1, r2, r3b,
+            r4, l1, l2, l3, l4, l5, a1, a2, a3, a4, a5
+        );
+        self.ch.next = self.cj.val() + self.unit.val();
+        // Stage 1: bias add (wrapping, as the accumulator starting from the bias).
+        self.x1.d.next = self.acc.val() + self.bias.val();
+        self.m1.d.next = self.m.val();
+        self.sh1.d.next = self.shift.val();
+        self.v1.d.next = self.dv.val() & (self.ch.val() < self.lim.val());
+        self.r1.d.next = self.relu.val();
+        self.l1.d.next = self.ch.val().get_bits::<3>(0);
+        self.a1.d.next = self.obase.val() + bit_cast::<16, 8>(self.ch.val().get_bits::<8>(3));
+        // Stage 2: multiply (inputs and product registered).
+        self.mul.x.next = self.x1.q.val();
+        self.mul.m.next = self.m1.q.val();
+        self.p2.d.next = self.mul.p.val();
+        self.sh2.d.next = self.sh1.q.val();
+        self.v2.d.next = self.v1.q.val();
+        self.l2.d.next = self.l1.q.val();
+        self.r2.d.next = self.r1.q.val();
+        self.a2.d.next = self.a1.q.val();
+        // Stage 3: rounding term.
+        self.round.p.next = self.p2.q.val();
+        self.round.sh.next = self.sh2.q.val();
+        self.r3.d.next = self.round.r.val();
+        self.sh3.d.next = self.sh2.q.val();
+        self.v3.d.next = self.v2.q.val();
+        self.l3.d.next = self.l2.q.val();
+        self.r3b.d.next = self.r2.q.val();
+        self.a3.d.next = self.a2.q.val();
+        // Stage 4: shift.
+        self.shr.r.next = self.r3.q.val();
+        self.shr.sh.next = self.sh3.q.val();
+        self.y4.d.next = self.shr.y.val();
+        self.v4.d.next = self.v3.q.val();
+        self.l4.d.next = self.l3.q.val();
+        self.r4.d.next = self.r3b.q.val();
+        self.a4.d.next = self.a3.q.val();
+        // Stage 5: saturate.
+        self.sat.y.next = self.y4.q.val();
+        self.sat.relu.next = self.r4.q.val();
+        self.b5.d.next = self.sat.b.val();
+        self.v5.d.next = self.v4.q.val();
+        self.l5.d.next = self.l4.q.val();
+        self.a5.d.next = self.a4.q.val();
+        // Output: byte placed in its lane, chained.
+        self.place.b.next = self.b5.q.val();
+        self.place.pos.next = self.l5.q.val();
+        self.place.v.next = self.v5.q.val();
+        self.place.wd_in.next = self.wd_in.val();
+        self.place.be_in.next = self.be_in.val();
+        self.wd_out.next = self.place.wd_out.val();
+        self.be_out.next = self.place.be_out.val();
+        self.addr_out.next = self.a5.q.val();
+    }
+}

@@ -1,0 +1,410 @@
+//! The sequencer: reads steps from the descriptor memory, decodes them (bit layout
+//! `common::job::fields`), computes each step's address constants without multipliers,
+//! runs the feeder once per output-channel group (loading the group's parameters into
+//! the rows first), waits for the pipeline to drain, and repeats until the step marked
+//! `last`. It counts `job_cycles` from `start` to `done`.
+
+use crate::feeder::Feeder;
+use rust_hdl::prelude::*;
+
+#[derive(Copy, Clone, Debug, PartialEq, LogicState)]
+pub enum SeqState {
+    Idle,
+    Fetch,
+    Setup,
+    SetY,
+    SetX,
+    ParLoad,
+    Go,
+    Run,
+    Flush,
+    Next,
+    StepEnd,
+    Done,
+}
+
+#[derive(LogicBlock)]
+pub struct Sequencer {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub start: Signal<In, Bit>,
+    pub desc_raddr: Signal<Out, Bits<16>>,
+    pub desc_rdata: Signal<In, Bits<64>>,
+    pub busy: Signal<Out, Bit>,
+    pub done: Signal<Out, Bit>,
+    pub job_cycles: Signal<Out, Bits<32>>,
+    /// The current step, decoded.
+    pub is_max: Signal<Out, Bit>,
+    pub is_avg: Signal<Out, Bit>,
+    pub sgn: Signal<Out, Bit>,
+    pub relu: Signal<Out, Bit>,
+    pub src: Signal<Out, Bits<2>>,
+    pub dst: Signal<Out, Bits<2>>,
+    /// First channel of the current group, the group's channel limit, its byte lane.
+    pub co_base: Signal<Out, Bits<11>>,
+    pub lim: Signal<Out, Bits<11>>,
+    pub glane: Signal<Out, Bits<3>>,
+    /// Parameter reads while loading a group (`par_idx` = row).
+    pub par_raddr: Signal<Out, Bits<16>>,
+    pub par_v: Signal<Out, Bit>,
+    pub par_idx: Signal<Out, Bits<8>>,
+    /// The feeder's issue (see `Feeder`).
+    pub f_v: Signal<Out, Bit>,
+    pub f_first: Signal<Out, Bit>,
+    pub f_last: Signal<Out, Bit>,
+    pub f_inr: Signal<Out, Bit>,
+    pub a_addr: Signal<Out, Bits<16>>,
+    pub w_addr: Signal<Out, Bits<16>>,
+    pub o_addr: Signal<Out, Bits<16>>,
+    feeder: Feeder,
+    rows: Constant<Bits<11>>,
+    gavg: Constant<Bits<11>>,
+    drain: Constant<Bits<8>>,
+    flush: Constant<Bits<8>>,
+    last_step: Constant<Bits<8>>,
+    // Decoded fields.
+    op: Signal<Local, Bits<2>>,
+    k3: Signal<Local, Bit>,
+    y0: Signal<Local, Bits<4>>,
+    x0: Signal<Local, Bits<4>>,
+    cwn8: Signal<Local, Bits<8>>,
+    cwn16: Signal<Local, Bits<16>>,
+    cout: Signal<Local, Bits<11>>,
+    in_h: Signal<Local, Bits<9>>,
+    in_w: Signal<Local, Bits<9>>,
+    gsz: Signal<Local, Bits<11>>,
+    co_next: Signal<Local, Bits<11>>,
+    kkcw: Signal<Local, Bits<16>>,
+    state: DFF<SeqState>,
+    step: DFF<Bits<8>>,
+    fc: DFF<Bits<3>>,
+    d0: DFF<Bits<64>>,
+    d1: DFF<Bits<64>>,
+    d2: DFF<Bits<64>>,
+    cyc: DFF<Bits<32>>,
+    cyc_out: DFF<Bits<32>>,
+    rs: DFF<Bits<16>>,
+    cnt: DFF<Bits<8>>,
+    p0: DFF<Bits<16>>,
+    yc: DFF<Bits<4>>,
+    xc: DFF<Bits<4>>,
+    cob: DFF<Bits<11>>,
+    wg: DFF<Bits<16>>,
+    pi: DFF<Bits<11>>,
+    fl: DFF<Bits<8>>,
+}
+
+impl Sequencer {
+    /// `rows` output channels per group, `drain` output-stage cycles per pixel.
+    pub fn new(rows: usize, drain: usize, max_steps: usize) -> Self {
+        assert!(rows <= 128 && drain <= 128 && (1..=64).contains(&max_steps));
+        Sequencer {
+            clock: Default::default(),
+            reset: Default::default(),
+            start: Default::default(),
+            desc_raddr: Default::default(),
+            desc_rdata: Default::default(),
+            busy: Default::default(),
+            done: Default::default(),
+            job_cycles: Default::default(),
+            is_max: Default::default(),
+            is_avg: Default::default(),
+            sgn: Default::default(),
+            relu: Default::default(),
+            src: Default::default(),
+            dst: Default::default(),
+            co_base: Default::default(),
+            lim: Default::default(),
+            glane: Default::default(),
+            par_raddr: Default::default(),
+            par_v: Default::default(),
+            par_idx: Default::default(),
+            f_v: Default::default(),
+            f_first: Default::default(),
+            f_last: Default::default(),
+            f_inr: Default::default(),
+            a_addr: Default::default(),
+            w_addr: Default::default(),
+            o_addr: Default::default(),
+            feeder: Default::default(),
+            rows: Constant::new((rows as u64).into()),
+            gavg: Constant::new((rows.min(8) as u64).into()),
+            drain: Constant::new((drain as u64).into()),
+            // Pipeline: 6 MAC stages + drain + 5 requant stages + write, with margin.
+            flush: Constant::new((drain as u64 + 20).into()),
+            last_step: Constant::new((max_steps as u64 - 1).into()),
+            op: Default::default(),
+            k3: Default::default(),
+            y0: Default::default(),
+            x0: Default::default(),
+            cwn8: Default::default(),
+            cwn16: Default::default(),
+            cout: Default::default(),
+            in_h: Default::default(),
+            in_w: Default::default(),
+            gsz: Default::default(),
+            co_next: Default::default(),
+            kkcw: Default::default(),
+            state: Default::default(),
+            step: Default::default(),
+            fc: Default::default(),
+            d0: Default::default(),
+            d1: Default::default(),
+            d2: Default::default(),
+            cyc: Default::default(),
+            cyc_out: Default::default(),
+            rs: Default::default(),
+            cnt: Default::default(),
+            p0: Default::default(),
+            yc: Default::default(),
+            xc: Default::default(),
+            cob: Default::default(),
+            wg: Default::default(),
+            pi: Default::default(),
+            fl: Default::default(),
+        }
+    }
+}
+
+impl Logic for Sequencer {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, state, step, fc, d0, d1, d2, cyc, cyc_out, rs, cnt, p0, yc, xc, cob, wg,
+            pi, fl
+        );
+        self.feeder.clock.next = self.clock.val();
+        self.feeder.reset.next = self.reset.val();
+        self.feeder.go.next = false;
+        // Field decode (common::job::fields).
+        self.op.next = self.d0.q.val().get_bits::<2>(0);
+        self.k3.next = self.d0.q.val().get_bits::<2>(3) == 3;
+        self.sgn.next = self.d0.q.val().get_bit(5);
+        self.relu.next = self.d0.q.val().get_bit(6);
+        self.src.next = self.d0.q.val().get_bits::<2>(7);
+        self.dst.next = self.d0.q.val().get_bits::<2>(9);
+        self.y0.next = self.d0.q.val().get_bits::<4>(11);
+        self.x0.next = self.d0.q.val().get_bits::<4>(15);
+        self.cwn8.next = self.d0.q.val().get_bits::<8>(19);
+        self.cwn16.next = bit_cast::<16, 8>(self.cwn8.val());
+        self.cout.next = self.d0.q.val().get_bits::<11>(27);
+        self.in_h.next = self.d0.q.val().get_bits::<9>(38);
+        self.in_w.next = self.d0.q.val().get_bits::<9>(47);
+        self.is_max.next = self.op.val() == 1;
+        self.is_avg.next = self.op.val() == 2;
+        self.kkcw.next = self.cwn16.val();
+        if self.k3.val() {
+            self.kkcw.next = (self.cwn16.val() << 3) + self.cwn16.val();
+        }
+        self.gsz.next = self.rows.val();
+        if self.is_avg.val() {
+            self.gsz.next = self.gavg.val();
+        }
+        self.co_next.next = self.cob.q.val() + self.gsz.val();
+        self.co_base.next = self.cob.q.val();
+        self.glane.next = self.cob.q.val().get_bits::<3>(0);
+        self.lim.next = self.cout.val();
+        if self.co_next.val() < self.cout.val() {
+            self.lim.next = self.co_next.val();
+        }
+        // Feeder configuration (held while it runs).
+        self.feeder.cwn.next = self.cwn16.val();
+        self.feeder.rs.next = self.rs.q.val();
+        self.feeder.o0.next = self.d2.q.val().get_bits::<16>(16)
+            + bit_cast::<16, 8>(self.d1.q.val().get_bits::<8>(26));
+        self.feeder.ostep.next = bit_cast::<16, 8>(self.d1.q.val().get_bits::<8>(18));
+        self.feeder.ih16.next = bit_cast::<12, 9>(self.in_h.val()) + 16;
+        self.feeder.iw16.next = bit_cast::<12, 9>(self.in_w.val()) + 16;
+        self.feeder.oh_m1.next = self.d1.q.val().get_bits::<9>(0) - 1;
+        self.feeder.ow_m1.next = self.d1.q.val().get_bits::<9>(9) - 1;
+        self.feeder.w0.next = self.wg.q.val();
+        self.feeder.gap_min.next = self.drain.val();
+        self.feeder.cwl_m1.next = 0.into();
+        self.feeder.pcl_m1.next = 0.into();
+        self.feeder.pstep.next = self.cwn16.val();
+        self.feeder.rstep.next = self.rs.q.val();
+        self.feeder.iy0.next = 16.into();
+        self.feeder.ix0.next = 16.into();
+        self.feeder.stride.next = 1.into();
+        self.feeder.kh_m1.next = 2.into();
+        self.feeder.kw_m1.next = 2.into();
+        self.feeder.p0.next = self.d2.q.val().get_bits::<16>(0);
+        if self.op.val() == 0 {
+            // Conv: k x k taps of cin_words words, padding from (y0, x0).
+            self.feeder.p0.next = self.p0.q.val();
+            self.feeder.cwl_m1.next = self.cwn8.val() - 1;
+            if !self.k3.val() {
+                self.feeder.kh_m1.next = 0.into();
+                self.feeder.kw_m1.next = 0.into();
+            }
+            if self.y0.val().get_bit(3) {
+                self.feeder.iy0.next = bit_cast::<12, 4>(self.y0.val());
+            } else {
+                self.feeder.iy0.next = bit_cast::<12, 4>(self.y0.val()) + 16;
+            }
+            if self.x0.val().get_bit(3) {
+                self.feeder.ix0.next = bit_cast::<12, 4>(self.x0.val());
+            } else {
+                self.feeder.ix0.next = bit_cast::<12, 4>(self.x0.val()) + 16;
+            }
+        }
+        if self.is_max.val() {
+            // 3x3 stride-2 windows, one channel word at a time.
+            self.feeder.pcl_m1.next = self.cwn8.val() - 1;
+            self.feeder.pstep.next = self.cwn16.val() << 1;
+            self.feeder.rstep.next = self.rs.q.val() << 1;
+            self.feeder.stride.next = 2.into();
+            self.feeder.gap_min.next = 0.into();
+        }
+        if self.is_avg.val() {
+            // One "pixel" whose taps are every input pixel, at channel word co_base / 8.
+            self.feeder.p0.next = self.d2.q.val().get_bits::<16>(0)
+                + bit_cast::<16, 8>(self.cob.q.val().get_bits::<8>(3));
+            self.feeder.kh_m1.next = self.in_h.val() - 1;
+            self.feeder.kw_m1.next = self.in_w.val() - 1;
+            self.feeder.oh_m1.next = 0.into();
+            self.feeder.ow_m1.next = 0.into();
+        }
+        self.f_v.next = self.feeder.v.val();
+        self.f_first.next = self.feeder.first.val();
+        self.f_last.next = self.feeder.last.val();
+        self.f_inr.next = self.feeder.inr.val();
+        self.a_addr.next = self.feeder.a_addr.val();
+        self.w_addr.next = self.feeder.w_addr.val();
+        self.o_addr.next = self.feeder.o_addr.val();
+        // Parameter loading.
+        self.par_raddr.next = bit_cast::<16, 12>(self.d1.q.val().get_bits::<12>(34))
+            + bit_cast::<16, 11>(self.cob.q.val())
+            + bit_cast::<16, 11>(self.pi.q.val());
+        self.par_v.next = self.state.q.val() == SeqState::ParLoad;
+        self.par_idx.next = self.pi.q.val().get_bits::<8>(0);
+        self.desc_raddr.next =
+            (bit_cast::<16, 8>(self.step.q.val()) << 2) + bit_cast::<16, 3>(self.fc.q.val());
+        self.busy.next = self.state.q.val() != SeqState::Idle;
+        self.done.next = self.state.q.val() == SeqState::Done;
+        self.job_cycles.next = self.cyc_out.q.val();
+        if self.state.q.val() != SeqState::Idle {
+            self.cyc.d.next = self.cyc.q.val() + 1;
+        }
+        match self.state.q.val() {
+            SeqState::Idle => {
+                if self.start.val() {
+                    self.state.d.next = SeqState::Fetch;
+                    self.step.d.next = 0.into();
+                    self.fc.d.next = 0.into();
+                    self.cyc.d.next = 1.into();
+                }
+            }
+            SeqState::Fetch => {
+                self.fc.d.next = self.fc.q.val() + 1;
+                if self.fc.q.val() == 1 {
+                    self.d0.d.next = self.desc_rdata.val();
+                }
+                if self.fc.q.val() == 2 {
+                    self.d1.d.next = self.desc_rdata.val();
+                }
+                if self.fc.q.val() == 3 {
+                    self.d2.d.next = self.desc_rdata.val();
+                    self.state.d.next = SeqState::Setup;
+                    self.rs.d.next = 0.into();
+                    self.cnt.d.next = 0.into();
+                }
+            }
+            SeqState::Setup => {
+                // rs = in_w * cin_words by repeated addition (once per step).
+                if self.cnt.q.val() == self.cwn8.val() {
+                    self.p0.d.next = self.d2.q.val().get_bits::<16>(0);
+                    self.yc.d.next = self.y0.val();
+                    self.xc.d.next = self.x0.val();
+                    self.state.d.next = SeqState::SetY;
+                } else {
+                    self.cnt.d.next = self.cnt.q.val() + 1;
+                    self.rs.d.next = self.rs.q.val() + bit_cast::<16, 9>(self.in_w.val());
+                }
+            }
+            SeqState::SetY => {
+                // p0 = src_base + y0 * rs + x0 * cin_words (conv only).
+                if self.yc.q.val() == 0 {
+                    self.state.d.next = SeqState::SetX;
+                } else if self.yc.q.val().get_bit(3) {
+                    self.p0.d.next = self.p0.q.val() - self.rs.q.val();
+                    self.yc.d.next = self.yc.q.val() + 1;
+                } else {
+                    self.p0.d.next = self.p0.q.val() + self.rs.q.val();
+                    self.yc.d.next = self.yc.q.val() - 1;
+                }
+            }
+            SeqState::SetX => {
+                if self.xc.q.val() == 0 {
+                    self.cob.d.next = 0.into();
+                    self.wg.d.next = self.d2.q.val().get_bits::<16>(32);
+                    self.pi.d.next = 0.into();
+                    if self.is_max.val() {
+                        self.state.d.next = SeqState::Go;
+                    } else {
+                        self.state.d.next = SeqState::ParLoad;
+                    }
+                } else if self.xc.q.val().get_bit(3) {
+                    self.p0.d.next = self.p0.q.val() - self.cwn16.val();
+                    self.xc.d.next = self.xc.q.val() + 1;
+                } else {
+                    self.p0.d.next = self.p0.q.val() + self.cwn16.val();
+                    self.xc.d.next = self.xc.q.val() - 1;
+                }
+            }
+            SeqState::ParLoad => {
+                self.pi.d.next = self.pi.q.val() + 1;
+                if self.pi.q.val() + 1 == self.rows.val() {
+                    self.state.d.next = SeqState::Go;
+                }
+            }
+            SeqState::Go => {
+                self.feeder.go.next = true;
+                self.state.d.next = SeqState::Run;
+            }
+            SeqState::Run => {
+                self.fl.d.next = 0.into();
+                if self.feeder.done.val() {
+                    self.state.d.next = SeqState::Flush;
+                }
+            }
+            SeqState::Flush => {
+                self.fl.d.next = self.fl.q.val() + 1;
+                if self.fl.q.val() == self.flush.val() {
+                    self.state.d.next = SeqState::Next;
+                }
+            }
+            SeqState::Next => {
+                self.pi.d.next = 0.into();
+                if !self.is_max.val() & (self.co_next.val() < self.cout.val()) {
+                    self.cob.d.next = self.co_next.val();
+                    self.wg.d.next = self.wg.q.val() + self.kkcw.val();
+                    self.state.d.next = SeqState::ParLoad;
+                } else {
+                    self.state.d.next = SeqState::StepEnd;
+                }
+            }
+            SeqState::StepEnd => {
+                if self.d0.q.val().get_bit(2) | (self.step.q.val() == self.last_step.val()) {
+                    self.state.d.next = SeqState::Done;
+                } else {
+                    self.step.d.next = self.step.q.val() + 1;
+                    self.fc.d.next = 0.into();
+                    self.state.d.next = SeqState::Fetch;
+                }
+            }
+            SeqState::Done => {
+                self.cyc_out.d.next = self.cyc.q.val();
+                self.state.d.next = SeqState::Idle;
+            }
+            _ => {
+                self.state.d.next = SeqState::Idle;
+            }
+        }
+        if self.reset.val() {
+            self.state.d.next = SeqState::Idle;
+            self.cyc.d.next = 0.into();
+            self.cyc_out.d.next = 0.into();
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! `sqz_core` in rust-hdl's simulator against `common::device::Device`, byte for byte, on
+//! tiny jobs (the simulator runs a few thousand cycles per second; whole layers run in
+//! Verilator in the `sim` crate). Memories are loaded and read back over the core's bus.
+
+use common::DeviceConfig;
+use common::bus::{Param, Region};
+use common::device::Device;
+use common::job::{Buf, Op, Step, encode_job};
+use hdl::core::SqzCore;
+use rust_hdl::prelude::*;
+use std::sync::{Arc, Mutex};
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Bus writes that load `dev`'s memories (nonzero words only; the core starts zeroed).
+fn loads(dev: &Device) -> Vec<(u32, u64)> {
+    let mut w = Vec::new();
+    let mut push = |r: Region, words: &[u64]| {
+        for (i, &x) in words.iter().enumerate() {
+            if x != 0 {
+                w.push((r.addr(i), x));
+            }
+        }
+    };
+    push(Region::Desc, &dev.desc);
+    push(Region::A, &dev.a);
+    push(Region::B, &dev.b);
+    push(Region::S, &dev.s);
+    let rows = dev.cfg.rows;
+    let mut wt = vec![0u64; rows * dev.cfg.weight_words];
+    for (r, row) in dev.weights.iter().enumerate() {
+        for (i, &x) in row.iter().enumerate() {
+            wt[i * rows + r] = x;
+        }
+    }
+    push(Region::Weights, &wt);
+    let p: Vec<u64> = dev.params.iter().map(|p| p.to_word()).collect();
+    push(Region::Params, &p);
+    w
+}
+
+/// Make the bus `writes`, run the job in descriptor memory (if `job`) on the RTL; return the
+/// words at `reads` and the reported job cycles.
+fn run_rtl<const R: usize, const U: usize, const D: usize>(
+    cfg: &DeviceConfig,
+    writes: Vec<(u32, u64)>,
+    reads: Vec<u32>,
+    max_cycles: u64,
+    job: bool,
+) -> (Vec<u64>, u32) {
+    let mut uut = SqzCore::<R, U, D>::new(cfg);
+    uut.connect_all();
+    let out = Arc::new(Mutex::new((Vec::new(), 0u32)));
+    let out2 = out.clone();
+    let mut sim = Simulation::new();
+    sim.add_clock(5, |x: &mut Box<SqzCore<R, U, D>>| {
+        x.clock.next = !x.clock.val()
+    });
+    sim.add_testbench(move |mut sim: Sim<SqzCore<R, U, D>>| {
+        let mut x = sim.init()?;
+        x.reset.next = true;
+        wait_clock_cycles!(sim, clock, x, 2);
+        x.reset.next = false;
+        for &(a, d) in &writes {
+            x.bus_addr.next = (a as u64).into();
+            x.bus_wdata.next = d.into();
+            x.bus_write.next = true;
+            wait_clock_cycle!(sim, clock, x);
+        }
+        x.bus_write.next = false;
+        if job {
+            x.start.next = true;
+            wait_clock_cycle!(sim, clock, x);
+            x.start.next = false;
+            let mut n = 0;
+            while !x.done.val() {
+                wait_clock_cycle!(sim, clock, x);
+                n += 1;
+                sim_assert!(sim, n < max_cycles, x);
+            }
+        }
+        wait_clock_cycle!(sim, clock, x);
+        sim_assert!(sim, !x.busy.val(), x);
+        let cycles = x.job_cycles.val().to_u32();
+        let mut got = Vec::new();
+        for &a in &reads {
+            x.bus_addr.next = (a as u64).into();
+            x.bus_read.next = true;
+            wait_clock_cycle!(sim, clock, x);
+            x.bus_read.next = false;
+            sim_assert!(sim, x.bus_rvalid.val(), x);
+            got.push(x.bus_rdata.val().to_u64());
+        }
+        *out2.lock().unwrap() = (got, cycles);
+        sim.done(x)
+    });
+    sim.run(Box::new(uut), 10 * (max_cycles + 20_000)).unwrap();
+    out.lock().unwrap().clone()
+}
+
+fn region(b: Buf) -> Region {
+    match b {
+        Buf::A => Region::A,
+        Buf::B => Region::B,
+        Buf::S => Region::S,
+    }
+}
+
+/// Random memories, the job `steps`, run on the device model and the RTL; compare every
+/// word of every step's destination region.
+fn check<const R: usize, const U: usize, const D: usize>(
+    cfg: DeviceConfig,
+    steps: &[Step],
+    seed: u64,
+) -> u32 {
+    check_with::<R, U, D>(cfg, steps, seed, |_| {})
+}
+
+/// `check` with the memories adjusted by `prep` after the random fill.
+fn check_with<const R: usize, const U: usize, const D: usize>(
+    cfg: DeviceConfig,
+    steps: &[Step],
+    seed: u64,
+    prep: impl Fn(&mut Device),
+) -> u32 {
+    let mut rng = Rng(seed);
+    let mut dev = Device::new(cfg.clone());
+    for s in steps {
+        if s.src == Buf::A || s.src == Buf::B {
+            let n = s.src_base as usize + s.in_h as usize * s.in_w as usize * s.cin_words as usize;
+            let buf = if s.src == Buf::A {
+                &mut dev.a
+            } else {
+                &mut dev.b
+            };
+            for w in buf[..n].iter_mut() {
+                if *w == 0 {
+                    *w = rng.next();
+                }
+            }
+        }
+    }
+    for row in dev.weights.iter_mut() {
+        for w in row.iter_mut().take(64) {
+            *w = rng.next();
+        }
+    }
+    for p in dev.params.iter_mut().take(64) {
+        *p = Param {
+            bias: (rng.next() % 20001) as i32 - 10000,
+            m: 8192 + (rng.next() % 16384) as u16,
+            shift: 10 + (rng.next() % 8) as u8,
+        };
+    }
+    prep(&mut dev);
+    let desc = encode_job(steps, &cfg).unwrap();
+    dev.desc[..desc.len()].copy_from_slice(&desc);
+    let mut reads = Vec::new();
+    let mut want_regions = Vec::new();
+    for s in steps {
+        let pixels = if s.op == Op::AvgPool {
+            1
+        } else {
+            s.out_h as usize * s.out_w as usize
+        };
+        let end = s.dst_base as usize + pixels * s.dst_wpp as usize;
+        for i in s.dst_base as usize..end {
+            reads.push(region(s.dst).addr(i));
+            want_regions.push((s.dst, i));
+        }
+    }
+    let mut want_dev = dev.clone();
+    want_dev.run().unwrap();
+    let want: Vec<u64> = want_regions
+        .iter()
+        .map(|&(b, i)| want_dev.buf(b)[i])
+        .collect();
+    assert!(
+        want.iter().any(|&w| w != 0),
+        "degenerate test: all outputs zero"
+    );
+    let (got, cycles) = run_rtl::<R, U, D>(&cfg, loads(&dev), reads, 50_000, true);
+    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(
+            g, w,
+            "word {:?}: rtl {g:016x} device {w:016x}",
+            want_regions[k]
+        );
+    }
+    assert_eq!(got.len(), want.len());
+    cycles
+}
+
+fn conv(k: u8, cin_words: u16, cout: u16, h: u16, w: u16, pad: i8) -> Step {
+    let (oh, ow) = (
+        h + 2 * pad as u16 + 1 - k as u16,
+        w + 2 * pad as u16 + 1 - k as u16,
+    );
+    Step {
+        op: Op::Conv,
+        kernel: k,
+        in_signed: false,
+        relu: true,
+        src: Buf::A,
+        dst: Buf::B,
+        cin_words,
+        cout,
+        in_h: h,
+        in_w: w,
+        out_h: oh,
+        out_w: ow,
+        y0: -pad,
+        x0: -pad,
+        src_base: 0,
+        dst_base: 0,
+        dst_wpp: cout.div_ceil(8),
+        dst_off: 0,
+        weight_base: 0,
+        param_base: 0,
+    }
+}
+
+#[test]
+fn conv1x1_small_signed_linear_two_groups() {
+    let mut s = conv(1, 2, 6, 2, 3, 0);
+    s.in_signed = true;
+    s.relu = false;
+    let c = check::<4, 2, 2>(DeviceConfig::small(), &[s], 1);
+    eprintln!("job cycles {c}");
+}
+
+#[test]
+fn conv3x3_pad1_small() {
+    let s = conv(3, 1, 4, 3, 4, 1);
+    check::<4, 2, 2>(DeviceConfig::small(), &[s], 2);
+}
+
+#[test]
+fn maxpool_small() {
+    let mut s = conv(3, 2, 0, 5, 4, 0);
+    s.op = Op::MaxPool;
+    (s.out_h, s.out_w) = (2, 2);
+    s.dst_wpp = 2;
+    s.in_signed = true;
+    check::<4, 2, 2>(DeviceConfig::small(), &[s], 3);
+}
+
+#[test]
+fn avgpool_small() {
+    let mut s = conv(1, 2, 13, 2, 3, 0);
+    s.op = Op::AvgPool;
+    (s.out_h, s.out_w) = (1, 1);
+    s.dst_wpp = 2;
+    check::<4, 2, 2>(DeviceConfig::small(), &[s], 4);
+}
+
+/// A Fire module as one job: squeeze to S, expand 1x1 and 3x3 concatenated into B.
+#[test]
+fn fire_job_icebreaker_and_small() {
+    let sq = Step {
+        dst: Buf::S,
+        ..conv(1, 2, 3, 3, 3, 0)
+    };
+    let e1 = Step {
+        src: Buf::S,
+        dst: Buf::B,
+        dst_wpp: 2,
+        weight_base: 2,
+        param_base: 3,
+        ..conv(1, 1, 5, 3, 3, 0)
+    };
+    let e3 = Step {
+        src: Buf::S,
+        dst: Buf::B,
+        dst_wpp: 2,
+        dst_off: 1,
+        weight_base: 12,
+        param_base: 8,
+        ..conv(3, 1, 4, 3, 3, 1)
+    };
+    check::<1, 1, 1>(
+        DeviceConfig::icebreaker(),
+        &[sq.clone(), e1.clone(), e3.clone()],
+        5,
+    );
+    let e1 = Step {
+        weight_base: 1,
+        ..e1
+    };
+    let e3 = Step {
+        weight_base: 4,
+        ..e3
+    };
+    check::<4, 2, 2>(DeviceConfig::small(), &[sq, e1, e3], 6);
+}
+
+/// Row bands: the expands address the squeeze's halo rows through positive `y0`, at
+/// nonzero buffer bases; avg pool over signed input with a linear output.
+#[test]
+fn halo_offsets_bases_small() {
+    let e3 = Step {
+        y0: 0,
+        x0: -1,
+        out_h: 2,
+        src_base: 5,
+        dst_base: 7,
+        dst_wpp: 3,
+        dst_off: 2,
+        ..conv(3, 1, 4, 4, 3, 1)
+    };
+    let e1 = Step {
+        y0: 1,
+        out_h: 2,
+        src_base: 3,
+        dst_base: 1,
+        weight_base: 9,
+        param_base: 4,
+        ..conv(1, 2, 7, 4, 3, 0)
+    };
+    let mut ap = conv(1, 2, 11, 3, 2, 0);
+    ap.op = Op::AvgPool;
+    (ap.out_h, ap.out_w) = (1, 1);
+    ap.in_signed = true;
+    ap.relu = false;
+    (
+        ap.src,
+        ap.dst,
+        ap.src_base,
+        ap.dst_base,
+        ap.dst_wpp,
+        ap.dst_off,
+    ) = (Buf::B, Buf::S, 40, 3, 3, 1);
+    check::<4, 2, 2>(DeviceConfig::small(), &[e3, e1, ap], 11);
+}
+
+/// Requantizer and multiplier extremes through the whole core: activations -128 / 127 / 255
+/// signed and unsigned, weights -128 / 127, saturation both ways, shift 0 / 46 / 47, ties,
+/// wrapping bias, all-zero pixel; ReLU and linear outputs.
+#[test]
+fn extremes_small() {
+    let mut s1 = conv(1, 1, 16, 2, 2, 0);
+    (s1.in_signed, s1.relu, s1.dst_wpp) = (true, false, 2);
+    let s2 = Step {
+        in_signed: false,
+        relu: true,
+        dst: Buf::S,
+        ..s1.clone()
+    };
+    let s3 = Step {
+        in_signed: false,
+        dst_base: 8,
+        ..s1.clone()
+    };
+    let s4 = Step {
+        in_signed: true,
+        relu: true,
+        dst: Buf::S,
+        dst_base: 8,
+        ..s1.clone()
+    };
+    check_with::<4, 2, 2>(DeviceConfig::small(), &[s1, s2, s3, s4], 12, |d| {
+        d.a[0] = u64::from_le_bytes([0x80, 0x7f, 0xff, 0, 1, 0x80, 0x80, 0x80]);
+        d.a[1] = u64::from_le_bytes([0x80; 8]);
+        d.a[2] = u64::from_le_bytes([0xff; 8]);
+        d.a[3] = 0;
+        for row in d.weights.iter_mut() {
+            row[0] = u64::from_le_bytes([0x80; 8]);
+        }
+        d.weights[0][0] = u64::from_le_bytes([0x7f; 8]);
+        let ext = [
+            (i32::MAX, 32767u16, 0u8),
+            (i32::MIN, 32767, 0),
+            (i32::MIN, 32767, 47),
+            (i32::MAX, 32767, 47),
+            (i32::MIN, 32767, 46),
+            (i32::MAX, 32767, 39),
+            (-5, 1, 1),
+            (5, 1, 1),
+            (-7, 1, 1),
+            (0, 0, 0),
+            (1000, 1, 0),
+            (-1000, 1, 0),
+            (0, 16384, 14),
+            (-200, 1, 0),
+            (300, 1, 0),
+            (i32::MIN + 5, 1, 0),
+        ];
+        for (i, &(bias, m, shift)) in ext.iter().enumerate() {
+            d.params[i] = Param { bias, m, shift };
+        }
+    });
+}
+
+/// Bus writes and reads of every region as `Device::write` / `Device::read` define them:
+/// weights interleaved by row, parameters masked to their 54 bits, 0 outside the memories.
+#[test]
+fn bus_regions_small() {
+    let cfg = DeviceConfig::small();
+    let mut rng = Rng(77);
+    let mut dev = Device::new(cfg.clone());
+    let regions = [
+        Region::Desc,
+        Region::A,
+        Region::B,
+        Region::S,
+        Region::Weights,
+        Region::Params,
+    ];
+    let (mut reads, mut writes) = (Vec::new(), Vec::new());
+    for &r in &regions {
+        let size = match r {
+            Region::Desc => cfg.max_steps * common::job::STEP_WORDS,
+            Region::A | Region::B => cfg.act_words,
+            Region::S => cfg.sq_words,
+            Region::Weights => cfg.weight_words * cfg.rows,
+            Region::Params => cfg.param_words,
+        };
+        for i in [0, 1, 2, 5, size - 1, size, size + 3, 1 << 16 | 1] {
+            let d = rng.next() | 1 << 63;
+            dev.write(r, i, d);
+            writes.push((r.addr(i), d));
+            reads.push((r, i));
+        }
+    }
+    let addrs = reads.iter().map(|&(r, i)| r.addr(i)).collect();
+    let (got, _) = run_rtl::<4, 2, 2>(&cfg, writes, addrs, 0, false);
+    for (k, &(r, i)) in reads.iter().enumerate() {
+        assert_eq!(got[k], dev.read(r, i), "{r:?} index {i}");
+    }
+    assert!(
+        got.iter().filter(|&&w| w == 0).count() >= 12,
+        "out-of-range reads are 0"
+    );
+}

