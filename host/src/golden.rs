@@ -329,10 +329,12 @@ impl Golden {
                 };
                 let mut acc = vec![0i32; np.next_multiple_of(4) * p.cpad];
                 gemm(kernel, p, col, &mut acc);
-                for i in 0..np {
-                    for co in 0..q.cout {
-                        let a = q.bias[co].wrapping_add(acc[i * p.cpad + co]);
-                        o[i * oc + off + co] = requantize(a, q.m[co], q.shift[co], mode);
+                // Zipped iterators: no bounds checks in the per-output requantization.
+                for (orow, arow) in o.chunks_exact_mut(oc).zip(acc.chunks_exact(p.cpad)) {
+                    let dst = orow[off..off + q.cout].iter_mut();
+                    let params = q.bias.iter().zip(&q.m).zip(&q.shift);
+                    for ((d, &a), ((&b, &m), &sh)) in dst.zip(arow).zip(params) {
+                        *d = requantize(b.wrapping_add(a), m, sh, mode);
                     }
                 }
             });
@@ -581,4 +583,73 @@ pub fn quantize_input(x: &[f32], scale: f32) -> Vec<i8> {
     x.iter()
         .map(|&v| (v / scale).round().clamp(-128.0, 127.0) as i8)
         .collect()
+}
+
+/// Smallest and largest accumulator (bias + products, exact in i64) of every conv and
+/// average pool on one input, in execution order: how many accumulator bits the network
+/// really needs. Runs the naive path (slow; for reports and tests).
+pub fn accumulator_extremes(net: &QNet, input: &[i8]) -> Vec<(String, i64, i64)> {
+    fn conv_ext(q: &QConv, x: &Tensor8, out: &mut Vec<(String, i64, i64)>) {
+        let (oh, ow) = q.out_size(x.h, x.w);
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for co in 0..q.cout {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut acc = q.bias[co] as i64;
+                    for ci in 0..q.cin {
+                        for ky in 0..q.kernel {
+                            for kx in 0..q.kernel {
+                                let iy = (oy * q.stride + ky) as isize - q.pad as isize;
+                                let ix = (ox * q.stride + kx) as isize - q.pad as isize;
+                                if iy >= 0 && ix >= 0 && iy < x.h as isize && ix < x.w as isize {
+                                    let b = x.data[(ci * x.h + iy as usize) * x.w + ix as usize];
+                                    acc += (activation_value(b, x.signed)
+                                        * q.weight(co, ci, ky, kx) as i32)
+                                        as i64;
+                                }
+                            }
+                        }
+                    }
+                    lo = lo.min(acc);
+                    hi = hi.max(acc);
+                }
+            }
+        }
+        out.push((q.name.clone(), lo, hi));
+    }
+    let outs = reference_run_layers(net, input);
+    let mut x = Tensor8 {
+        c: net.in_c,
+        h: net.in_h,
+        w: net.in_w,
+        signed: true,
+        data: input.iter().map(|&v| v as u8).collect(),
+    };
+    let mut ext = Vec::new();
+    for (l, o) in net.layers.iter().zip(&outs) {
+        match l {
+            QLayer::Conv(q) => conv_ext(q, &x, &mut ext),
+            QLayer::Fire(f) => {
+                conv_ext(&f.squeeze, &x, &mut ext);
+                let sq = o.squeeze.as_ref().expect("fire output has its squeeze");
+                conv_ext(&f.expand1x1, sq, &mut ext);
+                conv_ext(&f.expand3x3, sq, &mut ext);
+            }
+            QLayer::AvgPool { name, bias, .. } => {
+                let n = x.h * x.w;
+                let sums = (0..x.c).map(|c| {
+                    bias[c] as i64
+                        + x.data[c * n..(c + 1) * n]
+                            .iter()
+                            .map(|&b| activation_value(b, x.signed) as i64)
+                            .sum::<i64>()
+                });
+                let (lo, hi) = sums.fold((i64::MAX, i64::MIN), |(l, h), v| (l.min(v), h.max(v)));
+                ext.push((name.clone(), lo, hi));
+            }
+            QLayer::MaxPool { .. } => {}
+        }
+        x = o.out.clone();
+    }
+    ext
 }

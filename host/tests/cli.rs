@@ -70,7 +70,7 @@ fn bad_inputs_give_one_error_line() {
     );
 
     // An ONNX file that is not a SqueezeNet: the v1.1 graph with its first Relu replaced.
-    let mut m = host::onnx::ModelProto::decode_bytes(&std::fs::read(&model).unwrap()).unwrap();
+    let mut m = host::onnx::ModelProto::decode_bytes(&std::fs::read(model).unwrap()).unwrap();
     let g = m.graph.as_mut().unwrap();
     let relu = g.node.iter_mut().find(|n| n.op_type == "Relu").unwrap();
     relu.op_type = "Tanh".into();

@@ -62,4 +62,16 @@ fn quantized_v11_matches_reference() {
     let x = pre.load(&dir.join("reference/sample_input.jpg")).unwrap();
     let qi = host::golden::quantize_input(x.as_slice().unwrap(), q.in_scale);
     assert_same(&q, &qi);
+    // The calibrated network keeps its accumulators far from 32-bit wrap-around.
+    let ext = host::golden::accumulator_extremes(&q, &qi);
+    let worst = ext
+        .iter()
+        .map(|(_, lo, hi)| lo.abs().max(hi.abs()))
+        .max()
+        .unwrap();
+    eprintln!(
+        "v1.1 largest |accumulator| on the sample: {worst} (2^{:.1})",
+        (worst as f64).log2()
+    );
+    assert!(worst < 1 << 24, "{ext:?}");
 }

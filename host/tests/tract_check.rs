@@ -30,7 +30,7 @@ fn float_golden_matches_tract() {
                 .into();
         let out = model.run(tvec!(t.into())).unwrap();
         let theirs: Vec<f32> = out[0]
-            .to_array_view::<f32>()
+            .to_plain_array_view::<f32>()
             .unwrap()
             .iter()
             .copied()
