@@ -8,9 +8,19 @@ use std::path::PathBuf;
 
 /// The shared data folder, if it exists.
 pub fn shared_dir() -> Option<PathBuf> {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir = match std::env::var_os("SQZ_DATA") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+        // A relative path means relative to where the command runs, or (for tests, which
+        // cargo runs in each crate's folder) to the workspace root.
+        Some(d) => {
+            let d = PathBuf::from(d);
+            if d.is_relative() && !d.join("README.md").exists() {
+                workspace.join(d)
+            } else {
+                d
+            }
+        }
+        None => workspace.join("../shared"),
     };
     dir.join("README.md").exists().then_some(dir)
 }
