@@ -9,6 +9,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 need_apt=()
 command -v verilator >/dev/null || need_apt+=(verilator)
+command -v yosys >/dev/null || need_apt+=(yosys)
+command -v g++ >/dev/null || need_apt+=(g++)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 dpkg -s libudev-dev >/dev/null 2>&1 || need_apt+=(libudev-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -16,4 +18,4 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
-echo "setup: $(verilator --version)"
+echo "setup: $(verilator --version); $(yosys -V)"
