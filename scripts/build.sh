@@ -44,7 +44,8 @@ now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 mkdir -p "$out"
-rm -f "$out"/report.json "$out"/nextpnr-report.json
+# Nothing from an earlier run may survive a failed step (program.sh must not load a stale bitstream).
+rm -f "$out"/report.json "$out"/nextpnr-report.json "$out"/*.bit "$out"/*.bin "$out"/*.config "$out"/*.asc "$out"/*.json
 
 t0=$(now)
 cargo run -q -p hdl -- emit-board --board "$board" --design "$design" "${cfg_args[@]}" --out "$out"
