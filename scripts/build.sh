@@ -48,7 +48,8 @@ mkdir -p "$out"
 rm -f "$out"/report.json "$out"/nextpnr-report.json "$out"/*.bit "$out"/*.bin "$out"/*.config "$out"/*.asc "$out"/*.json
 
 t0=$(now)
-cargo run -q -p hdl -- emit-board --board "$board" --design "$design" "${cfg_args[@]}" --out "$out"
+# HDL_BIN: an already built `hdl` binary (tests pass theirs: no nested cargo).
+${HDL_BIN:-cargo run -q -p hdl --} emit-board --board "$board" --design "$design" "${cfg_args[@]}" --out "$out"
 top="${board}_top"
 t1=$(now)
 

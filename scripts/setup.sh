@@ -19,3 +19,5 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 echo "setup: $(verilator --version); $(yosys -V)"
+# The FPGA flow (Yosys/nextpnr for ECP5 and iCE40): the tests build a small configuration.
+bash scripts/setup-fpga.sh --no-loader
