@@ -147,12 +147,15 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--delay-ms" => {
                 let v = val(a)?;
                 o.faults.delay_by = Duration::from_millis(
-                    v.parse().map_err(|_| format!("--delay-ms: {v:?} is not a number"))?,
+                    v.parse()
+                        .map_err(|_| format!("--delay-ms: {v:?} is not a number"))?,
                 );
             }
             "--seed" => {
                 let v = val(a)?;
-                o.seed = v.parse().map_err(|_| format!("--seed: {v:?} is not a number"))?;
+                o.seed = v
+                    .parse()
+                    .map_err(|_| format!("--seed: {v:?} is not a number"))?;
             }
             _ => return Err(format!("unknown argument {a:?}\n{USAGE}")),
         }
@@ -343,8 +346,20 @@ mod tests {
         let o = parse(&a("--functional --config small --flip 1e-4 --seed 3")).unwrap();
         assert_eq!(o.config.name, "small");
         assert_eq!(o.faults.flip, 1e-4);
-        assert!(parse(&a("--functional --flip 2")).unwrap_err().contains("rate"));
-        assert!(parse(&a("--config small")).unwrap_err().contains("--functional"));
-        assert!(parse(&a("--functional --bogus")).unwrap_err().contains("--bogus"));
+        assert!(
+            parse(&a("--functional --flip 2"))
+                .unwrap_err()
+                .contains("rate")
+        );
+        assert!(
+            parse(&a("--config small"))
+                .unwrap_err()
+                .contains("--functional")
+        );
+        assert!(
+            parse(&a("--functional --bogus"))
+                .unwrap_err()
+                .contains("--bogus")
+        );
     }
 }
