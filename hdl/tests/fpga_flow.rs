@@ -20,12 +20,22 @@ fn small_config_builds_a_bitstream_that_meets_timing() {
     }
     let out = "build/test-flow-small";
     let status = Command::new("bash")
-        .args(["scripts/build.sh", "ulx3s", "--config", "small", "--out", out])
+        .args([
+            "scripts/build.sh",
+            "ulx3s",
+            "--config",
+            "small",
+            "--out",
+            out,
+        ])
         .current_dir(&root)
         .env("HDL_BIN", env!("CARGO_BIN_EXE_hdl"))
         .status()
         .expect("run scripts/build.sh");
-    assert!(status.success(), "scripts/build.sh ulx3s --config small failed");
+    assert!(
+        status.success(),
+        "scripts/build.sh ulx3s --config small failed"
+    );
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root.join(out).join("report.json")).unwrap())
             .unwrap();
