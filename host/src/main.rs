@@ -467,7 +467,7 @@ fn eval(dir: &Path, m: &ModelArgs, limit: Option<usize>, json: bool) -> Result<(
     if json {
         println!(
             "{}",
-            serde_json::json!({"model": m.model.display().to_string(), "mode": engine.mode(), "n": n, "top1": top1, "top5": top5, "seconds": secs})
+            serde_json::json!({"model": m.model.display().to_string(), "mode": engine.mode(), "n": n, "top1": top1 / 100.0, "top5": top5 / 100.0, "seconds": secs})
         );
     }
     Ok(())

@@ -165,6 +165,24 @@ fn sample_is_espresso_float_and_golden() {
         assert_eq!(v["top5"][0]["index"], 967);
         assert_eq!(v["top5"][0]["label"], "espresso");
         assert_eq!(v["mode"], "golden");
+        // eval's JSON (last stdout line): n and fractions.
+        let dev = dir.join("images/dev");
+        let out = host(&[
+            "eval",
+            dev.to_str().unwrap(),
+            "--model",
+            q8,
+            "--limit",
+            "4",
+            "--json",
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let v: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(v["n"], 4);
+        for k in ["top1", "top5"] {
+            let f = v[k].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&f), "{k} = {f} is not a fraction");
+        }
     }
     assert!(Path::new(sample).exists());
 }
