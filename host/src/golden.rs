@@ -8,7 +8,7 @@
 //! parallel over pixel tiles. i16 products of 8-bit values are exact and i32 wrapping
 //! addition is associative, so the sum order does not change any result.
 
-use common::arith::{OutMode, activation_value, mac, requantize};
+use common::arith::{OutMode, activation_value, requantize};
 use common::qnet::{QConv, QLayer, QNet, maxpool_out};
 use rayon::prelude::*;
 
@@ -490,37 +490,15 @@ pub fn run_layers(net: &QNet, input: &[i8]) -> Vec<LayerOut> {
     Golden::new(net).run_layers(input)
 }
 
-/// Naive reference convolution straight from `common::arith` (CHW in, CHW out): the
-/// definition the fast path is tested against.
+/// Naive reference convolution (CHW in, CHW out): `common::reference::conv`, the
+/// definition the fast path is tested against. The tensor's signedness must be the layer's.
 pub fn reference_conv(q: &QConv, x: &Tensor8) -> Tensor8 {
-    let (oh, ow) = q.out_size(x.h, x.w);
-    let mut data = vec![0u8; q.cout * oh * ow];
-    for co in 0..q.cout {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let mut acc = q.bias[co];
-                for ci in 0..q.cin {
-                    for ky in 0..q.kernel {
-                        for kx in 0..q.kernel {
-                            let iy = (oy * q.stride + ky) as isize - q.pad as isize;
-                            let ix = (ox * q.stride + kx) as isize - q.pad as isize;
-                            if iy < 0 || ix < 0 || iy >= x.h as isize || ix >= x.w as isize {
-                                continue;
-                            }
-                            let b = x.data[(ci * x.h + iy as usize) * x.w + ix as usize];
-                            acc = mac(acc, activation_value(b, x.signed), q.weight(co, ci, ky, kx));
-                        }
-                    }
-                }
-                data[(co * oh + oy) * ow + ox] =
-                    requantize(acc, q.m[co], q.shift[co], q.out_mode());
-            }
-        }
-    }
+    assert_eq!(x.signed, q.in_signed, "{}: input signedness", q.name);
+    let (data, h, w) = common::reference::conv(q, &x.data, x.h, x.w);
     Tensor8 {
         c: q.cout,
-        h: oh,
-        w: ow,
+        h,
+        w,
         signed: !q.relu,
         data,
     }

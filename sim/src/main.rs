@@ -9,11 +9,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use common::DeviceConfig;
-use common::arith::activation_value;
-use common::qnet::{QLayer, QNet};
+use common::qnet::QNet;
 use common::reference::LayerOutput;
 use common::synthetic::{self, Version};
-use host::golden::{Golden, quantize_input};
+use host::golden::{Golden, output_probabilities, quantize_input};
 use host::preprocess::Preprocess;
 use indicatif::{ProgressBar, ProgressStyle};
 use sim::network;
@@ -129,23 +128,6 @@ fn workload(a: &RunArgs) -> Result<Workload> {
     Ok(Workload { net, input, golden })
 }
 
-/// Class probabilities from the device's output bytes: dequantized with the last layer's
-/// scale, softmax in float on the host (as `host classify` does).
-fn probabilities(net: &QNet, out: &[u8]) -> Vec<f32> {
-    let (signed, scale) = match net.layers.last() {
-        Some(QLayer::AvgPool {
-            relu, out_scale, ..
-        }) => (!relu, *out_scale),
-        Some(QLayer::Conv(c)) => (!c.relu, c.out_scale),
-        _ => (false, 1.0),
-    };
-    let logits: Vec<f32> = out
-        .iter()
-        .map(|&b| activation_value(b, signed) as f32 * scale)
-        .collect();
-    host::float::softmax(&logits)
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.cmd {
@@ -197,7 +179,7 @@ fn run(a: &RunArgs) -> Result<bool> {
     bar.finish_and_clear();
     print!("{}", report.table());
     if a.model.is_some() {
-        let p = probabilities(&net, &report.output);
+        let p = output_probabilities(&net, &report.output);
         println!("top-{} from the simulated device:", a.top);
         for i in host::classes::top_n(&p, a.top) {
             println!("  {i:4}  {:<30} {:.4}", host::classes::name(i), p[i]);
