@@ -2,6 +2,8 @@
 //! with the Verilator runtime and the C++ harness (`csrc/`), into static libraries.
 //!
 //! - `SQZ_SIM_CONFIGS`: comma-separated configuration names (default `ulx3s,small`).
+//! - `SQZ_SIM_BOARDS`: configurations to build as whole boards, `sqz_top` = UART/stream link
+//!   + engine, for `sim serve` (default `ulx3s`; empty for none).
 //! - `VERILATOR`: the verilator binary (default `verilator` on PATH); `VERILATOR_ROOT`: its
 //!   runtime (default: what `verilator --getenv VERILATOR_ROOT` reports).
 //!
@@ -37,11 +39,28 @@ const VERILATOR_FLAGS: &[&str] = &[
 /// The harness fixture (tests only): a tiny module with the `sqz_core` ports.
 const FIXTURE: &str = "tests/rtl/harness_fixture.v";
 
+/// UART bit period of the simulated boards, in clock cycles: the device is built for
+/// `clock_hz / BOARD_BIT_CYCLES` baud so that every byte still crosses the RTL UART bit by
+/// bit, but 8 times faster than at 3 Mbaud and 100 MHz (33.3 cycles per bit).
+const BOARD_BIT_CYCLES: u32 = 4;
+
+#[derive(PartialEq)]
+enum Kind {
+    /// `sqz_core` behind `csrc/harness_model.h`.
+    Core,
+    /// `sqz_top` behind `csrc/board_model.h`.
+    Board,
+}
+
 struct Model {
-    /// Name used by `Core::new` (a configuration name, or `harness_fixture`).
+    /// Inactivity timeout of a board's link for a partly received frame, in cycles.
+    frame_timeout: u64,
+    /// Name used by `Core::new` (a configuration name, or `harness_fixture`) or
+    /// `Board::new` (`board_<configuration>`).
     name: String,
     top: String,
     verilog: String,
+    kind: Kind,
 }
 
 fn main() {
@@ -51,7 +70,12 @@ fn main() {
     for p in ["build.rs", "csrc", FIXTURE, "../hdl/src", "../common/src"] {
         println!("cargo:rerun-if-changed={p}");
     }
-    for v in ["SQZ_SIM_CONFIGS", "VERILATOR", "VERILATOR_ROOT"] {
+    for v in [
+        "SQZ_SIM_CONFIGS",
+        "SQZ_SIM_BOARDS",
+        "VERILATOR",
+        "VERILATOR_ROOT",
+    ] {
         println!("cargo:rerun-if-env-changed={v}");
     }
 
@@ -63,6 +87,8 @@ fn main() {
         name: "harness_fixture".into(),
         top: "harness_fixture".into(),
         verilog: fs::read_to_string(manifest.join(FIXTURE)).unwrap(),
+        kind: Kind::Core,
+        frame_timeout: 0,
     }];
     let configs = env::var("SQZ_SIM_CONFIGS").unwrap_or_else(|_| "ulx3s,small".into());
     for name in configs.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -80,13 +106,38 @@ fn main() {
             name: name.into(),
             top: "sqz_core".into(),
             verilog,
+            kind: Kind::Core,
+            frame_timeout: 0,
+        });
+    }
+    let boards = env::var("SQZ_SIM_BOARDS").unwrap_or_else(|_| "ulx3s".into());
+    for name in boards.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let cfg = common::DeviceConfig::by_name(name).unwrap_or_else(|| {
+            panic!("SQZ_SIM_BOARDS names unknown configuration {name:?}");
+        });
+        // The link is built for the fast simulated baud rate (and reports it in Info).
+        let mut link_cfg = cfg.clone();
+        link_cfg.baud = cfg.clock_hz / BOARD_BIT_CYCLES;
+        let verilog = format!(
+            "{}\n{}",
+            hdl::link::top_verilog(&link_cfg, "sqz_core"),
+            hdl::emit_core(&cfg)
+        );
+        models.push(Model {
+            name: format!("board_{name}"),
+            top: "sqz_top".into(),
+            verilog,
+            kind: Kind::Board,
+            frame_timeout: hdl::link::frame_timeout_cycles(&link_cfg),
         });
     }
 
     // Everything a build depends on besides the Verilog: the tool's version, the harness headers.
     let harness_h = verilator_version(&verilator)
         + &fs::read_to_string(manifest.join("csrc/harness.h")).unwrap()
-        + &fs::read_to_string(manifest.join("csrc/harness_model.h")).unwrap();
+        + &fs::read_to_string(manifest.join("csrc/harness_model.h")).unwrap()
+        + &fs::read_to_string(manifest.join("csrc/board.h")).unwrap()
+        + &fs::read_to_string(manifest.join("csrc/board_model.h")).unwrap();
     let mut libs = Vec::new();
     for m in &models {
         libs.push(build_model(
@@ -137,14 +188,40 @@ fn main() {
          unsafe extern \"C\" {\n",
     );
     for m in &models {
-        writeln!(rs, "    fn sqz_new_{}() -> *mut SqzSim;", m.name).unwrap();
+        let class = if m.kind == Kind::Core {
+            "SqzSim"
+        } else {
+            "SqzBoard"
+        };
+        writeln!(rs, "    fn sqz_new_{}() -> *mut {class};", m.name).unwrap();
     }
-    rs.push_str("}\n/// `(name, constructor)` of every compiled model.\n");
+    rs.push_str("}\n/// `(name, constructor)` of every compiled core model.\n");
     rs.push_str("static MODELS: &[(&str, unsafe extern \"C\" fn() -> *mut SqzSim)] = &[\n");
-    for m in &models {
+    for m in models.iter().filter(|m| m.kind == Kind::Core) {
         writeln!(rs, "    ({:?}, sqz_new_{}),", m.name, m.name).unwrap();
     }
     rs.push_str("];\n");
+    rs.push_str(
+        "/// `(name, constructor, frame timeout in cycles)` of every compiled board model.\n",
+    );
+    rs.push_str(
+        "pub(crate) static BOARDS: &[(&str, unsafe extern \"C\" fn() -> *mut SqzBoard, u64)] = &[\n",
+    );
+    for m in models.iter().filter(|m| m.kind == Kind::Board) {
+        writeln!(
+            rs,
+            "    ({:?}, sqz_new_{}, {}),",
+            m.name, m.name, m.frame_timeout
+        )
+        .unwrap();
+    }
+    rs.push_str("];\n");
+    writeln!(
+        rs,
+        "/// UART bit period of the board models, in clock cycles.\n\
+         pub(crate) const BOARD_BIT_CYCLES: u32 = {BOARD_BIT_CYCLES};"
+    )
+    .unwrap();
     fs::write(out.join("models.rs"), rs).unwrap();
 }
 
@@ -248,11 +325,15 @@ fn build_model(
 
     // The factory the Rust side calls: one per model, so several models link together.
     let factory = obj.join(format!("{prefix}__factory.cpp"));
+    let (header, class, imp) = match m.kind {
+        Kind::Core => ("harness_model.h", "SqzSim", "SqzSimImpl"),
+        Kind::Board => ("board_model.h", "SqzBoard", "SqzBoardImpl"),
+    };
     fs::write(
         &factory,
         format!(
-            "#include \"{prefix}.h\"\n#include \"harness_model.h\"\n\
-             extern \"C\" SqzSim* sqz_new_{}() {{ return new SqzSimImpl<{prefix}>(); }}\n",
+            "#include \"{prefix}.h\"\n#include \"{header}\"\n\
+             extern \"C\" {class}* sqz_new_{}() {{ return new {imp}<{prefix}>(); }}\n",
             m.name
         ),
     )

@@ -330,17 +330,26 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn classify(image: &Path, m: &ModelArgs, top: usize, json: bool, d: &DeviceArgs) -> Result<()> {
-    let (p, mode) = match &d.device {
+    let (p, mode, link) = match &d.device {
         None => {
             let (engine, pre) = m.load()?;
             let x = pre.load(image)?;
-            (engine.classify(&x), engine.mode())
+            (engine.classify(&x), engine.mode(), None)
         }
         Some(dev) => {
             let (q, pre) = m.load_quantized()?;
             let x = pre.load(image)?;
             let input = quantize_input(x.as_slice().expect("contiguous"), q.in_scale);
-            (classify_on_device(&q, &input, dev, d)?, "device")
+            let r = classify_on_device(&q, &input, dev, d)?;
+            // What the transfer cost and which faults the link recovered from.
+            let link = serde_json::json!({
+                "bytes_sent": r.wire_bytes_sent,
+                "bytes_received": r.wire_bytes_received,
+                "retries": r.retries,
+                "device_cycles": r.cycles,
+                "seconds": r.seconds,
+            });
+            (r.probs, "device", Some(link))
         }
     };
     let best = classes::top_n(&p, top.max(1));
@@ -349,10 +358,12 @@ fn classify(image: &Path, m: &ModelArgs, top: usize, json: bool, d: &DeviceArgs)
             .iter()
             .map(|&i| serde_json::json!({"index": i, "label": classes::name(i), "prob": p[i]}))
             .collect();
-        println!(
-            "{}",
-            serde_json::json!({"image": image.display().to_string(), "mode": mode, "top5": top})
-        );
+        let mut out =
+            serde_json::json!({"image": image.display().to_string(), "mode": mode, "top5": top});
+        if let Some(link) = link {
+            out["link"] = link;
+        }
+        println!("{out}");
     } else {
         for &i in &best {
             println!("{i:4} {:.4} {}", p[i], classes::name(i));
@@ -362,7 +373,12 @@ fn classify(image: &Path, m: &ModelArgs, top: usize, json: bool, d: &DeviceArgs)
 }
 
 /// Run the quantized network on a device; the transfer report goes to stderr.
-fn classify_on_device(q: &QNet, input: &[i8], dev: &str, d: &DeviceArgs) -> Result<Vec<f32>> {
+fn classify_on_device(
+    q: &QNet,
+    input: &[i8],
+    dev: &str,
+    d: &DeviceArgs,
+) -> Result<host::device::DeviceInference> {
     let timeout = Duration::from_millis(d.timeout_ms.max(1));
     let link = host::link::open(dev, d.baud, timeout)?;
     let opts = ClientOptions {
@@ -393,7 +409,7 @@ fn classify_on_device(q: &QNet, input: &[i8], dev: &str, d: &DeviceArgs) -> Resu
         client.link().describe()
     );
     eprint!("{}", r.report());
-    Ok(r.probs)
+    Ok(r)
 }
 
 /// `labels.csv`: `file,class_index` rows, an optional header.

@@ -1,4 +1,5 @@
 // extern "C" entry points over SqzSim; the Rust side (sim/src/verilated.rs) is their only user.
+#include "board.h"
 #include "harness.h"
 #include <ctime>
 
@@ -115,4 +116,17 @@ int sqz_run(SqzSim* s, uint64_t max_cycles, uint64_t* job_cycles, uint64_t* harn
     *harness_cycles = n;
     return SQZ_OK;
 }
+
+void sqz_board_free(SqzBoard* b) { delete b; }
+
+void sqz_board_set_link(SqzBoard* b, int mode, double bit_cycles) { b->set_link(mode, bit_cycles); }
+
+int sqz_board_exchange(SqzBoard* b, const uint8_t* in, size_t n, uint64_t quiet,
+                       uint64_t max_cycles) {
+    return b->exchange(in, n, quiet, max_cycles);
+}
+
+size_t sqz_board_take(SqzBoard* b, uint8_t* out, size_t cap) { return b->take(out, cap); }
+
+void sqz_board_stats(SqzBoard* b, SqzBoardStats* s) { *s = b->stats(); }
 }

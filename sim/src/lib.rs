@@ -4,6 +4,7 @@
 //! [`verilated::Core`] runs it and implements `common::backend::Backend`.
 //! [`network`] runs whole networks over any backend with a per-layer bit-exact check.
 
+pub mod board;
 pub mod network;
 pub mod serve;
 pub mod verilated;

@@ -1,10 +1,12 @@
 //! `sim serve`: a simulated board behind a pseudo-terminal (or an XDMA-style pair of
 //! FIFOs), so `host ... --device <path>` runs exactly as against a real board.
 //!
-//! Device models: `--functional` serves `common::protocol::Server` over the functional
-//! device model (the same frame handling, caching and counters as the RTL dispatcher).
-//! Serving the Verilated `sqz_top` through its UART or stream port needs the engine in the
-//! Verilator build, and plugs in through [`ByteDevice`].
+//! Device models:
+//! - default: the Verilated `sqz_top` ([`Board`]): link RTL and engine, cycle-accurate. On a
+//!   pty the bytes cross its UART pins bit by bit (at the model's fast simulated baud rate);
+//!   with `--stream`, and always behind `--xdma`, they go through its byte-stream port.
+//! - `--functional`: `common::protocol::Server` over the functional device model (the same
+//!   frame handling, caching and counters as the RTL dispatcher), much faster.
 //!
 //! Fault injection (`--flip`, `--drop`, `--delay` per-byte rates, both directions) tests
 //! the host's retries.
@@ -21,24 +23,68 @@ use common::DeviceConfig;
 use common::device::Device;
 use common::protocol::Server;
 
+use crate::board::{Board, LinkMode};
+
 /// A device that answers bytes with bytes.
 pub trait ByteDevice {
     /// Bytes received from the host; returns the bytes the device sends back.
     fn push(&mut self, bytes: &[u8]) -> Vec<u8>;
-    /// The line has been quiet for the inactivity timeout.
-    fn idle(&mut self);
+    /// The line has been quiet for the inactivity timeout; returns any late answer bytes.
+    fn idle(&mut self) -> Vec<u8>;
     fn describe(&self) -> String;
+    /// A line on what the device has done so far, printed when the host goes quiet.
+    fn report(&self) -> Option<String> {
+        None
+    }
 }
 
 impl ByteDevice for Server {
     fn push(&mut self, bytes: &[u8]) -> Vec<u8> {
         Server::push(self, bytes)
     }
-    fn idle(&mut self) {
+    fn idle(&mut self) -> Vec<u8> {
         self.timeout();
+        Vec::new()
     }
     fn describe(&self) -> String {
         format!("functional {} device", self.device.cfg.name)
+    }
+}
+
+impl ByteDevice for Board {
+    fn push(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.exchange(bytes)
+    }
+    fn idle(&mut self) -> Vec<u8> {
+        self.settle()
+    }
+    fn describe(&self) -> String {
+        match self.mode() {
+            LinkMode::Uart => format!(
+                "Verilated sqz_top ({}), bytes through its UART pins at {} cycles per bit",
+                self.name(),
+                Board::bit_cycles()
+            ),
+            LinkMode::Stream => format!(
+                "Verilated sqz_top ({}), bytes through its byte-stream port",
+                self.name()
+            ),
+        }
+    }
+    fn report(&self) -> Option<String> {
+        let s = self.stats();
+        let t = self.sim_time().as_secs_f64();
+        Some(format!(
+            "{} cycles simulated ({} engine/dispatcher busy), {} B in, {} B out, \
+             {} UART framing errors, {:.1} s at {:.2} M cycles/s",
+            s.cycles,
+            s.busy_cycles,
+            s.bytes_in,
+            s.bytes_out,
+            s.framing_errors,
+            t,
+            s.cycles as f64 / t.max(1e-9) / 1e6
+        ))
     }
 }
 
@@ -98,6 +144,10 @@ impl Injector {
 #[derive(Debug)]
 pub struct Options {
     pub config: DeviceConfig,
+    /// Serve the functional model instead of the Verilated `sqz_top`.
+    pub functional: bool,
+    /// Bytes through the RTL's stream port instead of its UART (always so with `xdma`).
+    pub stream: bool,
     pub xdma: Option<PathBuf>,
     pub faults: Faults,
     pub seed: u64,
@@ -105,12 +155,14 @@ pub struct Options {
     pub idle: Duration,
 }
 
-const USAGE: &str = "usage: sim serve --functional [--config NAME] [--xdma DIR] \
+const USAGE: &str = "usage: sim serve [--functional | --stream] [--config NAME] [--xdma DIR] \
 [--flip RATE] [--drop RATE] [--delay RATE] [--delay-ms N] [--seed N]";
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
         config: DeviceConfig::ulx3s(),
+        functional: false,
+        stream: false,
         xdma: None,
         faults: Faults {
             delay_by: Duration::from_millis(20),
@@ -119,7 +171,6 @@ fn parse(args: &[String]) -> Result<Options, String> {
         seed: 1,
         idle: Duration::from_millis(50),
     };
-    let mut functional = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = |name: &str| {
@@ -134,7 +185,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 .ok_or_else(|| format!("{name}: {v:?} is not a rate in [0, 1]"))
         };
         match a.as_str() {
-            "--functional" => functional = true,
+            "--functional" => o.functional = true,
+            "--stream" => o.stream = true,
             "--config" => {
                 let v = val(a)?;
                 o.config = DeviceConfig::by_name(&v)
@@ -160,10 +212,20 @@ fn parse(args: &[String]) -> Result<Options, String> {
             _ => return Err(format!("unknown argument {a:?}\n{USAGE}")),
         }
     }
-    if !functional {
+    if o.functional && o.stream {
         return Err(format!(
-            "only --functional is served so far: the Verilated sqz_top needs the engine \
-             in the simulator build\n{USAGE}"
+            "--stream selects the RTL's stream port; the functional model has none\n{USAGE}"
+        ));
+    }
+    // A PCIe-style DMA bridge drives the stream port.
+    o.stream |= o.xdma.is_some();
+    if !o.functional && !Board::models().contains(&o.config.name.as_str()) {
+        return Err(format!(
+            "no Verilated board {:?} in this build (built: {}); rebuild with \
+             SQZ_SIM_BOARDS={}, or use --functional",
+            o.config.name,
+            Board::models().join(", "),
+            o.config.name
         ));
     }
     Ok(o)
@@ -178,10 +240,25 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let dev = Server::new(Device::new(o.config.clone()));
+    let mut dev: Box<dyn ByteDevice> = if o.functional {
+        Box::new(Server::new(Device::new(o.config.clone())))
+    } else {
+        let mode = if o.stream {
+            LinkMode::Stream
+        } else {
+            LinkMode::Uart
+        };
+        match Board::new(&o.config.name, mode) {
+            Ok(b) => Box::new(b),
+            Err(e) => {
+                eprintln!("sim serve: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
     let r = match &o.xdma {
-        Some(dir) => serve_xdma(dev, dir, &o),
-        None => serve_pty(dev, &o),
+        Some(dir) => serve_xdma(dev.as_mut(), dir, &o),
+        None => serve_pty(dev.as_mut(), &o),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -231,10 +308,20 @@ fn pump(
 ) -> io::Result<()> {
     let mut buf = vec![0u8; 1 << 16];
     let mut last = Instant::now();
+    let mut active = false;
     loop {
         if !readable(rx.as_raw_fd(), idle)? {
             if last.elapsed() >= idle {
-                dev.idle();
+                let late = inj.apply(&dev.idle());
+                if !late.is_empty() {
+                    tx.write_all(&late)?;
+                    tx.flush()?;
+                }
+                if std::mem::take(&mut active)
+                    && let Some(r) = dev.report()
+                {
+                    eprintln!("sim serve: {r}");
+                }
             }
             continue;
         }
@@ -247,6 +334,7 @@ fn pump(
             Err(e) => return Err(e),
         };
         last = Instant::now();
+        active = true;
         let inb = inj.apply(&buf[..n]);
         let out = inj.apply(&dev.push(&inb));
         tx.write_all(&out)?;
@@ -254,7 +342,7 @@ fn pump(
     }
 }
 
-fn serve_pty(mut dev: Server, o: &Options) -> io::Result<()> {
+fn serve_pty(dev: &mut dyn ByteDevice, o: &Options) -> io::Result<()> {
     let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };
     if master < 0 {
         return Err(os_err("posix_openpt"));
@@ -297,7 +385,7 @@ fn serve_pty(mut dev: Server, o: &Options) -> io::Result<()> {
     let mut tx = rx.try_clone()?;
     let mut inj = injector(o);
     loop {
-        pump(&mut dev, &mut rx, &mut tx, &mut inj, o.idle)?;
+        pump(dev, &mut rx, &mut tx, &mut inj, o.idle)?;
     }
 }
 
@@ -313,7 +401,7 @@ fn mkfifo(p: &Path) -> io::Result<()> {
     Ok(())
 }
 
-fn serve_xdma(mut dev: Server, dir: &Path, o: &Options) -> io::Result<()> {
+fn serve_xdma(dev: &mut dyn ByteDevice, dir: &Path, o: &Options) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let (h2c, c2h) = (dir.join("h2c"), dir.join("c2h"));
     mkfifo(&h2c)?;
@@ -332,7 +420,7 @@ fn serve_xdma(mut dev: Server, dir: &Path, o: &Options) -> io::Result<()> {
     loop {
         let mut rx = File::open(&h2c)?;
         let mut tx = OpenOptions::new().write(true).open(&c2h)?;
-        pump(&mut dev, &mut rx, &mut tx, &mut inj, o.idle)?;
+        pump(dev, &mut rx, &mut tx, &mut inj, o.idle)?;
     }
 }
 
@@ -352,9 +440,16 @@ mod tests {
                 .contains("rate")
         );
         assert!(
-            parse(&a("--config small"))
+            parse(&a("--functional --stream"))
                 .unwrap_err()
-                .contains("--functional")
+                .contains("stream port")
+        );
+        let o = parse(&a("--config ulx3s --xdma x")).unwrap();
+        assert!(!o.functional && o.stream);
+        assert!(
+            parse(&a("--config icebreaker"))
+                .unwrap_err()
+                .contains("SQZ_SIM_BOARDS=icebreaker")
         );
         assert!(
             parse(&a("--functional --bogus"))

@@ -18,6 +18,12 @@ struct SqzSim {
     _private: [u8; 0],
 }
 
+/// Opaque C++ `SqzBoard` (csrc/board.h), used by [`crate::board`].
+#[repr(C)]
+pub(crate) struct SqzBoard {
+    _private: [u8; 0],
+}
+
 include!(concat!(env!("OUT_DIR"), "/models.rs"));
 
 unsafe extern "C" {

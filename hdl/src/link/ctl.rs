@@ -82,7 +82,8 @@ pub struct LinkCtl {
     pub core_reset: Signal<Out, Bit>,
     pub done: Signal<In, Bit>,
     pub job_cycles: Signal<In, Bits<32>>,
-    /// A job is running (or its answer is not sent yet).
+    /// A job is running (or its answer is not sent yet), or a received frame is being
+    /// executed or answered: the device is not waiting for the host (busy LED).
     pub running: Signal<Out, Bit>,
     /// Some error flag is set.
     pub error: Signal<Out, Bit>,
@@ -382,7 +383,16 @@ impl Logic for LinkCtl {
         self.bus_read.next = false;
         self.start.next = false;
         self.core_reset.next = false;
-        self.running.next = self.run_pending.q.val();
+        self.running.next = self.run_pending.q.val()
+            | (self.state.q.val() == S::Exec)
+            | (self.state.q.val() == S::WrRead)
+            | (self.state.q.val() == S::WrBus)
+            | (self.state.q.val() == S::TxHdr)
+            | (self.state.q.val() == S::TxPay)
+            | (self.state.q.val() == S::TxFetch)
+            | (self.state.q.val() == S::TxWait)
+            | (self.state.q.val() == S::TxCrc0)
+            | (self.state.q.val() == S::TxCrc1);
         self.error.next = self.flags.q.val().any();
 
         // Inactivity timeout inside a frame.

@@ -1,0 +1,278 @@
+//! The user's main command against simulated hardware (issue 5, done-when 1-2): `sim serve`
+//! runs the Verilated `sqz_top` (link RTL + engine) behind a pseudo-terminal or an XDMA-style
+//! stream pair, and the real `host classify --device` binary talks to it. The top-5 must equal
+//! `host classify --golden` exactly (same classes, same probabilities) on the sample image
+//! and two dev images, through the RTL UART (bit by bit) and through the stream port; with
+//! bytes flipped or dropped at 1e-4 the answers stay identical and the retries are counted;
+//! on a hopeless link the host gives up with one clear error line.
+//!
+//! Needs `../shared` (models, images) and the `board_ulx3s` model; skips loudly without them
+//! (fails under `SQZ_REQUIRE_DATA=1`).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sim::board::Board;
+
+/// What every test needs: the host binary, a quantized v1.1 model and the images.
+struct Setup {
+    host: PathBuf,
+    q8: PathBuf,
+    images: Vec<PathBuf>,
+    tmp: PathBuf,
+}
+
+fn setup(test: &str) -> Option<&'static Setup> {
+    let data = common::data::shared_or_skip(test)?;
+    if !Board::models().contains(&"ulx3s") {
+        let msg = format!("SKIPPED {test}: no board_ulx3s model (SQZ_SIM_BOARDS)");
+        assert!(
+            std::env::var("SQZ_REQUIRE_DATA").as_deref() != Ok("1"),
+            "{msg}, and SQZ_REQUIRE_DATA=1"
+        );
+        eprintln!("{msg}");
+        return None;
+    }
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    Some(SETUP.get_or_init(|| {
+        let tmp = std::env::temp_dir().join(format!("sqz-serve-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let host = host_binary();
+        let q8 = tmp.join("v1.1.q8");
+        let dev = data.join("images/dev");
+        run_ok(Command::new(&host).args(["quantize", "--model"]).args([
+            data.join("models/squeezenet_v1.1.onnx"),
+            "--calib".into(),
+            dev.clone(),
+            "--out".into(),
+            q8.clone(),
+        ]));
+        let mut dev_images: Vec<PathBuf> = std::fs::read_dir(&dev)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+            .collect();
+        dev_images.sort();
+        let mut images = vec![data.join("reference/sample_input.jpg")];
+        images.extend(dev_images.into_iter().take(2));
+        Setup {
+            host,
+            q8,
+            images,
+            tmp,
+        }
+    }))
+}
+
+/// The `host` binary of this build: beside the `sim` binary (`cargo test --workspace` builds
+/// it), else built now.
+fn host_binary() -> PathBuf {
+    let sim = Path::new(env!("CARGO_BIN_EXE_sim"));
+    let host = sim.with_file_name("host");
+    if !host.exists() {
+        let mut c = Command::new(env!("CARGO"));
+        c.args(["build", "-p", "host", "--bin", "host"]);
+        if sim.parent().is_some_and(|d| d.ends_with("release")) {
+            c.arg("--release");
+        }
+        run_ok(&mut c);
+    }
+    assert!(host.exists(), "no host binary at {}", host.display());
+    host
+}
+
+fn run_ok(c: &mut Command) -> Output {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{c:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A running `sim serve`; killed when dropped.
+struct Served {
+    child: Child,
+    /// The pty path, or the XDMA folder.
+    device: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        !line.trim().is_empty(),
+        "sim serve {args:?} printed no path"
+    );
+    Served {
+        child,
+        device: line.trim().to_string(),
+    }
+}
+
+/// `host classify IMG --model Q8 --json ARGS`: (exit ok, JSON or None, stderr).
+fn classify(s: &Setup, image: &Path, args: &[&str]) -> (bool, Option<Value>, String) {
+    let out = Command::new(&s.host)
+        .arg("classify")
+        .arg(image)
+        .arg("--model")
+        .arg(&s.q8)
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = stdout
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str(l).ok());
+    (
+        out.status.success(),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn golden(s: &Setup, image: &Path) -> Value {
+    let (ok, json, err) = classify(s, image, &["--golden"]);
+    assert!(ok, "golden classify of {} failed: {err}", image.display());
+    json.unwrap()["top5"].clone()
+}
+
+/// Classify every image on `device` and check the top-5 against the golden model's.
+/// Returns the retries the host counted, per image.
+fn check_device(s: &Setup, device: &str, images: &[PathBuf], timeout_ms: u64) -> Vec<u64> {
+    let mut retries = Vec::new();
+    for image in images {
+        let t = Instant::now();
+        let (ok, json, err) = classify(
+            s,
+            image,
+            &["--device", device, "--timeout-ms", &timeout_ms.to_string()],
+        );
+        assert!(ok, "{} on {device} failed:\n{err}", image.display());
+        let json = json.unwrap();
+        assert_eq!(json["mode"], "device");
+        assert_eq!(
+            json["top5"],
+            golden(s, image),
+            "{} on {device}: device top-5 differs from the golden model",
+            image.display()
+        );
+        let link = &json["link"];
+        retries.push(link["retries"].as_u64().unwrap());
+        eprintln!(
+            "{} on {device}: top-5 = golden; {} B sent, {} B received, {} retries, {:.1} s",
+            image.display(),
+            link["bytes_sent"],
+            link["bytes_received"],
+            link["retries"],
+            t.elapsed().as_secs_f64()
+        );
+    }
+    retries
+}
+
+/// Through the pty, every byte crossing the RTL UART bit by bit in both directions. A
+/// v1.1 inference moves 8.6 MB, 344 M cycles at 4 cycles per bit, so each image gets its own
+/// simulated board and they run side by side.
+#[test]
+fn uart_pty_top5_equals_golden() {
+    let Some(s) = setup("uart_pty_top5_equals_golden") else {
+        return;
+    };
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = s
+            .images
+            .iter()
+            .map(|image| {
+                scope.spawn(move || {
+                    let board = serve(&["--config", "ulx3s"]);
+                    check_device(s, &board.device, std::slice::from_ref(image), 30_000)
+                })
+            })
+            .collect();
+        for r in runs {
+            assert_eq!(r.join().unwrap(), vec![0], "a clean link needs no retries");
+        }
+    });
+}
+
+/// Through the PCIe-style link: the host's XDMA stream files, the RTL's byte-stream port.
+#[test]
+fn xdma_stream_top5_equals_golden() {
+    let Some(s) = setup("xdma_stream_top5_equals_golden") else {
+        return;
+    };
+    let dir = s.tmp.join("xdma");
+    let board = serve(&["--config", "ulx3s", "--xdma", dir.to_str().unwrap()]);
+    let retries = check_device(s, &format!("xdma:{}", board.device), &s.images, 5_000);
+    assert_eq!(
+        retries,
+        vec![0; s.images.len()],
+        "a clean link needs no retries"
+    );
+}
+
+/// One byte in 10,000 flipped (then dropped), both directions, on the RTL behind the pty:
+/// the same answer, with the retries counted.
+#[test]
+fn faults_at_1e4_give_the_same_answer() {
+    let Some(s) = setup("faults_at_1e4_give_the_same_answer") else {
+        return;
+    };
+    for fault in ["--flip", "--drop"] {
+        let board = serve(&[
+            "--config", "ulx3s", "--stream", fault, "1e-4", "--seed", "7",
+        ]);
+        let retries = check_device(s, &board.device, &s.images[..1], 300);
+        assert!(retries[0] > 0, "{fault} 1e-4: no retries counted");
+    }
+}
+
+/// A link that corrupts one byte in 20 cannot carry a frame: the host gives up with one
+/// clear error line and a non-zero exit, in bounded time.
+#[test]
+fn hopeless_link_gives_up() {
+    let Some(s) = setup("hopeless_link_gives_up") else {
+        return;
+    };
+    let board = serve(&["--config", "ulx3s", "--stream", "--flip", "0.05"]);
+    let t = Instant::now();
+    let (ok, _, err) = classify(
+        s,
+        &s.images[0],
+        &["--device", &board.device, "--timeout-ms", "300"],
+    );
+    let took = t.elapsed();
+    assert!(!ok, "a hopeless link must fail");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "one error line expected:\n{err}");
+    assert!(errors[0].contains("no valid answer"), "{}", errors[0]);
+    assert!(
+        took < Duration::from_secs(60),
+        "gave up only after {took:?}"
+    );
+    eprintln!("hopeless link: {} after {took:?}", errors[0]);
+}
