@@ -50,10 +50,20 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     we_eng: Signal<Local, Bits<8>>,
     wd_eng: Signal<Local, Bits<64>>,
     wa_eng: Signal<Local, Bits<16>>,
+    // Bus reads: request at t0, RAM words at t1/t2, the selected word registered at t3.
     rd_v: DFF<Bit>,
     rd_reg: DFF<Bits<4>>,
     rd_row: DFF<Bits<8>>,
     rd_ok: DFF<Bit>,
+    rd_v2: DFF<Bit>,
+    rd_reg2: DFF<Bits<4>>,
+    rd_row2: DFF<Bits<8>>,
+    rd_ok2: DFF<Bit>,
+    desc_q2: DFF<Bits<64>>,
+    par_q2: DFF<Bits<54>>,
+    rdata_r: DFF<Bits<64>>,
+    rvalid_r: DFF<Bit>,
+    bus_sel: Signal<Local, Bits<64>>,
     // Issue flags delayed: bit i = the flag at t(i+1).
     vsr: DFF<Bits<8>>,
     fsr: DFF<Bits<8>>,
@@ -65,6 +75,8 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     o4: DFF<Bits<16>>,
     o5: DFF<Bits<16>>,
     o6: DFF<Bits<16>>,
+    o7: DFF<Bits<16>>,
+    o8: DFF<Bits<16>>,
     act_r: DFF<Bits<64>>,
     pv1: DFF<Bit>,
     pidx1: DFF<Bits<8>>,
@@ -124,6 +136,15 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             rd_reg: Default::default(),
             rd_row: Default::default(),
             rd_ok: Default::default(),
+            rd_v2: Default::default(),
+            rd_reg2: Default::default(),
+            rd_row2: Default::default(),
+            rd_ok2: Default::default(),
+            desc_q2: Default::default(),
+            par_q2: Default::default(),
+            rdata_r: Default::default(),
+            rvalid_r: Default::default(),
+            bus_sel: Default::default(),
             vsr: Default::default(),
             fsr: Default::default(),
             lsr: Default::default(),
@@ -134,6 +155,8 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             o4: Default::default(),
             o5: Default::default(),
             o6: Default::default(),
+            o7: Default::default(),
+            o8: Default::default(),
             act_r: Default::default(),
             pv1: Default::default(),
             pidx1: Default::default(),
@@ -149,8 +172,9 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, rd_v, rd_reg, rd_row, rd_ok, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6,
-            act_r, pv1, pidx1, dact, dj, cj, ocap
+            self, clock, rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, desc_q2,
+            par_q2, rdata_r, rvalid_r, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, act_r,
+            pv1, pidx1, dact, dj, cj, ocap
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -193,32 +217,43 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.rd_reg.d.next = self.region.val();
         self.rd_row.d.next = self.wrow.val();
         self.rd_ok.d.next = self.idx_ok.val();
-        self.bus_rvalid.next = self.rd_v.q.val();
-        self.bus_rdata.next = 0.into();
-        if self.rd_ok.q.val() {
-            if self.rd_reg.q.val() == 0 {
-                self.bus_rdata.next = self.desc.rdata.val();
+        // t1 -> t2: the request's tags, and the 1-cycle RAMs' words, wait for the 2-cycle ones.
+        self.rd_v2.d.next = self.rd_v.q.val();
+        self.rd_reg2.d.next = self.rd_reg.q.val();
+        self.rd_row2.d.next = self.rd_row.q.val();
+        self.rd_ok2.d.next = self.rd_ok.q.val();
+        self.desc_q2.d.next = self.desc.rdata.val();
+        self.par_q2.d.next = self.params.rdata.val();
+        // t2 -> t3: select the region's word and register it (bus_rvalid 3 cycles after bus_read).
+        self.bus_sel.next = 0.into();
+        if self.rd_ok2.q.val() {
+            if self.rd_reg2.q.val() == 0 {
+                self.bus_sel.next = self.desc_q2.q.val();
             }
-            if self.rd_reg.q.val() == 1 {
-                self.bus_rdata.next = self.buf_a.rdata.val();
+            if self.rd_reg2.q.val() == 1 {
+                self.bus_sel.next = self.buf_a.rdata.val();
             }
-            if self.rd_reg.q.val() == 2 {
-                self.bus_rdata.next = self.buf_b.rdata.val();
+            if self.rd_reg2.q.val() == 2 {
+                self.bus_sel.next = self.buf_b.rdata.val();
             }
-            if self.rd_reg.q.val() == 3 {
-                self.bus_rdata.next = self.buf_s.rdata.val();
+            if self.rd_reg2.q.val() == 3 {
+                self.bus_sel.next = self.buf_s.rdata.val();
             }
-            if self.rd_reg.q.val() == 5 {
-                self.bus_rdata.next = bit_cast::<64, 54>(self.params.rdata.val());
+            if self.rd_reg2.q.val() == 5 {
+                self.bus_sel.next = bit_cast::<64, 54>(self.par_q2.q.val());
             }
-            if self.rd_reg.q.val() == 4 {
+            if self.rd_reg2.q.val() == 4 {
                 for r in 0..R {
-                    if self.rd_row.q.val().index() == r {
-                        self.bus_rdata.next = self.rows[r].w_rdata.val();
+                    if self.rd_row2.q.val().index() == r {
+                        self.bus_sel.next = self.rows[r].w_rdata.val();
                     }
                 }
             }
         }
+        self.rdata_r.d.next = self.bus_sel.val();
+        self.rvalid_r.d.next = self.rd_v2.q.val();
+        self.bus_rdata.next = self.rdata_r.q.val();
+        self.bus_rvalid.next = self.rvalid_r.q.val();
         // Bus writes to descriptor and parameters.
         self.desc.waddr.next = self.idx16.val();
         self.desc.wdata.next = self.bus_wdata.val();
@@ -249,9 +284,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.o4.d.next = self.o3.q.val();
         self.o5.d.next = self.o4.q.val();
         self.o6.d.next = self.o5.q.val();
+        self.o7.d.next = self.o6.q.val();
+        self.o8.d.next = self.o7.q.val();
         self.pv1.d.next = self.seq.par_v.val();
         self.pidx1.d.next = self.seq.par_idx.val();
-        // t1: the source word; padding taps read as zero.
+        // t2: the source word (the buffers' read data, registered twice after the RAMs).
         self.act_src.next = self.buf_s.rdata.val();
         if self.seq.src.val() == 0 {
             self.act_src.next = self.buf_a.rdata.val();
@@ -259,9 +296,10 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.seq.src.val() == 1 {
             self.act_src.next = self.buf_b.rdata.val();
         }
-        // t2: one register before the broadcast to the rows (fanout, BRAM clock-to-out).
+        // t3: selected and registered once before the broadcast; padding taps read as zero.
+        // Each row registers its own copy (t4) next to its multipliers.
         self.act_r.d.next = 0.into();
-        if self.isr.q.val().get_bit(0) {
+        if self.isr.q.val().get_bit(1) {
             self.act_r.d.next = self.act_src.val();
         }
         for r in 0..R {
@@ -274,9 +312,9 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             }
             self.rows[r].avg.next = self.seq.is_avg.val();
             self.rows[r].avg_lane.next = self.seq.glane.val();
-            self.rows[r].v.next = self.vsr.q.val().get_bit(5) & !self.seq.is_max.val();
-            self.rows[r].first.next = self.fsr.q.val().get_bit(5);
-            self.rows[r].last.next = self.lsr.q.val().get_bit(5);
+            self.rows[r].v.next = self.vsr.q.val().get_bit(7) & !self.seq.is_max.val();
+            self.rows[r].first.next = self.fsr.q.val().get_bit(7);
+            self.rows[r].last.next = self.lsr.q.val().get_bit(7);
             self.rows[r].w_waddr.next = self.wword.val().get_bits::<16>(0);
             self.rows[r].w_wdata.next = self.bus_wdata.val();
             self.rows[r].w_we.next = self.bw.val() & (self.region.val() == 4);
@@ -285,15 +323,16 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.rows[r].p_idx.next = self.pidx1.q.val();
             self.rows[r].p_word.next = self.params.rdata.val();
         }
-        // Max pool datapath (t1 -> write at t2).
-        self.maxu.a.next = self.act_src.val();
+        // Max pool datapath (t3 -> write at t4). Taps outside the tile are zero here, and
+        // `inr` tells the unit to skip them.
+        self.maxu.a.next = self.act_r.q.val();
         self.maxu.sgn.next = self.seq.sgn.val();
-        self.maxu.v.next = self.vsr.q.val().get_bit(0) & self.seq.is_max.val();
-        self.maxu.first.next = self.fsr.q.val().get_bit(0);
-        self.maxu.last.next = self.lsr.q.val().get_bit(0);
-        self.maxu.inr.next = self.isr.q.val().get_bit(0);
-        self.maxu.addr.next = self.o1.q.val();
-        // Output stage: capture at t6 (last tap), drain U rows per cycle for D cycles.
+        self.maxu.v.next = self.vsr.q.val().get_bit(2) & self.seq.is_max.val();
+        self.maxu.first.next = self.fsr.q.val().get_bit(2);
+        self.maxu.last.next = self.lsr.q.val().get_bit(2);
+        self.maxu.inr.next = self.isr.q.val().get_bit(2);
+        self.maxu.addr.next = self.o3.q.val();
+        // Output stage: capture at t8 (last tap), drain U rows per cycle for D cycles.
         if self.dact.q.val() {
             self.dj.d.next = self.dj.q.val() + 1;
             self.cj.d.next = self.cj.q.val() + self.ustep.val();
@@ -301,11 +340,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
                 self.dact.d.next = false;
             }
         }
-        if self.vsr.q.val().get_bit(5) & self.lsr.q.val().get_bit(5) & !self.seq.is_max.val() {
+        if self.vsr.q.val().get_bit(7) & self.lsr.q.val().get_bit(7) & !self.seq.is_max.val() {
             self.dact.d.next = true;
             self.dj.d.next = 0.into();
             self.cj.d.next = self.seq.co_base.val();
-            self.ocap.d.next = self.o6.q.val();
+            self.ocap.d.next = self.o8.q.val();
         }
         for u in 0..U {
             self.req[u].clock.next = self.clock.val();
@@ -394,6 +433,8 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.dact.d.next = false;
             self.dj.d.next = 0.into();
             self.rd_v.d.next = false;
+            self.rd_v2.d.next = false;
+            self.rvalid_r.d.next = false;
             self.pv1.d.next = false;
         }
     }

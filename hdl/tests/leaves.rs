@@ -19,10 +19,12 @@ impl Rng {
     }
 }
 
-/// The MAC datapath of one row (multiply, two adder levels, accumulate) as a
-/// combinational chain of the leaves, for checking against `arith::mac`.
+/// The MAC datapath of one row (multiply, two adder levels, accumulate) as a chain of the
+/// leaves, for checking against `arith::mac`. The multiplier registers its inputs and products
+/// (2 cycles); the rest is combinational.
 #[derive(LogicBlock, Default)]
 struct Dot8 {
+    clock: Signal<In, Clock>,
     a: Signal<In, Bits<64>>,
     sgn: Signal<In, Bit>,
     w: Signal<In, Bits<64>>,
@@ -38,6 +40,7 @@ struct Dot8 {
 impl Logic for Dot8 {
     #[hdl_gen]
     fn update(&mut self) {
+        self.mul.clock.next = self.clock.val();
         self.mul.a.next = self.a.val();
         self.mul.sgn.next = self.sgn.val();
         self.mul.w.next = self.w.val();
@@ -108,16 +111,26 @@ fn mac_leaves_match_arith() {
     let got = Arc::new(Mutex::new(Vec::new()));
     let got2 = got.clone();
     let mut sim = Simulation::new();
+    sim.add_clock(5, |x: &mut Box<Dot8>| x.clock.next = !x.clock.val());
     sim.add_testbench(move |mut sim: Sim<Dot8>| {
         let mut x = sim.init()?;
-        for &(a, sgn, w, acc, clr) in &vectors {
-            x.a.next = a.into();
-            x.sgn.next = sgn;
-            x.w.next = w.into();
-            x.acc_in.next = (acc as u32 as u64).into();
-            x.clr.next = clr;
-            x = sim.wait(10, x)?;
-            got2.lock().unwrap().push(x.y.val().to_u32() as i32);
+        // One vector per cycle into the multiplier; its products come out 2 edges later, so
+        // the combinational accumulator inputs of a vector follow one cycle behind it.
+        for j in 0..=vectors.len() {
+            if let Some(&(a, sgn, w, _, _)) = vectors.get(j) {
+                x.a.next = a.into();
+                x.sgn.next = sgn;
+                x.w.next = w.into();
+            }
+            if j >= 1 {
+                let (_, _, _, acc, clr) = vectors[j - 1];
+                x.acc_in.next = (acc as u32 as u64).into();
+                x.clr.next = clr;
+            }
+            wait_clock_cycle!(sim, clock, x);
+            if j >= 1 {
+                got2.lock().unwrap().push(x.y.val().to_u32() as i32);
+            }
         }
         sim.done(x)
     });
