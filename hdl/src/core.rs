@@ -50,7 +50,8 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     we_eng: Signal<Local, Bits<8>>,
     wd_eng: Signal<Local, Bits<64>>,
     wa_eng: Signal<Local, Bits<16>>,
-    // Bus reads: request at t0, RAM words at t1/t2, the selected word registered at t3.
+    // Bus reads: request at t0, the descriptor word at t1, the other memories' words at t3,
+    // the selected word registered at t4.
     rd_v: DFF<Bit>,
     rd_reg: DFF<Bits<4>>,
     rd_row: DFF<Bits<8>>,
@@ -59,16 +60,20 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     rd_reg2: DFF<Bits<4>>,
     rd_row2: DFF<Bits<8>>,
     rd_ok2: DFF<Bit>,
+    rd_v3: DFF<Bit>,
+    rd_reg3: DFF<Bits<4>>,
+    rd_row3: DFF<Bits<8>>,
+    rd_ok3: DFF<Bit>,
     desc_q2: DFF<Bits<64>>,
-    par_q2: DFF<Bits<54>>,
+    desc_q3: DFF<Bits<64>>,
     rdata_r: DFF<Bits<64>>,
     rvalid_r: DFF<Bit>,
     bus_sel: Signal<Local, Bits<64>>,
     // Issue flags delayed: bit i = the flag at t(i+1).
-    vsr: DFF<Bits<8>>,
-    fsr: DFF<Bits<8>>,
-    lsr: DFF<Bits<8>>,
-    isr: DFF<Bits<8>>,
+    vsr: DFF<Bits<16>>,
+    fsr: DFF<Bits<16>>,
+    lsr: DFF<Bits<16>>,
+    isr: DFF<Bits<16>>,
     o1: DFF<Bits<16>>,
     o2: DFF<Bits<16>>,
     o3: DFF<Bits<16>>,
@@ -77,9 +82,15 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     o6: DFF<Bits<16>>,
     o7: DFF<Bits<16>>,
     o8: DFF<Bits<16>>,
+    o9: DFF<Bits<16>>,
     act_r: DFF<Bits<64>>,
+    // Parameter load: the params RAM answers 3 cycles after the sequencer's read.
     pv1: DFF<Bit>,
     pidx1: DFF<Bits<8>>,
+    pv2: DFF<Bit>,
+    pidx2: DFF<Bits<8>>,
+    pv3: DFF<Bit>,
+    pidx3: DFF<Bits<8>>,
     dact: DFF<Bit>,
     dj: DFF<Bits<8>>,
     cj: DFF<Bits<11>>,
@@ -112,7 +123,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             buf_b: ActBuf::new(cfg.act_words),
             buf_s: ActBuf::new(cfg.sq_words),
             desc: Bram::new(cfg.max_steps * common::job::STEP_WORDS),
-            params: Bram::new(cfg.param_words),
+            params: Bram::new_pipelined(cfg.param_words),
             rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words)),
             req: std::array::from_fn(Requant::new),
             maxu: Default::default(),
@@ -140,8 +151,12 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             rd_reg2: Default::default(),
             rd_row2: Default::default(),
             rd_ok2: Default::default(),
+            rd_v3: Default::default(),
+            rd_reg3: Default::default(),
+            rd_row3: Default::default(),
+            rd_ok3: Default::default(),
             desc_q2: Default::default(),
-            par_q2: Default::default(),
+            desc_q3: Default::default(),
             rdata_r: Default::default(),
             rvalid_r: Default::default(),
             bus_sel: Default::default(),
@@ -157,9 +172,14 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             o6: Default::default(),
             o7: Default::default(),
             o8: Default::default(),
+            o9: Default::default(),
             act_r: Default::default(),
             pv1: Default::default(),
             pidx1: Default::default(),
+            pv2: Default::default(),
+            pidx2: Default::default(),
+            pv3: Default::default(),
+            pidx3: Default::default(),
             dact: Default::default(),
             dj: Default::default(),
             cj: Default::default(),
@@ -172,9 +192,10 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, desc_q2,
-            par_q2, rdata_r, rvalid_r, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, act_r,
-            pv1, pidx1, dact, dj, cj, ocap
+            self, clock, rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3,
+            rd_reg3, rd_row3, rd_ok3, desc_q2, desc_q3, rdata_r, rvalid_r, vsr, fsr, lsr, isr, o1,
+            o2, o3, o4, o5, o6, o7, o8, o9, act_r, pv1, pidx1, pv2, pidx2, pv3, pidx3, dact, dj,
+            cj, ocap
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -217,41 +238,45 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.rd_reg.d.next = self.region.val();
         self.rd_row.d.next = self.wrow.val();
         self.rd_ok.d.next = self.idx_ok.val();
-        // t1 -> t2: the request's tags, and the 1-cycle RAMs' words, wait for the 2-cycle ones.
+        // t1 -> t3: the request's tags, and the descriptor RAM's word, wait for the other RAMs.
         self.rd_v2.d.next = self.rd_v.q.val();
         self.rd_reg2.d.next = self.rd_reg.q.val();
         self.rd_row2.d.next = self.rd_row.q.val();
         self.rd_ok2.d.next = self.rd_ok.q.val();
+        self.rd_v3.d.next = self.rd_v2.q.val();
+        self.rd_reg3.d.next = self.rd_reg2.q.val();
+        self.rd_row3.d.next = self.rd_row2.q.val();
+        self.rd_ok3.d.next = self.rd_ok2.q.val();
         self.desc_q2.d.next = self.desc.rdata.val();
-        self.par_q2.d.next = self.params.rdata.val();
-        // t2 -> t3: select the region's word and register it (bus_rvalid 3 cycles after bus_read).
+        self.desc_q3.d.next = self.desc_q2.q.val();
+        // t3 -> t4: select the region's word and register it (bus_rvalid 4 cycles after bus_read).
         self.bus_sel.next = 0.into();
-        if self.rd_ok2.q.val() {
-            if self.rd_reg2.q.val() == 0 {
-                self.bus_sel.next = self.desc_q2.q.val();
+        if self.rd_ok3.q.val() {
+            if self.rd_reg3.q.val() == 0 {
+                self.bus_sel.next = self.desc_q3.q.val();
             }
-            if self.rd_reg2.q.val() == 1 {
+            if self.rd_reg3.q.val() == 1 {
                 self.bus_sel.next = self.buf_a.rdata.val();
             }
-            if self.rd_reg2.q.val() == 2 {
+            if self.rd_reg3.q.val() == 2 {
                 self.bus_sel.next = self.buf_b.rdata.val();
             }
-            if self.rd_reg2.q.val() == 3 {
+            if self.rd_reg3.q.val() == 3 {
                 self.bus_sel.next = self.buf_s.rdata.val();
             }
-            if self.rd_reg2.q.val() == 5 {
-                self.bus_sel.next = bit_cast::<64, 54>(self.par_q2.q.val());
+            if self.rd_reg3.q.val() == 5 {
+                self.bus_sel.next = bit_cast::<64, 54>(self.params.rdata.val());
             }
-            if self.rd_reg2.q.val() == 4 {
+            if self.rd_reg3.q.val() == 4 {
                 for r in 0..R {
-                    if self.rd_row2.q.val().index() == r {
+                    if self.rd_row3.q.val().index() == r {
                         self.bus_sel.next = self.rows[r].w_rdata.val();
                     }
                 }
             }
         }
         self.rdata_r.d.next = self.bus_sel.val();
-        self.rvalid_r.d.next = self.rd_v2.q.val();
+        self.rvalid_r.d.next = self.rd_v3.q.val();
         self.bus_rdata.next = self.rdata_r.q.val();
         self.bus_rvalid.next = self.rvalid_r.q.val();
         // Bus writes to descriptor and parameters.
@@ -286,9 +311,14 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.o6.d.next = self.o5.q.val();
         self.o7.d.next = self.o6.q.val();
         self.o8.d.next = self.o7.q.val();
+        self.o9.d.next = self.o8.q.val();
         self.pv1.d.next = self.seq.par_v.val();
         self.pidx1.d.next = self.seq.par_idx.val();
-        // t2: the source word (the buffers' read data, registered twice after the RAMs).
+        self.pv2.d.next = self.pv1.q.val();
+        self.pidx2.d.next = self.pidx1.q.val();
+        self.pv3.d.next = self.pv2.q.val();
+        self.pidx3.d.next = self.pidx2.q.val();
+        // t3: the source word (the buffers' read data, registered twice after the RAMs).
         self.act_src.next = self.buf_s.rdata.val();
         if self.seq.src.val() == 0 {
             self.act_src.next = self.buf_a.rdata.val();
@@ -296,10 +326,10 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.seq.src.val() == 1 {
             self.act_src.next = self.buf_b.rdata.val();
         }
-        // t3: selected and registered once before the broadcast; padding taps read as zero.
-        // Each row registers its own copy (t4) next to its multipliers.
+        // t4: selected and registered once before the broadcast; padding taps read as zero.
+        // Each row registers its own copy (t5) next to its multipliers.
         self.act_r.d.next = 0.into();
-        if self.isr.q.val().get_bit(1) {
+        if self.isr.q.val().get_bit(2) {
             self.act_r.d.next = self.act_src.val();
         }
         for r in 0..R {
@@ -312,27 +342,27 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             }
             self.rows[r].avg.next = self.seq.is_avg.val();
             self.rows[r].avg_lane.next = self.seq.glane.val();
-            self.rows[r].v.next = self.vsr.q.val().get_bit(7) & !self.seq.is_max.val();
-            self.rows[r].first.next = self.fsr.q.val().get_bit(7);
-            self.rows[r].last.next = self.lsr.q.val().get_bit(7);
+            self.rows[r].v.next = self.vsr.q.val().get_bit(8) & !self.seq.is_max.val();
+            self.rows[r].first.next = self.fsr.q.val().get_bit(8);
+            self.rows[r].last.next = self.lsr.q.val().get_bit(8);
             self.rows[r].w_waddr.next = self.wword.val().get_bits::<16>(0);
             self.rows[r].w_wdata.next = self.bus_wdata.val();
             self.rows[r].w_we.next = self.bw.val() & (self.region.val() == 4);
             self.rows[r].w_row.next = self.wrow.val();
-            self.rows[r].p_ld.next = self.pv1.q.val();
-            self.rows[r].p_idx.next = self.pidx1.q.val();
+            self.rows[r].p_ld.next = self.pv3.q.val();
+            self.rows[r].p_idx.next = self.pidx3.q.val();
             self.rows[r].p_word.next = self.params.rdata.val();
         }
-        // Max pool datapath (t3 -> write at t4). Taps outside the tile are zero here, and
+        // Max pool datapath (t4 -> write at t5). Taps outside the tile are zero here, and
         // `inr` tells the unit to skip them.
         self.maxu.a.next = self.act_r.q.val();
         self.maxu.sgn.next = self.seq.sgn.val();
-        self.maxu.v.next = self.vsr.q.val().get_bit(2) & self.seq.is_max.val();
-        self.maxu.first.next = self.fsr.q.val().get_bit(2);
-        self.maxu.last.next = self.lsr.q.val().get_bit(2);
-        self.maxu.inr.next = self.isr.q.val().get_bit(2);
-        self.maxu.addr.next = self.o3.q.val();
-        // Output stage: capture at t8 (last tap), drain U rows per cycle for D cycles.
+        self.maxu.v.next = self.vsr.q.val().get_bit(3) & self.seq.is_max.val();
+        self.maxu.first.next = self.fsr.q.val().get_bit(3);
+        self.maxu.last.next = self.lsr.q.val().get_bit(3);
+        self.maxu.inr.next = self.isr.q.val().get_bit(3);
+        self.maxu.addr.next = self.o4.q.val();
+        // Output stage: capture at t9 (last tap), drain U rows per cycle for D cycles.
         if self.dact.q.val() {
             self.dj.d.next = self.dj.q.val() + 1;
             self.cj.d.next = self.cj.q.val() + self.ustep.val();
@@ -340,11 +370,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
                 self.dact.d.next = false;
             }
         }
-        if self.vsr.q.val().get_bit(7) & self.lsr.q.val().get_bit(7) & !self.seq.is_max.val() {
+        if self.vsr.q.val().get_bit(8) & self.lsr.q.val().get_bit(8) & !self.seq.is_max.val() {
             self.dact.d.next = true;
             self.dj.d.next = 0.into();
             self.cj.d.next = self.seq.co_base.val();
-            self.ocap.d.next = self.o8.q.val();
+            self.ocap.d.next = self.o9.q.val();
         }
         for u in 0..U {
             self.req[u].clock.next = self.clock.val();
@@ -434,8 +464,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.dj.d.next = 0.into();
             self.rd_v.d.next = false;
             self.rd_v2.d.next = false;
+            self.rd_v3.d.next = false;
             self.rvalid_r.d.next = false;
             self.pv1.d.next = false;
+            self.pv2.d.next = false;
+            self.pv3.d.next = false;
         }
     }
 }

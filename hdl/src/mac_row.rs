@@ -1,12 +1,12 @@
 //! One row of the MAC array: output channel `r` of the current group.
 //!
 //! Pipeline (t0 = the cycle the feeder issues the addresses):
-//! t1 its weight RAM and the activation buffer's RAMs deliver their words; t2 both registered
-//! again right after the RAMs; t3 the weight word registered, and the activation word selected
-//! (A/B/S, padding) and registered once in the core; t4 the row's own copy of the activation
-//! (`ActCopy`) and the weight word (or the avg-pool one-hot); t5 multiplier inputs registered
-//! (inside the DSPs on the ECP5); t6 8 products registered; t7 4 pair sums; t8 20-bit sum;
-//! during t8 the accumulator adds it (`first` restarts from 0; the bias is added in the output
+//! t1 the addresses registered at each RAM; t2 its weight RAM and the activation buffer's
+//! RAMs deliver their words; t3 both registered again right after the RAMs; t4 the weight word
+//! registered, and the activation word selected (A/B/S, padding) and registered once in the
+//! core; t5 the row's own copy of the activation (`ActCopy`) and the weight word (or the
+//! avg-pool one-hot); t6 multiplier inputs registered (inside the DSPs on the ECP5); t7 8
+//! products registered; t8 4 pair sums; t9 20-bit sum; during t9 the accumulator adds it (`first` restarts from 0; the bias is added in the output
 //! stage, which gives the same wrapped i32 as starting from the bias); on `last` the
 //! pixel's sum goes to `bank`, which the output stage drains while the next pixel runs.
 //! The row also holds the group's parameters (bias, m, shift) for its channel.
@@ -19,7 +19,7 @@ use rust_hdl::prelude::*;
 #[derive(LogicBlock)]
 pub struct MacRow {
     pub clock: Signal<In, Clock>,
-    /// Activation word at t3 (already zero for padding taps).
+    /// Activation word at t4 (already zero for padding taps).
     pub act: Signal<In, Bits<64>>,
     pub sgn: Signal<In, Bit>,
     /// Weight RAM read address at t0.
@@ -27,7 +27,7 @@ pub struct MacRow {
     /// Global average pool: the weight is 1 in lane `avg_lane + row` (mod 8) instead.
     pub avg: Signal<In, Bit>,
     pub avg_lane: Signal<In, Bits<3>>,
-    /// Flags at t8.
+    /// Flags at t9.
     pub v: Signal<In, Bit>,
     pub first: Signal<In, Bit>,
     pub last: Signal<In, Bit>,
@@ -89,7 +89,7 @@ impl MacRow {
             shift: Default::default(),
             row: Constant::new((row as u64).into()),
             lane: Constant::new(((row % 8) as u64).into()),
-            wram: Bram::new_outreg(weight_words),
+            wram: Bram::new_pipelined(weight_words),
             onehot: Default::default(),
             copy: Default::default(),
             mul: Default::default(),
@@ -110,16 +110,14 @@ impl MacRow {
 impl Logic for MacRow {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self, clock, w_pre, w_r, q_r, sum_r, acc_r, bank_r, par_r
-        );
+        dff_setup!(self, clock, w_pre, w_r, q_r, sum_r, acc_r, bank_r, par_r);
         self.wram.clock.next = self.clock.val();
         self.wram.raddr.next = self.w_raddr.val();
         self.wram.waddr.next = self.w_waddr.val();
         self.wram.wdata.next = self.w_wdata.val();
         self.wram.we.next = self.w_we.val() & (self.w_row.val() == self.row.val());
         self.w_rdata.next = self.wram.rdata.val();
-        // t2 -> t3: weight word registered; t3 -> t4: the multiplier operands.
+        // t3 -> t4: weight word registered; t4 -> t5: the multiplier operands.
         self.w_pre.d.next = self.wram.rdata.val();
         self.onehot.lane.next = self.avg_lane.val() + self.lane.val();
         self.copy.clock.next = self.clock.val();
@@ -129,7 +127,7 @@ impl Logic for MacRow {
         if self.avg.val() {
             self.w_r.d.next = self.onehot.w.val();
         }
-        // t4 -> t6: registered multiplier; t6 -> t7 -> t8: adder tree.
+        // t5 -> t7: registered multiplier; t7 -> t8 -> t9: adder tree.
         self.mul.clock.next = self.clock.val();
         self.mul.a.next = self.copy.q.val();
         self.mul.sgn.next = self.copy.qs.val();
@@ -138,7 +136,7 @@ impl Logic for MacRow {
         self.q_r.d.next = self.pairs.q.val();
         self.sum4.q.next = self.q_r.q.val();
         self.sum_r.d.next = self.sum4.s.val();
-        // t8: accumulate.
+        // t9: accumulate.
         self.accu.acc.next = self.acc_r.q.val();
         self.accu.s.next = self.sum_r.q.val();
         self.accu.clr.next = self.first.val();
