@@ -51,7 +51,7 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     wd_eng: Signal<Local, Bits<64>>,
     wa_eng: Signal<Local, Bits<16>>,
     // Bus reads: request at t0, the descriptor word at t1, the other memories' words at t3,
-    // the selected word registered at t4.
+    // the weight row's word and the other regions' word registered at t4, the answer at t5.
     rd_v: DFF<Bit>,
     rd_reg: DFF<Bits<4>>,
     rd_row: DFF<Bits<8>>,
@@ -66,9 +66,12 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     rd_ok3: DFF<Bit>,
     desc_q2: DFF<Bits<64>>,
     desc_q3: DFF<Bits<64>>,
+    rd_v4: DFF<Bit>,
+    rd_w4: DFF<Bit>,
+    wsel_r: DFF<Bits<64>>,
+    osel_r: DFF<Bits<64>>,
     rdata_r: DFF<Bits<64>>,
     rvalid_r: DFF<Bit>,
-    bus_sel: Signal<Local, Bits<64>>,
     // Issue flags delayed: bit i = the flag at t(i+1).
     vsr: DFF<Bits<16>>,
     fsr: DFF<Bits<16>>,
@@ -157,9 +160,12 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             rd_ok3: Default::default(),
             desc_q2: Default::default(),
             desc_q3: Default::default(),
+            rd_v4: Default::default(),
+            rd_w4: Default::default(),
+            wsel_r: Default::default(),
+            osel_r: Default::default(),
             rdata_r: Default::default(),
             rvalid_r: Default::default(),
-            bus_sel: Default::default(),
             vsr: Default::default(),
             fsr: Default::default(),
             lsr: Default::default(),
@@ -193,9 +199,9 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
     fn update(&mut self) {
         dff_setup!(
             self, clock, rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3,
-            rd_reg3, rd_row3, rd_ok3, desc_q2, desc_q3, rdata_r, rvalid_r, vsr, fsr, lsr, isr, o1,
-            o2, o3, o4, o5, o6, o7, o8, o9, act_r, pv1, pidx1, pv2, pidx2, pv3, pidx3, dact, dj,
-            cj, ocap
+            rd_reg3, rd_row3, rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, wsel_r, osel_r, rdata_r,
+            rvalid_r, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, act_r, pv1, pidx1,
+            pv2, pidx2, pv3, pidx3, dact, dj, cj, ocap
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -249,34 +255,40 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.rd_ok3.d.next = self.rd_ok2.q.val();
         self.desc_q2.d.next = self.desc.rdata.val();
         self.desc_q3.d.next = self.desc_q2.q.val();
-        // t3 -> t4: select the region's word and register it (bus_rvalid 4 cycles after bus_read).
-        self.bus_sel.next = 0.into();
-        if self.rd_ok3.q.val() {
-            if self.rd_reg3.q.val() == 0 {
-                self.bus_sel.next = self.desc_q3.q.val();
-            }
-            if self.rd_reg3.q.val() == 1 {
-                self.bus_sel.next = self.buf_a.rdata.val();
-            }
-            if self.rd_reg3.q.val() == 2 {
-                self.bus_sel.next = self.buf_b.rdata.val();
-            }
-            if self.rd_reg3.q.val() == 3 {
-                self.bus_sel.next = self.buf_s.rdata.val();
-            }
-            if self.rd_reg3.q.val() == 5 {
-                self.bus_sel.next = bit_cast::<64, 54>(self.params.rdata.val());
-            }
-            if self.rd_reg3.q.val() == 4 {
-                for r in 0..R {
-                    if self.rd_row3.q.val().index() == r {
-                        self.bus_sel.next = self.rows[r].w_rdata.val();
-                    }
-                }
+        // t3 -> t4: the addressed weight row's word, and the other regions' word, registered.
+        self.wsel_r.d.next = 0.into();
+        for r in 0..R {
+            if self.rd_row3.q.val().index() == r {
+                self.wsel_r.d.next = self.rows[r].w_rdata.val();
             }
         }
-        self.rdata_r.d.next = self.bus_sel.val();
-        self.rvalid_r.d.next = self.rd_v3.q.val();
+        self.osel_r.d.next = 0.into();
+        if self.rd_reg3.q.val() == 0 {
+            self.osel_r.d.next = self.desc_q3.q.val();
+        }
+        if self.rd_reg3.q.val() == 1 {
+            self.osel_r.d.next = self.buf_a.rdata.val();
+        }
+        if self.rd_reg3.q.val() == 2 {
+            self.osel_r.d.next = self.buf_b.rdata.val();
+        }
+        if self.rd_reg3.q.val() == 3 {
+            self.osel_r.d.next = self.buf_s.rdata.val();
+        }
+        if self.rd_reg3.q.val() == 5 {
+            self.osel_r.d.next = bit_cast::<64, 54>(self.params.rdata.val());
+        }
+        if !self.rd_ok3.q.val() {
+            self.osel_r.d.next = 0.into();
+        }
+        self.rd_v4.d.next = self.rd_v3.q.val();
+        self.rd_w4.d.next = self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 4);
+        // t4 -> t5: the answer (bus_rvalid 5 cycles after bus_read).
+        self.rdata_r.d.next = self.osel_r.q.val();
+        if self.rd_w4.q.val() {
+            self.rdata_r.d.next = self.wsel_r.q.val();
+        }
+        self.rvalid_r.d.next = self.rd_v4.q.val();
         self.bus_rdata.next = self.rdata_r.q.val();
         self.bus_rvalid.next = self.rvalid_r.q.val();
         // Bus writes to descriptor and parameters.
@@ -465,6 +477,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.rd_v.d.next = false;
             self.rd_v2.d.next = false;
             self.rd_v3.d.next = false;
+            self.rd_v4.d.next = false;
             self.rvalid_r.d.next = false;
             self.pv1.d.next = false;
             self.pv2.d.next = false;

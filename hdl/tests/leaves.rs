@@ -4,7 +4,7 @@
 
 use common::arith::{OutMode, activation_value, mac, requantize};
 use hdl::mul8::{Mul8, sext};
-use hdl::requant::Requant;
+use hdl::requant::{REQ_STAGES, Requant};
 use hdl::tree::{Acc32, AddPairs, Sum4};
 use rust_hdl::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -140,7 +140,8 @@ fn mac_leaves_match_arith() {
     assert_eq!(*got.lock().unwrap(), want);
 }
 
-/// Requantizer pipeline: one vector per cycle in, bytes out 5 cycles later in their lane.
+/// Requantizer pipeline: one vector per cycle in, bytes out `REQ_STAGES` cycles later in
+/// their lane.
 #[test]
 fn requant_pipeline_matches_arith() {
     let mut rng = Rng(0xdead_beef_cafe_f00d);
@@ -195,7 +196,7 @@ fn requant_pipeline_matches_arith() {
         let mut x = sim.init()?;
         x.lim.next = 2047.into();
         x.obase.next = 100.into();
-        for i in 0..n + 5 {
+        for i in 0..n + REQ_STAGES {
             x.dv.next = i < n;
             if let Some(&(acc, bias, m, sh, relu, ch)) = vectors.get(i) {
                 x.acc.next = (acc as u32 as u64).into();
@@ -206,7 +207,7 @@ fn requant_pipeline_matches_arith() {
                 x.cj.next = (ch as u64).into();
             }
             wait_clock_cycle!(sim, clock, x);
-            if i >= 4 && i < n + 4 {
+            if i + 1 >= REQ_STAGES && i + 1 < n + REQ_STAGES {
                 got2.lock().unwrap().push((
                     x.wd_out.val().to_u64(),
                     x.be_out.val().to_u64(),

@@ -11,8 +11,8 @@ use rust_hdl::prelude::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// Every leaf, chained, behind scalar ports. All are combinational except the multiplier
-/// (registered inputs and products): the harness clocks twice per vector.
+/// Every leaf, chained, behind scalar ports. All are combinational except the multipliers
+/// (`Mul8`: 2 register stages, `ReqMul`: 3): the harness clocks 3 times per vector.
 #[derive(LogicBlock, Default)]
 struct Bench {
     clock: Signal<In, Clock>,
@@ -52,6 +52,7 @@ impl Logic for Bench {
         self.acc.acc.next = self.acc_in.val();
         self.acc.clr.next = self.clr.val();
         self.dot.next = self.acc.y.val();
+        self.rmul.clock.next = self.clock.val();
         self.rmul.x.next = self.x.val();
         self.rmul.m.next = self.m.val();
         self.round.p.next = self.rmul.p.val();
@@ -76,7 +77,7 @@ int main() {
   unsigned long long a, w, acc, x, m, sh, sgn, clr, relu;
   while (scanf("%llx %llx %llx %llx %llx %llx %llx %llx %llx", &a, &w, &acc, &x, &m, &sh, &sgn, &clr, &relu) == 9) {
     t.a = a; t.w = w; t.acc_in = acc; t.x = x; t.m = m; t.sh = sh; t.sgn = sgn; t.clr = clr; t.relu = relu;
-    for (int e = 0; e < 2; ++e) { t.clock = 0; t.eval(); t.clock = 1; t.eval(); }
+    for (int e = 0; e < 3; ++e) { t.clock = 0; t.eval(); t.clock = 1; t.eval(); }
     t.clock = 0;
     t.eval();
     printf("%x %x %llx\n", (unsigned)t.dot, (unsigned)t.q, (unsigned long long)t.mx);
