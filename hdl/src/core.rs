@@ -50,6 +50,11 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     we_eng: Signal<Local, Bits<8>>,
     wd_eng: Signal<Local, Bits<64>>,
     wa_eng: Signal<Local, Bits<16>>,
+    // The engine's buffer write (requantizers or max-pool unit), registered before the
+    // bus/engine select and the fan-out to every bank.
+    ew_a: DFF<Bits<16>>,
+    ew_d: DFF<Bits<64>>,
+    ew_e: DFF<Bits<8>>,
     // Bus reads: request at t0, the descriptor word at t1, the other memories' words at t3,
     // the weight row's word and the other regions' word registered at t4, the answer at t5.
     rd_v: DFF<Bit>,
@@ -146,6 +151,9 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             we_eng: Default::default(),
             wd_eng: Default::default(),
             wa_eng: Default::default(),
+            ew_a: Default::default(),
+            ew_d: Default::default(),
+            ew_e: Default::default(),
             rd_v: Default::default(),
             rd_reg: Default::default(),
             rd_row: Default::default(),
@@ -201,7 +209,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self, clock, rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3,
             rd_reg3, rd_row3, rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, wsel_r, osel_r, rdata_r,
             rvalid_r, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, act_r, pv1, pidx1,
-            pv2, pidx2, pv3, pidx3, dact, dj, cj, ocap
+            pv2, pidx2, pv3, pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -431,6 +439,9 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
                 self.we_eng.next = 255.into();
             }
         }
+        self.ew_a.d.next = self.wa_eng.val();
+        self.ew_d.d.next = self.wd_eng.val();
+        self.ew_e.d.next = self.we_eng.val();
         // Write ports: the engine while busy (to the step's dst), the bus otherwise.
         self.buf_a.waddr.next = self.idx16.val();
         self.buf_b.waddr.next = self.idx16.val();
@@ -451,20 +462,20 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.buf_s.wbe.next = 255.into();
         }
         if self.seq.busy.val() {
-            self.buf_a.waddr.next = self.wa_eng.val();
-            self.buf_b.waddr.next = self.wa_eng.val();
-            self.buf_s.waddr.next = self.wa_eng.val();
-            self.buf_a.wdata.next = self.wd_eng.val();
-            self.buf_b.wdata.next = self.wd_eng.val();
-            self.buf_s.wdata.next = self.wd_eng.val();
+            self.buf_a.waddr.next = self.ew_a.q.val();
+            self.buf_b.waddr.next = self.ew_a.q.val();
+            self.buf_s.waddr.next = self.ew_a.q.val();
+            self.buf_a.wdata.next = self.ew_d.q.val();
+            self.buf_b.wdata.next = self.ew_d.q.val();
+            self.buf_s.wdata.next = self.ew_d.q.val();
             if self.seq.dst.val() == 0 {
-                self.buf_a.wbe.next = self.we_eng.val();
+                self.buf_a.wbe.next = self.ew_e.q.val();
             }
             if self.seq.dst.val() == 1 {
-                self.buf_b.wbe.next = self.we_eng.val();
+                self.buf_b.wbe.next = self.ew_e.q.val();
             }
             if self.seq.dst.val() == 2 {
-                self.buf_s.wbe.next = self.we_eng.val();
+                self.buf_s.wbe.next = self.ew_e.q.val();
             }
         }
         if self.reset.val() {
@@ -473,6 +484,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.lsr.d.next = 0.into();
             self.isr.d.next = 0.into();
             self.dact.d.next = false;
+            self.ew_e.d.next = 0.into();
             self.dj.d.next = 0.into();
             self.rd_v.d.next = false;
             self.rd_v2.d.next = false;
