@@ -6,6 +6,7 @@
 
 use crate::bram::{ActBuf, Bram};
 use crate::mac_row::MacRow;
+use crate::mul8::ActCopy;
 use crate::pool::MaxUnit;
 use crate::requant::Requant;
 use crate::sequencer::Sequencer;
@@ -91,7 +92,11 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     o7: DFF<Bits<16>>,
     o8: DFF<Bits<16>>,
     o9: DFF<Bits<16>>,
+    o10: DFF<Bits<16>>,
     act_r: DFF<Bits<64>>,
+    // First level of the activation broadcast: U kept copies; copy u feeds the rows j·U + u
+    // (the rows' own copies are the second level).
+    grp: [ActCopy; U],
     // Parameter load: the params RAM answers 3 cycles after the sequencer's read.
     pv1: DFF<Bit>,
     pidx1: DFF<Bits<8>>,
@@ -187,7 +192,9 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             o7: Default::default(),
             o8: Default::default(),
             o9: Default::default(),
+            o10: Default::default(),
             act_r: Default::default(),
+            grp: std::array::from_fn(|_| ActCopy::default()),
             pv1: Default::default(),
             pidx1: Default::default(),
             pv2: Default::default(),
@@ -208,8 +215,8 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         dff_setup!(
             self, clock, rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3,
             rd_reg3, rd_row3, rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, wsel_r, osel_r, rdata_r,
-            rvalid_r, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, act_r, pv1, pidx1,
-            pv2, pidx2, pv3, pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap
+            rvalid_r, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, pv1,
+            pidx1, pv2, pidx2, pv3, pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -332,6 +339,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.o7.d.next = self.o6.q.val();
         self.o8.d.next = self.o7.q.val();
         self.o9.d.next = self.o8.q.val();
+        self.o10.d.next = self.o9.q.val();
         self.pv1.d.next = self.seq.par_v.val();
         self.pidx1.d.next = self.seq.par_idx.val();
         self.pv2.d.next = self.pv1.q.val();
@@ -347,24 +355,34 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.act_src.next = self.buf_b.rdata.val();
         }
         // t4: selected and registered once before the broadcast; padding taps read as zero.
-        // Each row registers its own copy (t5) next to its multipliers.
+        // A 2-level register tree broadcasts it: U group copies (t5), then each row's own copy
+        // (t6) next to its multipliers.
         self.act_r.d.next = 0.into();
         if self.isr.q.val().get_bit(2) {
             self.act_r.d.next = self.act_src.val();
         }
+        for u in 0..U {
+            self.grp[u].clock.next = self.clock.val();
+            self.grp[u].d.next = self.act_r.q.val();
+            self.grp[u].ds.next = self.seq.sgn.val();
+            for j in 0..D {
+                for uu in U..(U + 1) {
+                    self.rows[j * uu + u].act.next = self.grp[u].q.val();
+                    self.rows[j * uu + u].sgn.next = self.grp[u].qs.val();
+                }
+            }
+        }
         for r in 0..R {
             self.rows[r].clock.next = self.clock.val();
-            self.rows[r].act.next = self.act_r.q.val();
-            self.rows[r].sgn.next = self.seq.sgn.val();
             self.rows[r].w_raddr.next = self.wword.val().get_bits::<16>(0);
             if self.seq.busy.val() {
                 self.rows[r].w_raddr.next = self.seq.w_addr.val();
             }
             self.rows[r].avg.next = self.seq.is_avg.val();
             self.rows[r].avg_lane.next = self.seq.glane.val();
-            self.rows[r].v.next = self.vsr.q.val().get_bit(8) & !self.seq.is_max.val();
-            self.rows[r].first.next = self.fsr.q.val().get_bit(8);
-            self.rows[r].last.next = self.lsr.q.val().get_bit(8);
+            self.rows[r].v.next = self.vsr.q.val().get_bit(9) & !self.seq.is_max.val();
+            self.rows[r].first.next = self.fsr.q.val().get_bit(9);
+            self.rows[r].last.next = self.lsr.q.val().get_bit(9);
             self.rows[r].w_waddr.next = self.wword.val().get_bits::<16>(0);
             self.rows[r].w_wdata.next = self.bus_wdata.val();
             self.rows[r].w_we.next = self.bw.val() & (self.region.val() == 4);
@@ -382,7 +400,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.maxu.last.next = self.lsr.q.val().get_bit(3);
         self.maxu.inr.next = self.isr.q.val().get_bit(3);
         self.maxu.addr.next = self.o4.q.val();
-        // Output stage: capture at t9 (last tap), drain U rows per cycle for D cycles.
+        // Output stage: capture at t10 (last tap), drain U rows per cycle for D cycles.
         if self.dact.q.val() {
             self.dj.d.next = self.dj.q.val() + 1;
             self.cj.d.next = self.cj.q.val() + self.ustep.val();
@@ -390,11 +408,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
                 self.dact.d.next = false;
             }
         }
-        if self.vsr.q.val().get_bit(8) & self.lsr.q.val().get_bit(8) & !self.seq.is_max.val() {
+        if self.vsr.q.val().get_bit(9) & self.lsr.q.val().get_bit(9) & !self.seq.is_max.val() {
             self.dact.d.next = true;
             self.dj.d.next = 0.into();
             self.cj.d.next = self.seq.co_base.val();
-            self.ocap.d.next = self.o9.q.val();
+            self.ocap.d.next = self.o10.q.val();
         }
         for u in 0..U {
             self.req[u].clock.next = self.clock.val();
