@@ -40,6 +40,18 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     rmask: Constant<Bits<8>>,
     ustep: Constant<Bits<11>>,
     dlast: Constant<Bits<8>>,
+    // The bus and start inputs pass 2 registers first: the link drives bus_wdata from a block
+    // RAM output, and the word fans out to every RAM bank and weight row.
+    in_a1: DFF<Bits<24>>,
+    in_d1: DFF<Bits<64>>,
+    in_w1: DFF<Bit>,
+    in_r1: DFF<Bit>,
+    in_st1: DFF<Bit>,
+    in_a2: DFF<Bits<24>>,
+    in_d2: DFF<Bits<64>>,
+    in_w2: DFF<Bit>,
+    in_r2: DFF<Bit>,
+    in_st2: DFF<Bit>,
     region: Signal<Local, Bits<4>>,
     index: Signal<Local, Bits<20>>,
     idx16: Signal<Local, Bits<16>>,
@@ -145,6 +157,16 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             rmask: Constant::new(((R - 1) as u64).into()),
             ustep: Constant::new((U as u64).into()),
             dlast: Constant::new(((D - 1) as u64).into()),
+            in_a1: Default::default(),
+            in_d1: Default::default(),
+            in_w1: Default::default(),
+            in_r1: Default::default(),
+            in_st1: Default::default(),
+            in_a2: Default::default(),
+            in_d2: Default::default(),
+            in_w2: Default::default(),
+            in_r2: Default::default(),
+            in_st2: Default::default(),
             region: Default::default(),
             index: Default::default(),
             idx16: Default::default(),
@@ -213,10 +235,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3,
-            rd_reg3, rd_row3, rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, wsel_r, osel_r, rdata_r,
-            rvalid_r, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, pv1,
-            pidx1, pv2, pidx2, pv3, pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap
+            self, clock, in_a1, in_d1, in_w1, in_r1, in_st1, in_a2, in_d2, in_w2, in_r2, in_st2,
+            rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3, rd_reg3, rd_row3,
+            rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, wsel_r, osel_r, rdata_r, rvalid_r, vsr, fsr,
+            lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, pv1, pidx1, pv2, pidx2, pv3,
+            pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -226,13 +249,23 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.maxu.clock.next = self.clock.val();
         self.seq.clock.next = self.clock.val();
         self.seq.reset.next = self.reset.val();
-        self.seq.start.next = self.start.val();
+        self.in_a1.d.next = self.bus_addr.val();
+        self.in_d1.d.next = self.bus_wdata.val();
+        self.in_w1.d.next = self.bus_write.val();
+        self.in_r1.d.next = self.bus_read.val();
+        self.in_st1.d.next = self.start.val();
+        self.in_a2.d.next = self.in_a1.q.val();
+        self.in_d2.d.next = self.in_d1.q.val();
+        self.in_w2.d.next = self.in_w1.q.val();
+        self.in_r2.d.next = self.in_r1.q.val();
+        self.in_st2.d.next = self.in_st1.q.val();
+        self.seq.start.next = self.in_st2.q.val();
         self.busy.next = self.seq.busy.val();
         self.done.next = self.seq.done.val();
         self.job_cycles.next = self.seq.job_cycles.val();
         // Bus address decode (common::bus).
-        self.region.next = self.bus_addr.val().get_bits::<4>(20);
-        self.index.next = self.bus_addr.val().get_bits::<20>(0);
+        self.region.next = self.in_a2.q.val().get_bits::<4>(20);
+        self.index.next = self.in_a2.q.val().get_bits::<20>(0);
         self.idx16.next = self.index.val().get_bits::<16>(0);
         self.idx_ok.next = self.index.val().get_bits::<4>(16) == 0;
         self.wword.next = self.index.val() >> self.logr.val();
@@ -240,7 +273,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.region.val() == 4 {
             self.idx_ok.next = self.wword.val().get_bits::<4>(16) == 0;
         }
-        self.bw.next = self.bus_write.val() & !self.seq.busy.val() & self.idx_ok.val();
+        self.bw.next = self.in_w2.q.val() & !self.seq.busy.val() & self.idx_ok.val();
         // Read ports: the engine while busy, the bus otherwise.
         self.desc.raddr.next = self.idx16.val();
         self.params.raddr.next = self.idx16.val();
@@ -255,7 +288,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.buf_s.raddr.next = self.seq.a_addr.val();
         }
         self.seq.desc_rdata.next = self.desc.rdata.val();
-        self.rd_v.d.next = self.bus_read.val() & !self.seq.busy.val();
+        self.rd_v.d.next = self.in_r2.q.val() & !self.seq.busy.val();
         self.rd_reg.d.next = self.region.val();
         self.rd_row.d.next = self.wrow.val();
         self.rd_ok.d.next = self.idx_ok.val();
@@ -298,7 +331,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         }
         self.rd_v4.d.next = self.rd_v3.q.val();
         self.rd_w4.d.next = self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 4);
-        // t4 -> t5: the answer (bus_rvalid 5 cycles after bus_read).
+        // t4 -> t5: the answer (bus_rvalid 7 cycles after bus_read: 2 input registers, then t0..t5).
         self.rdata_r.d.next = self.osel_r.q.val();
         if self.rd_w4.q.val() {
             self.rdata_r.d.next = self.wsel_r.q.val();
@@ -308,10 +341,10 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.bus_rvalid.next = self.rvalid_r.q.val();
         // Bus writes to descriptor and parameters.
         self.desc.waddr.next = self.idx16.val();
-        self.desc.wdata.next = self.bus_wdata.val();
+        self.desc.wdata.next = self.in_d2.q.val();
         self.desc.we.next = self.bw.val() & (self.region.val() == 0);
         self.params.waddr.next = self.idx16.val();
-        self.params.wdata.next = self.bus_wdata.val().get_bits::<54>(0);
+        self.params.wdata.next = self.in_d2.q.val().get_bits::<54>(0);
         self.params.we.next = self.bw.val() & (self.region.val() == 5);
         // Issue flags through the pipeline.
         self.vsr.d.next = self.vsr.q.val() << 1;
@@ -384,7 +417,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.rows[r].first.next = self.fsr.q.val().get_bit(9);
             self.rows[r].last.next = self.lsr.q.val().get_bit(9);
             self.rows[r].w_waddr.next = self.wword.val().get_bits::<16>(0);
-            self.rows[r].w_wdata.next = self.bus_wdata.val();
+            self.rows[r].w_wdata.next = self.in_d2.q.val();
             self.rows[r].w_we.next = self.bw.val() & (self.region.val() == 4);
             self.rows[r].w_row.next = self.wrow.val();
             self.rows[r].p_ld.next = self.pv3.q.val();
@@ -464,9 +497,9 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.buf_a.waddr.next = self.idx16.val();
         self.buf_b.waddr.next = self.idx16.val();
         self.buf_s.waddr.next = self.idx16.val();
-        self.buf_a.wdata.next = self.bus_wdata.val();
-        self.buf_b.wdata.next = self.bus_wdata.val();
-        self.buf_s.wdata.next = self.bus_wdata.val();
+        self.buf_a.wdata.next = self.in_d2.q.val();
+        self.buf_b.wdata.next = self.in_d2.q.val();
+        self.buf_s.wdata.next = self.in_d2.q.val();
         self.buf_a.wbe.next = 0.into();
         self.buf_b.wbe.next = 0.into();
         self.buf_s.wbe.next = 0.into();
@@ -505,6 +538,12 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.ew_e.d.next = 0.into();
             self.dj.d.next = 0.into();
             self.rd_v.d.next = false;
+            self.in_w1.d.next = false;
+            self.in_r1.d.next = false;
+            self.in_st1.d.next = false;
+            self.in_w2.d.next = false;
+            self.in_r2.d.next = false;
+            self.in_st2.d.next = false;
             self.rd_v2.d.next = false;
             self.rd_v3.d.next = false;
             self.rd_v4.d.next = false;

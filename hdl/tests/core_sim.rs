@@ -48,7 +48,7 @@ fn loads(dev: &Device) -> Vec<(u32, u64)> {
 }
 
 /// Cycles from `bus_read` to `bus_rvalid` (docs/architecture.md, "Handshake details").
-const BUS_READ_LATENCY: usize = 5;
+const BUS_READ_LATENCY: usize = 7;
 
 /// Make the bus `writes`, run the job in descriptor memory (if `job`) on the RTL; return the
 /// words at `reads` and the reported job cycles.
