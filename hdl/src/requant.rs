@@ -1,6 +1,6 @@
 //! The output stage's requantizer: `common::arith::requantize` of `acc + bias` as a
-//! 5-stage pipeline (bias add | 32x17 multiply | round | arithmetic shift | saturate),
-//! every stage registered, carrying its output channel's byte lane and word address.
+//! 8-stage pipeline (input registers after the drain mux | bias add | 32x17 multiply in 3
+//! stages | round | arithmetic shift | saturate), every stage registered, carrying its output channel's byte lane and word address.
 //!
 //! Leaves work on 49-bit two's complement: `acc * m` with a full u16 `m` fits in 48 bits,
 //! plus the rounding term. Shifts up to 47 are the contract (`arith::MAX_SHIFT`).
@@ -11,24 +11,102 @@ use rust_hdl::prelude::*;
 /// Width of the product and rounding stages.
 pub const RW: u32 = 49;
 
-/// Signed 32-bit accumulator times unsigned 16-bit multiplier.
+/// Signed 32-bit accumulator times unsigned 16-bit multiplier, pipelined: `p` is the product
+/// of the `x`, `m` presented 3 clock edges earlier. Two 18x18 partial products (`x[15:0] * m`
+/// and `x[31:16] * m`, both exact in 32 bits) with registered inputs and outputs, then their
+/// registered sum `(hi << 16) + lo`. With `SQZ_ECP5_DSP` the partial products are
+/// instantiated MULT18X18D with their internal input and output registers (see `mul8.rs`).
 #[derive(LogicBlock, Default)]
 pub struct ReqMul {
+    pub clock: Signal<In, Clock>,
     pub x: Signal<In, Bits<32>>,
     pub m: Signal<In, Bits<16>>,
     pub p: Signal<Out, Bits<49>>,
+    _d: [u64; 2],
 }
+
+/// Cycles from `ReqMul`'s inputs to its product.
+pub const REQMUL_LATENCY: usize = 3;
 
 impl Logic for ReqMul {
     fn update(&mut self) {
-        let p = self.x.val().to_u32() as i32 as i64 * self.m.val().to_u64() as i64;
-        self.p.next = trunc(p, RW).into();
+        if self.clock.pos_edge() {
+            let p = self.x.val().to_u32() as i32 as i64 * self.m.val().to_u64() as i64;
+            self.p.next = self._d[1].into();
+            self._d[1] = self._d[0];
+            self._d[0] = trunc(p, RW);
+        }
     }
     fn connect(&mut self) {
         self.p.connect();
     }
     fn hdl(&self) -> Verilog {
-        Verilog::Custom("always @(*) p = $signed(x) * $signed({1'b0, m});".into())
+        let dsp = |name: &str, a: &dyn Fn(usize) -> String, out: &str| {
+            let mut pins = String::new();
+            for b in 0..18 {
+                let mb = if b < 16 {
+                    format!("m[{b}]")
+                } else {
+                    "1'b0".to_string()
+                };
+                pins += &format!(".A{b}({}), .B{b}({mb}), .C{b}(1'b0), ", a(b));
+            }
+            for b in 0..32 {
+                pins += &format!(".P{b}({out}[{b}]), ");
+            }
+            format!(
+                "MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_CLK(\"CLK0\"), .GSR(\"DISABLED\"))
+   {name} ({pins}.SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+   .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
+"
+            )
+        };
+        let lo = dsp(
+            "dsp_lo",
+            &|b| {
+                if b < 16 {
+                    format!("x[{b}]")
+                } else {
+                    "1'b0".into()
+                }
+            },
+            "pl",
+        );
+        let hi = dsp(
+            "dsp_hi",
+            &|b| {
+                if b < 16 {
+                    format!("x[{}]", b + 16)
+                } else {
+                    "x[31]".into()
+                }
+            },
+            "ph",
+        );
+        Verilog::Custom(format!(
+            "wire [31:0] pl;
+wire [31:0] ph;
+reg [48:0] ps;
+`ifdef SQZ_ECP5_DSP
+{lo}{hi}`else
+reg [15:0] xl_r;
+reg [15:0] xh_r;
+reg [15:0] m_r;
+reg [31:0] pl_r;
+reg [31:0] ph_r;
+always @(posedge clock) begin
+   xl_r <= x[15:0];
+   xh_r <= x[31:16];
+   m_r <= m;
+   pl_r <= xl_r * m_r;
+   ph_r <= $signed(xh_r) * $signed({{1'b0, m_r}});
+end
+assign pl = pl_r;
+assign ph = ph_r;
+`endif
+always @(posedge clock) ps <= {{ph[31], ph, 16'd0}} + {{17'd0, pl}};
+always @(*) p = ps;"
+        ))
     }
 }
 
@@ -150,8 +228,12 @@ end"
     }
 }
 
+/// Pipeline stages of `Requant`: its inputs are taken in the drain cycle, the byte comes out
+/// this many cycles later.
+pub const REQ_STAGES: usize = 8;
+
 /// One requantizer unit of the output stage. Inputs are taken in the drain cycle; the
-/// byte comes out 5 cycles later, already placed in its lane and chained with the
+/// byte comes out `REQ_STAGES` (8) cycles later, already placed in its lane and chained with the
 /// other units' bytes (`wd_in`/`be_in` -> `wd_out`/`be_out`).
 #[derive(LogicBlock)]
 pub struct Requant {
@@ -180,35 +262,53 @@ pub struct Requant {
     shr: ReqShift,
     sat: ReqSat,
     place: Place,
+    // Stage 0: the inputs, registered right after the core's drain mux.
+    dv0: DFF<Bit>,
+    cj0: DFF<Bits<11>>,
+    ob0: DFF<Bits<16>>,
+    acc0: DFF<Bits<32>>,
+    bias0: DFF<Bits<32>>,
+    m0: DFF<Bits<16>>,
+    sh0: DFF<Bits<6>>,
+    rl0: DFF<Bit>,
     x1: DFF<Bits<32>>,
     m1: DFF<Bits<16>>,
+    r5: DFF<Bits<49>>,
+    y6: DFF<Bits<49>>,
+    b7: DFF<Bits<8>>,
+    // Tags per stage: shift, valid, ReLU, byte lane, word address.
     sh1: DFF<Bits<6>>,
     sh2: DFF<Bits<6>>,
     sh3: DFF<Bits<6>>,
-    p2: DFF<Bits<49>>,
-    r3: DFF<Bits<49>>,
-    y4: DFF<Bits<49>>,
-    b5: DFF<Bits<8>>,
-    // Tags per stage: valid, ReLU, byte lane.
+    sh4: DFF<Bits<6>>,
+    sh5: DFF<Bits<6>>,
     v1: DFF<Bit>,
     v2: DFF<Bit>,
     v3: DFF<Bit>,
     v4: DFF<Bit>,
     v5: DFF<Bit>,
-    r1: DFF<Bit>,
-    r2: DFF<Bit>,
-    r3b: DFF<Bit>,
-    r4: DFF<Bit>,
+    v6: DFF<Bit>,
+    v7: DFF<Bit>,
+    rl1: DFF<Bit>,
+    rl2: DFF<Bit>,
+    rl3: DFF<Bit>,
+    rl4: DFF<Bit>,
+    rl5: DFF<Bit>,
+    rl6: DFF<Bit>,
     l1: DFF<Bits<3>>,
     l2: DFF<Bits<3>>,
     l3: DFF<Bits<3>>,
     l4: DFF<Bits<3>>,
     l5: DFF<Bits<3>>,
+    l6: DFF<Bits<3>>,
+    l7: DFF<Bits<3>>,
     a1: DFF<Bits<16>>,
     a2: DFF<Bits<16>>,
     a3: DFF<Bits<16>>,
     a4: DFF<Bits<16>>,
     a5: DFF<Bits<16>>,
+    a6: DFF<Bits<16>>,
+    a7: DFF<Bits<16>>,
 }
 
 impl Requant {
@@ -236,34 +336,51 @@ impl Requant {
             shr: Default::default(),
             sat: Default::default(),
             place: Default::default(),
+            dv0: Default::default(),
+            cj0: Default::default(),
+            ob0: Default::default(),
+            acc0: Default::default(),
+            bias0: Default::default(),
+            m0: Default::default(),
+            sh0: Default::default(),
+            rl0: Default::default(),
             x1: Default::default(),
             m1: Default::default(),
+            r5: Default::default(),
+            y6: Default::default(),
+            b7: Default::default(),
             sh1: Default::default(),
             sh2: Default::default(),
             sh3: Default::default(),
-            p2: Default::default(),
-            r3: Default::default(),
-            y4: Default::default(),
-            b5: Default::default(),
+            sh4: Default::default(),
+            sh5: Default::default(),
             v1: Default::default(),
             v2: Default::default(),
             v3: Default::default(),
             v4: Default::default(),
             v5: Default::default(),
-            r1: Default::default(),
-            r2: Default::default(),
-            r3b: Default::default(),
-            r4: Default::default(),
+            v6: Default::default(),
+            v7: Default::default(),
+            rl1: Default::default(),
+            rl2: Default::default(),
+            rl3: Default::default(),
+            rl4: Default::default(),
+            rl5: Default::default(),
+            rl6: Default::default(),
             l1: Default::default(),
             l2: Default::default(),
             l3: Default::default(),
             l4: Default::default(),
             l5: Default::default(),
+            l6: Default::default(),
+            l7: Default::default(),
             a1: Default::default(),
             a2: Default::default(),
             a3: Default::default(),
             a4: Default::default(),
             a5: Default::default(),
+            a6: Default::default(),
+            a7: Default::default(),
         }
     }
 }
@@ -272,59 +389,79 @@ impl Logic for Requant {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, x1, m1, sh1, sh2, sh3, p2, r3, y4, b5, v1, v2, v3, v4, v5, r1, r2, r3b,
-            r4, l1, l2, l3, l4, l5, a1, a2, a3, a4, a5
+            self, clock, dv0, cj0, ob0, acc0, bias0, m0, sh0, rl0, x1, m1, r5, y6, b7, sh1, sh2,
+            sh3, sh4, sh5, v1, v2, v3, v4, v5, v6, v7, rl1, rl2, rl3, rl4, rl5, rl6, l1, l2, l3,
+            l4, l5, l6, l7, a1, a2, a3, a4, a5, a6, a7
         );
-        self.ch.next = self.cj.val() + self.unit.val();
+        // Stage 0: inputs registered.
+        self.dv0.d.next = self.dv.val();
+        self.cj0.d.next = self.cj.val();
+        self.ob0.d.next = self.obase.val();
+        self.acc0.d.next = self.acc.val();
+        self.bias0.d.next = self.bias.val();
+        self.m0.d.next = self.m.val();
+        self.sh0.d.next = self.shift.val();
+        self.rl0.d.next = self.relu.val();
+        self.ch.next = self.cj0.q.val() + self.unit.val();
         // Stage 1: bias add (wrapping, as the accumulator starting from the bias).
-        self.x1.d.next = self.acc.val() + self.bias.val();
-        self.m1.d.next = self.m.val();
-        self.sh1.d.next = self.shift.val();
-        self.v1.d.next = self.dv.val() & (self.ch.val() < self.lim.val());
-        self.r1.d.next = self.relu.val();
+        self.x1.d.next = self.acc0.q.val() + self.bias0.q.val();
+        self.m1.d.next = self.m0.q.val();
+        self.sh1.d.next = self.sh0.q.val();
+        self.v1.d.next = self.dv0.q.val() & (self.ch.val() < self.lim.val());
+        self.rl1.d.next = self.rl0.q.val();
         self.l1.d.next = self.ch.val().get_bits::<3>(0);
-        self.a1.d.next = self.obase.val() + bit_cast::<16, 8>(self.ch.val().get_bits::<8>(3));
-        // Stage 2: multiply (inputs and product registered).
+        self.a1.d.next = self.ob0.q.val() + bit_cast::<16, 8>(self.ch.val().get_bits::<8>(3));
+        // Stages 2-4: multiply (DSP input registers, DSP output registers, partial sum).
+        self.mul.clock.next = self.clock.val();
         self.mul.x.next = self.x1.q.val();
         self.mul.m.next = self.m1.q.val();
-        self.p2.d.next = self.mul.p.val();
         self.sh2.d.next = self.sh1.q.val();
-        self.v2.d.next = self.v1.q.val();
-        self.l2.d.next = self.l1.q.val();
-        self.r2.d.next = self.r1.q.val();
-        self.a2.d.next = self.a1.q.val();
-        // Stage 3: rounding term.
-        self.round.p.next = self.p2.q.val();
-        self.round.sh.next = self.sh2.q.val();
-        self.r3.d.next = self.round.r.val();
         self.sh3.d.next = self.sh2.q.val();
+        self.sh4.d.next = self.sh3.q.val();
+        self.v2.d.next = self.v1.q.val();
         self.v3.d.next = self.v2.q.val();
-        self.l3.d.next = self.l2.q.val();
-        self.r3b.d.next = self.r2.q.val();
-        self.a3.d.next = self.a2.q.val();
-        // Stage 4: shift.
-        self.shr.r.next = self.r3.q.val();
-        self.shr.sh.next = self.sh3.q.val();
-        self.y4.d.next = self.shr.y.val();
         self.v4.d.next = self.v3.q.val();
+        self.rl2.d.next = self.rl1.q.val();
+        self.rl3.d.next = self.rl2.q.val();
+        self.rl4.d.next = self.rl3.q.val();
+        self.l2.d.next = self.l1.q.val();
+        self.l3.d.next = self.l2.q.val();
         self.l4.d.next = self.l3.q.val();
-        self.r4.d.next = self.r3b.q.val();
+        self.a2.d.next = self.a1.q.val();
+        self.a3.d.next = self.a2.q.val();
         self.a4.d.next = self.a3.q.val();
-        // Stage 5: saturate.
-        self.sat.y.next = self.y4.q.val();
-        self.sat.relu.next = self.r4.q.val();
-        self.b5.d.next = self.sat.b.val();
+        // Stage 5: rounding term.
+        self.round.p.next = self.mul.p.val();
+        self.round.sh.next = self.sh4.q.val();
+        self.r5.d.next = self.round.r.val();
+        self.sh5.d.next = self.sh4.q.val();
         self.v5.d.next = self.v4.q.val();
+        self.rl5.d.next = self.rl4.q.val();
         self.l5.d.next = self.l4.q.val();
         self.a5.d.next = self.a4.q.val();
+        // Stage 6: shift.
+        self.shr.r.next = self.r5.q.val();
+        self.shr.sh.next = self.sh5.q.val();
+        self.y6.d.next = self.shr.y.val();
+        self.v6.d.next = self.v5.q.val();
+        self.rl6.d.next = self.rl5.q.val();
+        self.l6.d.next = self.l5.q.val();
+        self.a6.d.next = self.a5.q.val();
+        // Stage 7: saturate.
+        self.sat.y.next = self.y6.q.val();
+        self.sat.relu.next = self.rl6.q.val();
+        self.b7.d.next = self.sat.b.val();
+        self.v7.d.next = self.v6.q.val();
+        self.l7.d.next = self.l6.q.val();
+        self.a7.d.next = self.a6.q.val();
         // Output: byte placed in its lane, chained.
-        self.place.b.next = self.b5.q.val();
-        self.place.pos.next = self.l5.q.val();
-        self.place.v.next = self.v5.q.val();
+        self.place.b.next = self.b7.q.val();
+        self.place.pos.next = self.l7.q.val();
+        self.place.v.next = self.v7.q.val();
         self.place.wd_in.next = self.wd_in.val();
         self.place.be_in.next = self.be_in.val();
         self.wd_out.next = self.place.wd_out.val();
         self.be_out.next = self.place.be_out.val();
-        self.addr_out.next = self.a5.q.val();
+        self.addr_out.next = self.a7.q.val();
     }
 }

@@ -130,8 +130,8 @@ impl Sequencer {
             rows: Constant::new((rows as u64).into()),
             gavg: Constant::new((rows.min(8) as u64).into()),
             drain: Constant::new((drain as u64).into()),
-            // Pipeline: 6 MAC stages + drain + 5 requant stages + write, with margin.
-            flush: Constant::new((drain as u64 + 20).into()),
+            // Pipeline: 10 MAC stages + drain + 8 requant stages + 2 write registers, with margin.
+            flush: Constant::new((drain as u64 + 29).into()),
             last_step: Constant::new((max_steps as u64 - 1).into()),
             op: Default::default(),
             k3: Default::default(),

@@ -47,6 +47,9 @@ fn loads(dev: &Device) -> Vec<(u32, u64)> {
     w
 }
 
+/// Cycles from `bus_read` to `bus_rvalid` (docs/architecture.md, "Handshake details").
+const BUS_READ_LATENCY: usize = 7;
+
 /// Make the bus `writes`, run the job in descriptor memory (if `job`) on the RTL; return the
 /// words at `reads` and the reported job cycles.
 fn run_rtl<const R: usize, const U: usize, const D: usize>(
@@ -112,6 +115,11 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
             x.bus_read.next = true;
             wait_clock_cycle!(sim, clock, x);
             x.bus_read.next = false;
+            // bus_rvalid comes a fixed BUS_READ_LATENCY cycles after the request.
+            for _ in 1..BUS_READ_LATENCY {
+                sim_assert!(sim, !x.bus_rvalid.val(), x);
+                wait_clock_cycle!(sim, clock, x);
+            }
             sim_assert!(sim, x.bus_rvalid.val(), x);
             got.push(x.bus_rdata.val().to_u64());
         }

@@ -4,7 +4,7 @@
 
 use common::arith::{OutMode, activation_value, mac, requantize};
 use hdl::mul8::{Mul8, sext};
-use hdl::requant::Requant;
+use hdl::requant::{REQ_STAGES, Requant};
 use hdl::tree::{Acc32, AddPairs, Sum4};
 use rust_hdl::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -19,10 +19,12 @@ impl Rng {
     }
 }
 
-/// The MAC datapath of one row (multiply, two adder levels, accumulate) as a
-/// combinational chain of the leaves, for checking against `arith::mac`.
+/// The MAC datapath of one row (multiply, two adder levels, accumulate) as a chain of the
+/// leaves, for checking against `arith::mac`. The multiplier registers its inputs and products
+/// (2 cycles); the rest is combinational.
 #[derive(LogicBlock, Default)]
 struct Dot8 {
+    clock: Signal<In, Clock>,
     a: Signal<In, Bits<64>>,
     sgn: Signal<In, Bit>,
     w: Signal<In, Bits<64>>,
@@ -38,6 +40,7 @@ struct Dot8 {
 impl Logic for Dot8 {
     #[hdl_gen]
     fn update(&mut self) {
+        self.mul.clock.next = self.clock.val();
         self.mul.a.next = self.a.val();
         self.mul.sgn.next = self.sgn.val();
         self.mul.w.next = self.w.val();
@@ -108,16 +111,26 @@ fn mac_leaves_match_arith() {
     let got = Arc::new(Mutex::new(Vec::new()));
     let got2 = got.clone();
     let mut sim = Simulation::new();
+    sim.add_clock(5, |x: &mut Box<Dot8>| x.clock.next = !x.clock.val());
     sim.add_testbench(move |mut sim: Sim<Dot8>| {
         let mut x = sim.init()?;
-        for &(a, sgn, w, acc, clr) in &vectors {
-            x.a.next = a.into();
-            x.sgn.next = sgn;
-            x.w.next = w.into();
-            x.acc_in.next = (acc as u32 as u64).into();
-            x.clr.next = clr;
-            x = sim.wait(10, x)?;
-            got2.lock().unwrap().push(x.y.val().to_u32() as i32);
+        // One vector per cycle into the multiplier; its products come out 2 edges later, so
+        // the combinational accumulator inputs of a vector follow one cycle behind it.
+        for j in 0..=vectors.len() {
+            if let Some(&(a, sgn, w, _, _)) = vectors.get(j) {
+                x.a.next = a.into();
+                x.sgn.next = sgn;
+                x.w.next = w.into();
+            }
+            if j >= 1 {
+                let (_, _, _, acc, clr) = vectors[j - 1];
+                x.acc_in.next = (acc as u32 as u64).into();
+                x.clr.next = clr;
+            }
+            wait_clock_cycle!(sim, clock, x);
+            if j >= 1 {
+                got2.lock().unwrap().push(x.y.val().to_u32() as i32);
+            }
         }
         sim.done(x)
     });
@@ -127,7 +140,8 @@ fn mac_leaves_match_arith() {
     assert_eq!(*got.lock().unwrap(), want);
 }
 
-/// Requantizer pipeline: one vector per cycle in, bytes out 5 cycles later in their lane.
+/// Requantizer pipeline: one vector per cycle in, bytes out `REQ_STAGES` cycles later in
+/// their lane.
 #[test]
 fn requant_pipeline_matches_arith() {
     let mut rng = Rng(0xdead_beef_cafe_f00d);
@@ -182,7 +196,7 @@ fn requant_pipeline_matches_arith() {
         let mut x = sim.init()?;
         x.lim.next = 2047.into();
         x.obase.next = 100.into();
-        for i in 0..n + 5 {
+        for i in 0..n + REQ_STAGES {
             x.dv.next = i < n;
             if let Some(&(acc, bias, m, sh, relu, ch)) = vectors.get(i) {
                 x.acc.next = (acc as u32 as u64).into();
@@ -193,7 +207,7 @@ fn requant_pipeline_matches_arith() {
                 x.cj.next = (ch as u64).into();
             }
             wait_clock_cycle!(sim, clock, x);
-            if i >= 4 && i < n + 4 {
+            if i + 1 >= REQ_STAGES && i + 1 < n + REQ_STAGES {
                 got2.lock().unwrap().push((
                     x.wd_out.val().to_u64(),
                     x.be_out.val().to_u64(),

@@ -11,9 +11,11 @@ use rust_hdl::prelude::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// Every leaf, combinationally chained, behind scalar ports.
+/// Every leaf, chained, behind scalar ports. All are combinational except the multipliers
+/// (`Mul8`: 2 register stages, `ReqMul`: 3): the harness clocks 3 times per vector.
 #[derive(LogicBlock, Default)]
 struct Bench {
+    clock: Signal<In, Clock>,
     a: Signal<In, Bits<64>>,
     sgn: Signal<In, Bit>,
     w: Signal<In, Bits<64>>,
@@ -40,6 +42,7 @@ struct Bench {
 impl Logic for Bench {
     #[hdl_gen]
     fn update(&mut self) {
+        self.mul.clock.next = self.clock.val();
         self.mul.a.next = self.a.val();
         self.mul.sgn.next = self.sgn.val();
         self.mul.w.next = self.w.val();
@@ -49,6 +52,7 @@ impl Logic for Bench {
         self.acc.acc.next = self.acc_in.val();
         self.acc.clr.next = self.clr.val();
         self.dot.next = self.acc.y.val();
+        self.rmul.clock.next = self.clock.val();
         self.rmul.x.next = self.x.val();
         self.rmul.m.next = self.m.val();
         self.round.p.next = self.rmul.p.val();
@@ -73,6 +77,8 @@ int main() {
   unsigned long long a, w, acc, x, m, sh, sgn, clr, relu;
   while (scanf("%llx %llx %llx %llx %llx %llx %llx %llx %llx", &a, &w, &acc, &x, &m, &sh, &sgn, &clr, &relu) == 9) {
     t.a = a; t.w = w; t.acc_in = acc; t.x = x; t.m = m; t.sh = sh; t.sgn = sgn; t.clr = clr; t.relu = relu;
+    for (int e = 0; e < 3; ++e) { t.clock = 0; t.eval(); t.clock = 1; t.eval(); }
+    t.clock = 0;
     t.eval();
     printf("%x %x %llx\n", (unsigned)t.dot, (unsigned)t.q, (unsigned long long)t.mx);
   }
