@@ -63,9 +63,10 @@ if [ "$board" = ulx3s ]; then
     # array instantiates MULT18X18D with its internal input/output registers (hdl/src/mul8.rs).
     synth="synth_ecp5 -abc9"
     defines="-DSQZ_ECP5_DSP"
-    # router2: router1 (the default) needed over 40 min for the 16x8 engine on this machine.
+    # Extra nextpnr options (e.g. NEXTPNR_ARGS="--router router2") come from the environment.
+    # shellcheck disable=SC2206
     pnr_args=(--85k --package CABGA381 --speed 6 --lpf constraints/ulx3s.lpf --textcfg "$out/$board.config"
-        --router router2)
+        ${NEXTPNR_ARGS:-})
     bitstream="$out/$board.bit"
     pack_cmd=("$pack" --compress --input "$out/$board.config" --bit "$bitstream")
 else
