@@ -48,13 +48,12 @@ const BOARD_BIT_CYCLES: u32 = 4;
 enum Kind {
     /// `sqz_core` behind `csrc/harness_model.h`.
     Core,
-    /// `sqz_top` behind `csrc/board_model.h`.
-    Board,
+    /// `sqz_top` behind `csrc/board_model.h`, with its link's inactivity timeout for a
+    /// partly received frame, in cycles.
+    Board { frame_timeout: u64 },
 }
 
 struct Model {
-    /// Inactivity timeout of a board's link for a partly received frame, in cycles.
-    frame_timeout: u64,
     /// Name used by `Core::new` (a configuration name, or `harness_fixture`) or
     /// `Board::new` (`board_<configuration>`).
     name: String,
@@ -88,7 +87,6 @@ fn main() {
         top: "harness_fixture".into(),
         verilog: fs::read_to_string(manifest.join(FIXTURE)).unwrap(),
         kind: Kind::Core,
-        frame_timeout: 0,
     }];
     let configs = env::var("SQZ_SIM_CONFIGS").unwrap_or_else(|_| "ulx3s,small".into());
     for name in configs.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -107,7 +105,6 @@ fn main() {
             top: "sqz_core".into(),
             verilog,
             kind: Kind::Core,
-            frame_timeout: 0,
         });
     }
     let boards = env::var("SQZ_SIM_BOARDS").unwrap_or_else(|_| "ulx3s".into());
@@ -127,8 +124,9 @@ fn main() {
             name: format!("board_{name}"),
             top: "sqz_top".into(),
             verilog,
-            kind: Kind::Board,
-            frame_timeout: hdl::link::frame_timeout_cycles(&link_cfg),
+            kind: Kind::Board {
+                frame_timeout: hdl::link::frame_timeout_cycles(&link_cfg),
+            },
         });
     }
 
@@ -207,13 +205,15 @@ fn main() {
     rs.push_str(
         "pub(crate) static BOARDS: &[(&str, unsafe extern \"C\" fn() -> *mut SqzBoard, u64)] = &[\n",
     );
-    for m in models.iter().filter(|m| m.kind == Kind::Board) {
-        writeln!(
-            rs,
-            "    ({:?}, sqz_new_{}, {}),",
-            m.name, m.name, m.frame_timeout
-        )
-        .unwrap();
+    for m in &models {
+        if let Kind::Board { frame_timeout } = m.kind {
+            writeln!(
+                rs,
+                "    ({:?}, sqz_new_{}, {frame_timeout}),",
+                m.name, m.name
+            )
+            .unwrap();
+        }
     }
     rs.push_str("];\n");
     writeln!(
@@ -327,7 +327,7 @@ fn build_model(
     let factory = obj.join(format!("{prefix}__factory.cpp"));
     let (header, class, imp) = match m.kind {
         Kind::Core => ("harness_model.h", "SqzSim", "SqzSimImpl"),
-        Kind::Board => ("board_model.h", "SqzBoard", "SqzBoardImpl"),
+        Kind::Board { .. } => ("board_model.h", "SqzBoard", "SqzBoardImpl"),
     };
     fs::write(
         &factory,

@@ -129,6 +129,8 @@ pub struct LinkCtl {
     crc_rx: Crc16Step,
     crc_tx: Crc16Step,
     accept: Signal<Local, Bit>,
+    /// In a receive state past the first sync byte.
+    decoding: Signal<Local, Bit>,
     len_next: Signal<Local, Bits<16>>,
     len_ok: Signal<Local, Bit>,
     known: Signal<Local, Bit>,
@@ -215,6 +217,7 @@ impl LinkCtl {
             crc_rx: Default::default(),
             crc_tx: Default::default(),
             accept: Default::default(),
+            decoding: Default::default(),
             len_next: Default::default(),
             len_ok: Default::default(),
             known: Default::default(),
@@ -363,15 +366,16 @@ impl Logic for LinkCtl {
             | (self.state.q.val() == S::TxCrc1);
         self.send.next = self.out_valid.val() & self.out_ready.val();
 
-        // Receive side: bytes are taken only while decoding.
-        self.in_ready.next = (self.state.q.val() == S::Hunt1)
+        // Receive side: bytes are taken only while decoding (or hunting for a frame).
+        self.decoding.next = (self.state.q.val() == S::Hunt1)
             | (self.state.q.val() == S::Kind)
             | (self.state.q.val() == S::Seq)
             | (self.state.q.val() == S::Len0)
             | (self.state.q.val() == S::Len1)
             | (self.state.q.val() == S::Payload)
             | (self.state.q.val() == S::Crc0)
-            | (self.state.q.val() == S::Crc1)
+            | (self.state.q.val() == S::Crc1);
+        self.in_ready.next = self.decoding.val()
             | ((self.state.q.val() == S::Hunt0)
                 & !(self.run_pending.q.val() & self.job_done.q.val()));
         self.accept.next = self.in_valid.val() & self.in_ready.val();
@@ -383,16 +387,9 @@ impl Logic for LinkCtl {
         self.bus_read.next = false;
         self.start.next = false;
         self.core_reset.next = false;
-        self.running.next = self.run_pending.q.val()
-            | (self.state.q.val() == S::Exec)
-            | (self.state.q.val() == S::WrRead)
-            | (self.state.q.val() == S::WrBus)
-            | (self.state.q.val() == S::TxHdr)
-            | (self.state.q.val() == S::TxPay)
-            | (self.state.q.val() == S::TxFetch)
-            | (self.state.q.val() == S::TxWait)
-            | (self.state.q.val() == S::TxCrc0)
-            | (self.state.q.val() == S::TxCrc1);
+        // Every state that neither hunts nor decodes executes or answers a frame.
+        self.running.next =
+            self.run_pending.q.val() | !(self.decoding.val() | (self.state.q.val() == S::Hunt0));
         self.error.next = self.flags.q.val().any();
 
         // Inactivity timeout inside a frame.
