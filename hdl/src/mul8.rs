@@ -93,26 +93,24 @@ MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_C
 "
             );
         }
-        v += "always @(*) p = pw;\n`else\nreg [71:0] ar;\nreg [63:0] wr;\nreg [135:0] pr;\nalways @(posedge clock) begin\n";
+        // One register per lane and stage: Yosys 0.23 (ice40_dsp) kept only the last lane of a
+        // product register written slice by slice, and left the other products undriven.
+        v += "always @(*) p = pw;\n`else\n";
+        for l in 0..8 {
+            v += &format!(
+                "reg [8:0] ar{l};\nreg [7:0] wr{l};\nreg [{}:0] pr{l};\n",
+                PW - 1
+            );
+        }
+        v += "always @(posedge clock) begin\n";
         for l in 0..8 {
             let (h, lo) = (8 * l + 7, 8 * l);
             v += &format!(
-                "   ar[{ah}:{al}] <= {{sgn & a[{h}], a[{h}:{lo}]}};\n   wr[{h}:{lo}] <= w[{h}:{lo}];\n",
-                ah = 9 * l + 8,
-                al = 9 * l
+                "   ar{l} <= {{sgn & a[{h}], a[{h}:{lo}]}};\n   wr{l} <= w[{h}:{lo}];\n   pr{l} <= $signed(ar{l}) * $signed(wr{l});\n"
             );
         }
-        for l in 0..8 {
-            let (h, lo) = (8 * l + 7, 8 * l);
-            v += &format!(
-                "   pr[{ph}:{pl}] <= $signed(ar[{ah}:{al}]) * $signed(wr[{h}:{lo}]);\n",
-                ph = PW * l + PW - 1,
-                pl = PW * l,
-                ah = 9 * l + 8,
-                al = 9 * l
-            );
-        }
-        v += "end\nalways @(*) p = pr;\n`endif";
+        let lanes: Vec<String> = (0..8).rev().map(|l| format!("pr{l}")).collect();
+        v += &format!("end\nalways @(*) p = {{{}}};\n`endif", lanes.join(", "));
         Verilog::Custom(v)
     }
 }
