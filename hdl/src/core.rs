@@ -3,6 +3,11 @@
 //! Const parameters: `R` rows (output channels per group), `U` requantizer units,
 //! `D = R / U` drain cycles per pixel. Buffer depths come from the `DeviceConfig`.
 //! Ports are the "Core ports" table of docs/architecture.md.
+//!
+//! With `DeviceConfig::shared_act_spram` A and B are one single-port memory (`SharedAb`):
+//! the feeder issues on every other cycle (`ph` high) and the engine's writes reach the memory
+//! one register later (`ew2`), an odd number of cycles after their issue, so the engine's reads
+//! and writes never meet at the port.
 
 use crate::bram::{ActBuf, Bram};
 use crate::mac_row::MacRow;
@@ -10,6 +15,7 @@ use crate::mul8::ActCopy;
 use crate::pool::MaxUnit;
 use crate::requant::Requant;
 use crate::sequencer::Sequencer;
+use crate::spram::SharedAb;
 use common::DeviceConfig;
 use rust_hdl::prelude::*;
 
@@ -30,6 +36,23 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     buf_a: ActBuf,
     buf_b: ActBuf,
     buf_s: ActBuf,
+    ab: SharedAb,
+    // A and B in `ab` (time-shared port), else in `buf_a`/`buf_b`.
+    spram: Constant<Bit>,
+    // The engine's writes take the extra register `ew2` (the shared port's parity rule).
+    xw: Constant<Bit>,
+    // Free-running phase: the feeder issues while it is high (shared port only).
+    ph: DFF<Bit>,
+    // The engine's write one register later (shared port only), and what the buffers get.
+    ew2_a: DFF<Bits<16>>,
+    ew2_d: DFF<Bits<64>>,
+    ew2_e: DFF<Bits<8>>,
+    wr_a: Signal<Local, Bits<16>>,
+    wr_d: Signal<Local, Bits<64>>,
+    wr_e: Signal<Local, Bits<8>>,
+    a_rd: Signal<Local, Bits<64>>,
+    b_rd: Signal<Local, Bits<64>>,
+    bus_ab: Signal<Local, Bit>,
     desc: Bram<64>,
     params: Bram<54>,
     rows: [MacRow; R],
@@ -131,6 +154,12 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             "rows must be a power of two"
         );
         assert!(U * D == R && 8 % U == 0 && R.min(8).is_multiple_of(U));
+        let sh = cfg.shared_act_spram();
+        // The time-sharing relies on at most one write per issue (D = 1).
+        assert!(
+            !sh || D == 1,
+            "a shared A/B port needs rows = requant units"
+        );
         SqzCore {
             clock: Default::default(),
             reset: Default::default(),
@@ -144,9 +173,34 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             busy: Default::default(),
             done: Default::default(),
             job_cycles: Default::default(),
-            buf_a: ActBuf::new(cfg.act_words),
-            buf_b: ActBuf::new(cfg.act_words),
+            buf_a: if sh {
+                ActBuf::absent()
+            } else {
+                ActBuf::new(cfg.act_words)
+            },
+            buf_b: if sh {
+                ActBuf::absent()
+            } else {
+                ActBuf::new(cfg.act_words)
+            },
             buf_s: ActBuf::new(cfg.sq_words),
+            ab: if sh {
+                SharedAb::new(cfg.act_words)
+            } else {
+                SharedAb::absent()
+            },
+            spram: Constant::new(sh),
+            xw: Constant::new(sh),
+            ph: Default::default(),
+            ew2_a: Default::default(),
+            ew2_d: Default::default(),
+            ew2_e: Default::default(),
+            wr_a: Default::default(),
+            wr_d: Default::default(),
+            wr_e: Default::default(),
+            a_rd: Default::default(),
+            b_rd: Default::default(),
+            bus_ab: Default::default(),
             desc: Bram::new(cfg.max_steps * common::job::STEP_WORDS),
             params: Bram::new_pipelined(cfg.param_words),
             rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words)),
@@ -231,6 +285,23 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
     }
 }
 
+impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
+    /// Test only: the core without the shared port's extra write register, so the engine's
+    /// writes land on the read parity. The collision detector must catch it.
+    #[doc(hidden)]
+    pub fn without_write_parity(cfg: &DeviceConfig) -> Self {
+        let mut c = Self::new(cfg);
+        c.xw = Constant::new(false);
+        c
+    }
+
+    /// The shared A/B port saw a read and a write in the same cycle since the last `reset`
+    /// (always false without a shared port). Simulation tests check it after every job.
+    pub fn ab_collided(&self) -> bool {
+        self.ab.collide.val()
+    }
+}
+
 impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> {
     #[hdl_gen]
     fn update(&mut self) {
@@ -239,11 +310,21 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3, rd_reg3, rd_row3,
             rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, wsel_r, osel_r, rdata_r, rvalid_r, vsr, fsr,
             lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, pv1, pidx1, pv2, pidx2, pv3,
-            pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap
+            pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap, ph, ew2_a, ew2_d, ew2_e
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
         self.buf_s.clock.next = self.clock.val();
+        self.ab.clock.next = self.clock.val();
+        self.ab.reset.next = self.reset.val();
+        self.ph.d.next = !self.ph.q.val();
+        self.seq.adv.next = self.ph.q.val() | !self.spram.val();
+        self.a_rd.next = self.buf_a.rdata.val();
+        self.b_rd.next = self.buf_b.rdata.val();
+        if self.spram.val() {
+            self.a_rd.next = self.ab.rdata.val();
+            self.b_rd.next = self.ab.rdata.val();
+        }
         self.desc.clock.next = self.clock.val();
         self.params.clock.next = self.clock.val();
         self.maxu.clock.next = self.clock.val();
@@ -280,7 +361,14 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.buf_a.raddr.next = self.idx16.val();
         self.buf_b.raddr.next = self.idx16.val();
         self.buf_s.raddr.next = self.idx16.val();
+        self.bus_ab.next = (self.region.val() == 1) | (self.region.val() == 2);
+        self.ab.raddr.next = self.idx16.val();
+        self.ab.rb.next = self.region.val() == 2;
+        self.ab.re.next = self.in_r2.q.val() & self.idx_ok.val() & self.bus_ab.val();
         if self.seq.busy.val() {
+            self.ab.raddr.next = self.seq.a_addr.val();
+            self.ab.rb.next = self.seq.src.val() == 1;
+            self.ab.re.next = self.seq.f_v.val();
             self.desc.raddr.next = self.seq.desc_raddr.val();
             self.params.raddr.next = self.seq.par_raddr.val();
             self.buf_a.raddr.next = self.seq.a_addr.val();
@@ -315,10 +403,10 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.osel_r.d.next = self.desc_q3.q.val();
         }
         if self.rd_reg3.q.val() == 1 {
-            self.osel_r.d.next = self.buf_a.rdata.val();
+            self.osel_r.d.next = self.a_rd.val();
         }
         if self.rd_reg3.q.val() == 2 {
-            self.osel_r.d.next = self.buf_b.rdata.val();
+            self.osel_r.d.next = self.b_rd.val();
         }
         if self.rd_reg3.q.val() == 3 {
             self.osel_r.d.next = self.buf_s.rdata.val();
@@ -382,10 +470,10 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         // t3: the source word (the buffers' read data, registered twice after the RAMs).
         self.act_src.next = self.buf_s.rdata.val();
         if self.seq.src.val() == 0 {
-            self.act_src.next = self.buf_a.rdata.val();
+            self.act_src.next = self.a_rd.val();
         }
         if self.seq.src.val() == 1 {
-            self.act_src.next = self.buf_b.rdata.val();
+            self.act_src.next = self.b_rd.val();
         }
         // t4: selected and registered once before the broadcast; padding taps read as zero.
         // A 2-level register tree broadcasts it: U group copies (t5), then each row's own copy
@@ -493,6 +581,17 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.ew_a.d.next = self.wa_eng.val();
         self.ew_d.d.next = self.wd_eng.val();
         self.ew_e.d.next = self.we_eng.val();
+        self.ew2_a.d.next = self.ew_a.q.val();
+        self.ew2_d.d.next = self.ew_d.q.val();
+        self.ew2_e.d.next = self.ew_e.q.val();
+        self.wr_a.next = self.ew_a.q.val();
+        self.wr_d.next = self.ew_d.q.val();
+        self.wr_e.next = self.ew_e.q.val();
+        if self.xw.val() {
+            self.wr_a.next = self.ew2_a.q.val();
+            self.wr_d.next = self.ew2_d.q.val();
+            self.wr_e.next = self.ew2_e.q.val();
+        }
         // Write ports: the engine while busy (to the step's dst), the bus otherwise.
         self.buf_a.waddr.next = self.idx16.val();
         self.buf_b.waddr.next = self.idx16.val();
@@ -512,21 +611,34 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.bw.val() & (self.region.val() == 3) {
             self.buf_s.wbe.next = 255.into();
         }
+        self.ab.waddr.next = self.idx16.val();
+        self.ab.wb.next = self.region.val() == 2;
+        self.ab.wdata.next = self.in_d2.q.val();
+        self.ab.wbe.next = 0.into();
+        if self.bw.val() & self.bus_ab.val() {
+            self.ab.wbe.next = 255.into();
+        }
         if self.seq.busy.val() {
-            self.buf_a.waddr.next = self.ew_a.q.val();
-            self.buf_b.waddr.next = self.ew_a.q.val();
-            self.buf_s.waddr.next = self.ew_a.q.val();
-            self.buf_a.wdata.next = self.ew_d.q.val();
-            self.buf_b.wdata.next = self.ew_d.q.val();
-            self.buf_s.wdata.next = self.ew_d.q.val();
+            self.buf_a.waddr.next = self.wr_a.val();
+            self.buf_b.waddr.next = self.wr_a.val();
+            self.buf_s.waddr.next = self.wr_a.val();
+            self.ab.waddr.next = self.wr_a.val();
+            self.buf_a.wdata.next = self.wr_d.val();
+            self.buf_b.wdata.next = self.wr_d.val();
+            self.buf_s.wdata.next = self.wr_d.val();
+            self.ab.wdata.next = self.wr_d.val();
+            self.ab.wb.next = self.seq.dst.val() == 1;
+            self.ab.wbe.next = 0.into();
             if self.seq.dst.val() == 0 {
-                self.buf_a.wbe.next = self.ew_e.q.val();
+                self.buf_a.wbe.next = self.wr_e.val();
+                self.ab.wbe.next = self.wr_e.val();
             }
             if self.seq.dst.val() == 1 {
-                self.buf_b.wbe.next = self.ew_e.q.val();
+                self.buf_b.wbe.next = self.wr_e.val();
+                self.ab.wbe.next = self.wr_e.val();
             }
             if self.seq.dst.val() == 2 {
-                self.buf_s.wbe.next = self.ew_e.q.val();
+                self.buf_s.wbe.next = self.wr_e.val();
             }
         }
         if self.reset.val() {
@@ -536,6 +648,8 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.isr.d.next = 0.into();
             self.dact.d.next = false;
             self.ew_e.d.next = 0.into();
+            self.ew2_e.d.next = 0.into();
+            self.ph.d.next = false;
             self.dj.d.next = 0.into();
             self.rd_v.d.next = false;
             self.in_w1.d.next = false;
