@@ -52,6 +52,7 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     wr_e: Signal<Local, Bits<8>>,
     a_rd: Signal<Local, Bits<64>>,
     b_rd: Signal<Local, Bits<64>>,
+    s_rd: Signal<Local, Bits<64>>,
     bus_ab: Signal<Local, Bit>,
     desc: Bram<64>,
     params: Bram<54>,
@@ -183,9 +184,13 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             } else {
                 ActBuf::new(cfg.act_words)
             },
-            buf_s: ActBuf::new(cfg.sq_words),
+            buf_s: if sh {
+                ActBuf::absent()
+            } else {
+                ActBuf::new(cfg.sq_words)
+            },
             ab: if sh {
-                SharedAb::new(cfg.act_words)
+                SharedAb::new(cfg.act_words, cfg.sq_words)
             } else {
                 SharedAb::absent()
             },
@@ -200,6 +205,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             wr_e: Default::default(),
             a_rd: Default::default(),
             b_rd: Default::default(),
+            s_rd: Default::default(),
             bus_ab: Default::default(),
             desc: Bram::new(cfg.max_steps * common::job::STEP_WORDS),
             params: Bram::new_pipelined(cfg.param_words),
@@ -321,9 +327,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.seq.adv.next = self.ph.q.val() | !self.spram.val();
         self.a_rd.next = self.buf_a.rdata.val();
         self.b_rd.next = self.buf_b.rdata.val();
+        self.s_rd.next = self.buf_s.rdata.val();
         if self.spram.val() {
             self.a_rd.next = self.ab.rdata.val();
             self.b_rd.next = self.ab.rdata.val();
+            self.s_rd.next = self.ab.rdata.val();
         }
         self.desc.clock.next = self.clock.val();
         self.params.clock.next = self.clock.val();
@@ -361,13 +369,14 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.buf_a.raddr.next = self.idx16.val();
         self.buf_b.raddr.next = self.idx16.val();
         self.buf_s.raddr.next = self.idx16.val();
-        self.bus_ab.next = (self.region.val() == 1) | (self.region.val() == 2);
+        self.bus_ab.next =
+            (self.region.val() == 1) | (self.region.val() == 2) | (self.region.val() == 3);
         self.ab.raddr.next = self.idx16.val();
-        self.ab.rb.next = self.region.val() == 2;
+        self.ab.rsel.next = (self.region.val() - 1).get_bits::<2>(0);
         self.ab.re.next = self.in_r2.q.val() & self.idx_ok.val() & self.bus_ab.val();
         if self.seq.busy.val() {
             self.ab.raddr.next = self.seq.a_addr.val();
-            self.ab.rb.next = self.seq.src.val() == 1;
+            self.ab.rsel.next = self.seq.src.val();
             self.ab.re.next = self.seq.f_v.val();
             self.desc.raddr.next = self.seq.desc_raddr.val();
             self.params.raddr.next = self.seq.par_raddr.val();
@@ -409,7 +418,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.osel_r.d.next = self.b_rd.val();
         }
         if self.rd_reg3.q.val() == 3 {
-            self.osel_r.d.next = self.buf_s.rdata.val();
+            self.osel_r.d.next = self.s_rd.val();
         }
         if self.rd_reg3.q.val() == 5 {
             self.osel_r.d.next = bit_cast::<64, 54>(self.params.rdata.val());
@@ -468,7 +477,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.pv3.d.next = self.pv2.q.val();
         self.pidx3.d.next = self.pidx2.q.val();
         // t3: the source word (the buffers' read data, registered twice after the RAMs).
-        self.act_src.next = self.buf_s.rdata.val();
+        self.act_src.next = self.s_rd.val();
         if self.seq.src.val() == 0 {
             self.act_src.next = self.a_rd.val();
         }
@@ -612,7 +621,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.buf_s.wbe.next = 255.into();
         }
         self.ab.waddr.next = self.idx16.val();
-        self.ab.wb.next = self.region.val() == 2;
+        self.ab.wsel.next = (self.region.val() - 1).get_bits::<2>(0);
         self.ab.wdata.next = self.in_d2.q.val();
         self.ab.wbe.next = 0.into();
         if self.bw.val() & self.bus_ab.val() {
@@ -627,15 +636,13 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.buf_b.wdata.next = self.wr_d.val();
             self.buf_s.wdata.next = self.wr_d.val();
             self.ab.wdata.next = self.wr_d.val();
-            self.ab.wb.next = self.seq.dst.val() == 1;
-            self.ab.wbe.next = 0.into();
+            self.ab.wsel.next = self.seq.dst.val();
+            self.ab.wbe.next = self.wr_e.val();
             if self.seq.dst.val() == 0 {
                 self.buf_a.wbe.next = self.wr_e.val();
-                self.ab.wbe.next = self.wr_e.val();
             }
             if self.seq.dst.val() == 1 {
                 self.buf_b.wbe.next = self.wr_e.val();
-                self.ab.wbe.next = self.wr_e.val();
             }
             if self.seq.dst.val() == 2 {
                 self.buf_s.wbe.next = self.wr_e.val();

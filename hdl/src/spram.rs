@@ -1,9 +1,9 @@
-//! `SharedAb`: the activation buffers A and B in one single-port memory (the iCE40 UP5K's
+//! `SharedAb`: the activation buffers A, B and S in one single-port memory (the iCE40 UP5K's
 //! four SB_SPRAM256KA side by side = 16K x 64 bit, nibble write masks used as byte enables).
-//! A is words `[0, depth)`, B is `[depth, 2·depth)`.
+//! A is words `[0, act)`, B is `[act, 2·act)`, S is `[2·act, 2·act + sq)`.
 //!
-//! One port: each cycle it either reads (`raddr` in buffer `rb`) or writes (`waddr` in
-//! buffer `wb`, byte enables `wbe`). A write wins the port. A cycle that asks for both
+//! One port: each cycle it either reads (`raddr` in buffer `rsel`: 0 A, 1 B, 2 S, as
+//! `common::job::Buf`) or writes (`waddr` in buffer `wsel`, byte enables `wbe`). A write wins the port. A cycle that asks for both
 //! (`re` and a nonzero `wbe`) is a **collision**: the read would return a wrong word, so the
 //! leaf raises the sticky `collide` flag (cleared by `reset`). The engine never causes one:
 //! its feeder issues reads on one clock parity and every write lands on the other
@@ -20,7 +20,6 @@
 //! the same timing. During a write the SPRAM's DATAOUT is undefined (Yosys' `cells_sim.v`); the
 //! model gives 0 there. No read is ever taken from such a cycle.
 
-use crate::bram::addr_bits;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -28,20 +27,22 @@ pub struct SharedAb {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
     pub raddr: Signal<In, Bits<16>>,
-    /// Read from B (else A).
-    pub rb: Signal<In, Bit>,
+    /// The buffer read: 0 A, 1 B, 2 S (3: none, reads 0).
+    pub rsel: Signal<In, Bits<2>>,
     /// A read is wanted this cycle (only for the collision check: the port reads whenever it
     /// does not write).
     pub re: Signal<In, Bit>,
     pub rdata: Signal<Out, Bits<64>>,
     pub waddr: Signal<In, Bits<16>>,
-    /// Write to B (else A).
-    pub wb: Signal<In, Bit>,
+    /// The buffer written (as `rsel`; 3 drops the write).
+    pub wsel: Signal<In, Bits<2>>,
     pub wdata: Signal<In, Bits<64>>,
     pub wbe: Signal<In, Bits<8>>,
     /// Sticky: some cycle asked for a read and a write at once.
     pub collide: Signal<Out, Bit>,
+    /// Words of A (and of B), words of S; 0: no memory.
     _depth: usize,
+    _sq: usize,
     // Model: the registered port (address, write data, byte mask, write, in range), the
     // SPRAM's output word, the sticky flag.
     _ad: usize,
@@ -58,25 +59,26 @@ pub struct SharedAb {
 pub const SPRAM_WORDS: usize = 16 * 1024;
 
 impl SharedAb {
-    /// A and B of `depth` words each; `depth` is a power of two, `2·depth <= 16K`.
-    pub fn new(depth: usize) -> Self {
+    /// A and B of `depth` words each and S of `sq` words; `2·depth + sq <= 16K`.
+    pub fn new(depth: usize, sq: usize) -> Self {
         assert!(
-            depth.is_power_of_two() && 2 * depth <= SPRAM_WORDS,
-            "A/B depth {depth}: must be a power of two and 2 x depth <= {SPRAM_WORDS}"
+            depth >= 1 && sq >= 1 && 2 * depth + sq <= SPRAM_WORDS,
+            "A/B {depth} and S {sq} words: 2 x A/B + S must be at most {SPRAM_WORDS}"
         );
         SharedAb {
             clock: Default::default(),
             reset: Default::default(),
             raddr: Default::default(),
-            rb: Default::default(),
+            rsel: Default::default(),
             re: Default::default(),
             rdata: Default::default(),
             waddr: Default::default(),
-            wb: Default::default(),
+            wsel: Default::default(),
             wdata: Default::default(),
             wbe: Default::default(),
             collide: Default::default(),
             _depth: depth,
+            _sq: sq,
             _ad: 0,
             _wd: 0,
             _mask: 0,
@@ -84,7 +86,7 @@ impl SharedAb {
             _inr: [false; 2],
             _q: 0,
             _col: false,
-            _mem: vec![0; 2 * depth],
+            _mem: vec![0; SPRAM_WORDS],
         }
     }
 }
@@ -95,7 +97,19 @@ impl SharedAb {
         SharedAb {
             _depth: 0,
             _mem: Vec::new(),
-            ..SharedAb::new(1)
+            ..SharedAb::new(1, 1)
+        }
+    }
+}
+
+impl SharedAb {
+    /// Base word and size of buffer `sel` (0 A, 1 B, 2 S; 3 none).
+    fn region(&self, sel: usize) -> (usize, usize) {
+        match sel {
+            0 => (0, self._depth),
+            1 => (self._depth, self._depth),
+            2 => (2 * self._depth, self._sq),
+            _ => (0, 0),
         }
     }
 }
@@ -119,10 +133,11 @@ impl Logic for SharedAb {
                 self._q = self._mem[self._ad];
             }
             // t1: the port's input registers.
-            let d = self._depth;
             let (ra, wa) = (self.raddr.val().index(), self.waddr.val().index());
+            let (rbase, rlim) = self.region(self.rsel.val().index());
+            let (wbase, wlim) = self.region(self.wsel.val().index());
             let wbe = self.wbe.val().to_u64();
-            let ben = if wa < d { wbe } else { 0 };
+            let ben = if wa < wlim { wbe } else { 0 };
             let mut mask = 0u64;
             for l in 0..8 {
                 if ben >> l & 1 == 1 {
@@ -132,12 +147,10 @@ impl Logic for SharedAb {
             self._wen = mask != 0;
             self._mask = mask;
             self._wd = self.wdata.val().to_u64();
-            self._ad = if wbe != 0 {
-                (wa % d) + if self.wb.val() { d } else { 0 }
-            } else {
-                (ra % d) + if self.rb.val() { d } else { 0 }
-            };
-            self._inr[0] = ra < d;
+            // The 14-bit port address wraps (only in-range accesses matter).
+            let ad = if wbe != 0 { wbase + wa } else { rbase + ra };
+            self._ad = ad % SPRAM_WORDS;
+            self._inr[0] = ra < rlim;
             if self.reset.val() {
                 self._col = false;
             } else if self.re.val() && wbe != 0 {
@@ -151,13 +164,12 @@ impl Logic for SharedAb {
         self.collide.connect();
     }
     fn hdl(&self) -> Verilog {
-        let d = self._depth;
+        let (d, sq) = (self._depth, self._sq);
         if d == 0 {
             return Verilog::Custom(
                 "always @(*) begin\n   rdata = 64'd0;\n   collide = 1'b0;\nend".into(),
             );
         }
-        let ab = addr_bits(d);
         let sprams = (0..4)
             .map(|i| {
                 let (hi, lo) = (16 * i + 15, 16 * i);
@@ -199,13 +211,31 @@ reg inr2;
 reg inr3;
 reg col;
 wire wany = |wbe;
-wire wok = waddr < 16'd{d};
+reg [15:0] rlim;
+reg [15:0] wlim;
+reg [13:0] rbase;
+reg [13:0] wbase;
+always @(*) begin
+   case (rsel)
+      2'd0: begin rbase = 14'd0; rlim = 16'd{d}; end
+      2'd1: begin rbase = 14'd{d}; rlim = 16'd{d}; end
+      2'd2: begin rbase = 14'd{s0}; rlim = 16'd{sq}; end
+      default: begin rbase = 14'd0; rlim = 16'd0; end
+   endcase
+   case (wsel)
+      2'd0: begin wbase = 14'd0; wlim = 16'd{d}; end
+      2'd1: begin wbase = 14'd{d}; wlim = 16'd{d}; end
+      2'd2: begin wbase = 14'd{s0}; wlim = 16'd{sq}; end
+      default: begin wbase = 14'd0; wlim = 16'd0; end
+   endcase
+end
+wire wok = waddr < wlim;
 always @(posedge clock) begin
-   ad <= wany ? {{{pad}wb, waddr[{a1}:0]}} : {{{pad}rb, raddr[{a1}:0]}};
+   ad <= wany ? wbase + waddr[13:0] : rbase + raddr[13:0];
    wd <= wdata;
    be <= wok ? wbe : 8'd0;
    wen <= wany && wok;
-   inr <= raddr < 16'd{d};
+   inr <= raddr < rlim;
    inr2 <= inr;
    if (reset) col <= 1'b0;
    else if (re && wany) col <= 1'b1;
@@ -225,12 +255,7 @@ always @(*) begin
    rdata = inr3 ? q2 : 64'd0;
    collide = col;
 end",
-            a1 = ab - 1,
-            pad = if ab + 1 < 14 {
-                format!("{}'d0, ", 13 - ab)
-            } else {
-                String::new()
-            },
+            s0 = 2 * d,
         ))
     }
 }

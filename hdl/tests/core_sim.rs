@@ -452,7 +452,7 @@ fn bus_regions_small() {
     bus_regions::<4, 2, 2>(DeviceConfig::small());
 }
 
-/// The same on the icebreaker's shared A/B memory: A and B are separate halves, and
+/// The same on the icebreaker's shared A/B/S memory: A, B and S are separate regions, and
 /// out-of-range indices neither alias the other half nor wrap.
 #[test]
 fn bus_regions_icebreaker() {
@@ -570,8 +570,8 @@ fn icebreaker_shared_port_all_ops() {
     let hi = Step {
         src: Buf::B,
         dst: Buf::A,
-        src_base: 8000,
-        dst_base: 8150,
+        src_base: 6000,
+        dst_base: 6130,
         ..conv(3, 1, 2, 3, 4, 1)
     };
     check::<1, 1, 1>(ib(), &[hi], 25);
