@@ -6,8 +6,8 @@
 //!
 //! With `DeviceConfig::shared_act_spram` A and B are one single-port memory (`SharedAb`):
 //! the feeder issues on every other cycle (`ph` high) and the engine's writes reach the memory
-//! one register later (`ew2`), an odd number of cycles after their issue, so the engine's reads
-//! and writes never meet at the port.
+//! one register earlier (without `ew`), an odd number of cycles after their issue, so the
+//! engine's reads and writes never meet at the port.
 
 use crate::bram::{ActBuf, Bram};
 use crate::mac_row::MacRow;
@@ -39,14 +39,11 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     ab: SharedAb,
     // A and B in `ab` (time-shared port), else in `buf_a`/`buf_b`.
     spram: Constant<Bit>,
-    // The engine's writes take the extra register `ew2` (the shared port's parity rule).
+    // The engine's writes skip the register `ew` (the shared port's parity rule).
     xw: Constant<Bit>,
     // Free-running phase: the feeder issues while it is high (shared port only).
     ph: DFF<Bit>,
-    // The engine's write one register later (shared port only), and what the buffers get.
-    ew2_a: DFF<Bits<16>>,
-    ew2_d: DFF<Bits<64>>,
-    ew2_e: DFF<Bits<8>>,
+    // What the buffers get: `ew`, or the write before it (shared port).
     wr_a: Signal<Local, Bits<16>>,
     wr_d: Signal<Local, Bits<64>>,
     wr_e: Signal<Local, Bits<8>>,
@@ -197,9 +194,6 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             spram: Constant::new(sh),
             xw: Constant::new(sh),
             ph: Default::default(),
-            ew2_a: Default::default(),
-            ew2_d: Default::default(),
-            ew2_e: Default::default(),
             wr_a: Default::default(),
             wr_d: Default::default(),
             wr_e: Default::default(),
@@ -292,8 +286,8 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
 }
 
 impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
-    /// Test only: the core without the shared port's extra write register, so the engine's
-    /// writes land on the read parity. The collision detector must catch it.
+    /// Test only: the core with the dual-port build's write register `ew` on the shared port,
+    /// so the engine's writes land on the read parity. The collision detector must catch it.
     #[doc(hidden)]
     pub fn without_write_parity(cfg: &DeviceConfig) -> Self {
         let mut c = Self::new(cfg);
@@ -316,7 +310,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3, rd_reg3, rd_row3,
             rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, wsel_r, osel_r, rdata_r, rvalid_r, vsr, fsr,
             lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, pv1, pidx1, pv2, pidx2, pv3,
-            pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap, ph, ew2_a, ew2_d, ew2_e
+            pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap, ph
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -590,16 +584,14 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.ew_a.d.next = self.wa_eng.val();
         self.ew_d.d.next = self.wd_eng.val();
         self.ew_e.d.next = self.we_eng.val();
-        self.ew2_a.d.next = self.ew_a.q.val();
-        self.ew2_d.d.next = self.ew_d.q.val();
-        self.ew2_e.d.next = self.ew_e.q.val();
         self.wr_a.next = self.ew_a.q.val();
         self.wr_d.next = self.ew_d.q.val();
         self.wr_e.next = self.ew_e.q.val();
         if self.xw.val() {
-            self.wr_a.next = self.ew2_a.q.val();
-            self.wr_d.next = self.ew2_d.q.val();
-            self.wr_e.next = self.ew2_e.q.val();
+            // The port registers the write itself (24 MHz: no need for `ew` too).
+            self.wr_a.next = self.wa_eng.val();
+            self.wr_d.next = self.wd_eng.val();
+            self.wr_e.next = self.we_eng.val();
         }
         // Write ports: the engine while busy (to the step's dst), the bus otherwise.
         self.buf_a.waddr.next = self.idx16.val();
@@ -655,7 +647,6 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.isr.d.next = 0.into();
             self.dact.d.next = false;
             self.ew_e.d.next = 0.into();
-            self.ew2_e.d.next = 0.into();
             self.ph.d.next = false;
             self.dj.d.next = 0.into();
             self.rd_v.d.next = false;
