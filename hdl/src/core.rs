@@ -51,6 +51,8 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     b_rd: Signal<Local, Bits<64>>,
     s_rd: Signal<Local, Bits<64>>,
     bus_ab: Signal<Local, Bit>,
+    // The bus region as a `SharedAb` buffer select (region 1..3 = A, B, S).
+    bus_sel: Signal<Local, Bits<4>>,
     desc: Bram<64>,
     params: Bram<54>,
     rows: [MacRow; R],
@@ -201,6 +203,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             b_rd: Default::default(),
             s_rd: Default::default(),
             bus_ab: Default::default(),
+            bus_sel: Default::default(),
             desc: Bram::new(cfg.max_steps * common::job::STEP_WORDS),
             params: Bram::new_pipelined(cfg.param_words),
             rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words)),
@@ -365,8 +368,9 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.buf_s.raddr.next = self.idx16.val();
         self.bus_ab.next =
             (self.region.val() == 1) | (self.region.val() == 2) | (self.region.val() == 3);
+        self.bus_sel.next = self.region.val() - 1;
         self.ab.raddr.next = self.idx16.val();
-        self.ab.rsel.next = (self.region.val() - 1).get_bits::<2>(0);
+        self.ab.rsel.next = self.bus_sel.val().get_bits::<2>(0);
         self.ab.re.next = self.in_r2.q.val() & self.idx_ok.val() & self.bus_ab.val();
         if self.seq.busy.val() {
             self.ab.raddr.next = self.seq.a_addr.val();
@@ -613,7 +617,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.buf_s.wbe.next = 255.into();
         }
         self.ab.waddr.next = self.idx16.val();
-        self.ab.wsel.next = (self.region.val() - 1).get_bits::<2>(0);
+        self.ab.wsel.next = self.bus_sel.val().get_bits::<2>(0);
         self.ab.wdata.next = self.in_d2.q.val();
         self.ab.wbe.next = 0.into();
         if self.bw.val() & self.bus_ab.val() {
