@@ -134,7 +134,7 @@ fn stimulus() -> Vec<Cycle> {
             [0, 1, 0, 1, 2, 0, 0xdead, 0xff]
         } else if i % 997 == 510 {
             [1, 0, 0, 0, 0, 0, 0, 0]
-        } else if rng.next() % 2 == 0 {
+        } else if rng.next().is_multiple_of(2) {
             let wbe = match rng.next() % 4 {
                 0 => 0xff,
                 1 => 1 << (rng.next() % 8),
@@ -150,7 +150,7 @@ fn stimulus() -> Vec<Cycle> {
                 rng.next(),
                 wbe,
             ]
-        } else if rng.next() % 5 == 0 {
+        } else if rng.next().is_multiple_of(5) {
             idle
         } else {
             [
