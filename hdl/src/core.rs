@@ -107,6 +107,13 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     rd_ok3: DFF<Bit>,
     desc_q2: DFF<Bits<64>>,
     desc_q3: DFF<Bits<64>>,
+    // Shared-port (iCE40, 24 MHz) build: the bus's descriptor read address is delayed instead
+    // of the word (fewer flip-flops, i.e. fewer LCs), and the weight word and the other
+    // regions' word share one register.
+    bda1: DFF<Bits<16>>,
+    bda2: DFF<Bits<16>>,
+    desc_word: Signal<Local, Bits<64>>,
+    wsel: Signal<Local, Bits<64>>,
     rd_v4: DFF<Bit>,
     rd_w4: DFF<Bit>,
     wsel_r: DFF<Bits<64>>,
@@ -252,6 +259,10 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             rd_ok3: Default::default(),
             desc_q2: Default::default(),
             desc_q3: Default::default(),
+            bda1: Default::default(),
+            bda2: Default::default(),
+            desc_word: Default::default(),
+            wsel: Default::default(),
             rd_v4: Default::default(),
             rd_w4: Default::default(),
             wsel_r: Default::default(),
@@ -313,7 +324,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3, rd_reg3, rd_row3,
             rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, wsel_r, osel_r, rdata_r, rvalid_r, vsr, fsr,
             lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, pv1, pidx1, pv2, pidx2, pv3,
-            pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap, ph
+            pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap, ph, bda1, bda2
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -362,6 +373,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.bw.next = self.in_w2.q.val() & !self.seq.busy.val() & self.idx_ok.val();
         // Read ports: the engine while busy, the bus otherwise.
         self.desc.raddr.next = self.idx16.val();
+        self.bda1.d.next = self.idx16.val();
+        self.bda2.d.next = self.bda1.q.val();
+        if self.spram.val() {
+            self.desc.raddr.next = self.bda2.q.val();
+        }
         self.params.raddr.next = self.idx16.val();
         self.buf_a.raddr.next = self.idx16.val();
         self.buf_b.raddr.next = self.idx16.val();
@@ -398,16 +414,21 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.rd_ok3.d.next = self.rd_ok2.q.val();
         self.desc_q2.d.next = self.desc.rdata.val();
         self.desc_q3.d.next = self.desc_q2.q.val();
+        self.desc_word.next = self.desc_q3.q.val();
+        if self.spram.val() {
+            self.desc_word.next = self.desc.rdata.val();
+        }
         // t3 -> t4: the addressed weight row's word, and the other regions' word, registered.
-        self.wsel_r.d.next = 0.into();
+        self.wsel.next = 0.into();
         for r in 0..R {
             if self.rd_row3.q.val().index() == r {
-                self.wsel_r.d.next = self.rows[r].w_rdata.val();
+                self.wsel.next = self.rows[r].w_rdata.val();
             }
         }
+        self.wsel_r.d.next = self.wsel.val();
         self.osel_r.d.next = 0.into();
         if self.rd_reg3.q.val() == 0 {
-            self.osel_r.d.next = self.desc_q3.q.val();
+            self.osel_r.d.next = self.desc_word.val();
         }
         if self.rd_reg3.q.val() == 1 {
             self.osel_r.d.next = self.a_rd.val();
@@ -421,6 +442,9 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.rd_reg3.q.val() == 5 {
             self.osel_r.d.next = bit_cast::<64, 54>(self.params.rdata.val());
         }
+        if self.spram.val() & (self.rd_reg3.q.val() == 4) {
+            self.osel_r.d.next = self.wsel.val();
+        }
         if !self.rd_ok3.q.val() {
             self.osel_r.d.next = 0.into();
         }
@@ -428,7 +452,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.rd_w4.d.next = self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 4);
         // t4 -> t5: the answer (bus_rvalid 7 cycles after bus_read: 2 input registers, then t0..t5).
         self.rdata_r.d.next = self.osel_r.q.val();
-        if self.rd_w4.q.val() {
+        if self.rd_w4.q.val() & !self.spram.val() {
             self.rdata_r.d.next = self.wsel_r.q.val();
         }
         self.rvalid_r.d.next = self.rd_v4.q.val();
