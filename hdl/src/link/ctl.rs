@@ -78,7 +78,7 @@ pub struct LinkCtl {
     pub bus_rdata: Signal<In, Bits<64>>,
     pub bus_rvalid: Signal<In, Bit>,
     pub start: Signal<Out, Bit>,
-    /// Pulse: reset the engine (the `Reset` command).
+    /// Reset the engine: a registered pulse after the `Reset` command, and while `reset`.
     pub core_reset: Signal<Out, Bit>,
     pub done: Signal<In, Bit>,
     pub job_cycles: Signal<In, Bits<32>>,
@@ -96,6 +96,13 @@ pub struct LinkCtl {
     kind: DFF<Bits<8>>,
     seq: DFF<Bits<8>>,
     len: DFF<Bits<16>>,
+    /// The payload length minus 1 (so the last-byte test is a compare, not an add and a compare).
+    len_m1: DFF<Bits<16>>,
+    /// The low length byte is above the payload bound's low byte (half of the bound check).
+    len_lo_gt: DFF<Bit>,
+    /// `known` and `len_ok` registered: the frame is complete and stable when they are used.
+    known_r: DFF<Bit>,
+    len_ok_r: DFF<Bit>,
     pcount: DFF<Bits<16>>,
     crc: DFF<Bits<16>>,
     crc_lo: DFF<Bits<8>>,
@@ -112,6 +119,16 @@ pub struct LinkCtl {
     rlen: DFF<Bits<16>>,
     pay: DFF<Bits<64>>,
     bitoff: DFF<Bits<9>>,
+    /// The Info/Status payload byte at offset `rom_off`, registered (a 400-bit mux); when
+    /// `bitoff` moves on, those answers wait a cycle for the next byte.
+    rom_byte: DFF<Bits<8>>,
+    rom_off: DFF<Bits<9>>,
+    core_rst: DFF<Bit>,
+    bus_addr_r: DFF<Bits<24>>,
+    bus_wdata_r: DFF<Bits<64>>,
+    bus_write_r: DFF<Bit>,
+    bus_read_r: DFF<Bit>,
+    start_r: DFF<Bit>,
     // Job and counters.
     run_pending: DFF<Bit>,
     job_done: DFF<Bit>,
@@ -134,6 +151,8 @@ pub struct LinkCtl {
     len_next: Signal<Local, Bits<16>>,
     len_ok: Signal<Local, Bit>,
     known: Signal<Local, Bit>,
+    len_over: Signal<Local, Bit>,
+    is_rom: Signal<Local, Bit>,
     wnext: Signal<Local, Bits<64>>,
     nwords: Signal<Local, Bits<9>>,
     status_vec: Signal<Local, Bits<STATUS_BITS>>,
@@ -188,6 +207,10 @@ impl LinkCtl {
             kind: Default::default(),
             seq: Default::default(),
             len: Default::default(),
+            len_m1: Default::default(),
+            len_lo_gt: Default::default(),
+            known_r: Default::default(),
+            len_ok_r: Default::default(),
             pcount: Default::default(),
             crc: Default::default(),
             crc_lo: Default::default(),
@@ -202,6 +225,14 @@ impl LinkCtl {
             rlen: Default::default(),
             pay: Default::default(),
             bitoff: Default::default(),
+            rom_byte: Default::default(),
+            rom_off: Default::default(),
+            core_rst: Default::default(),
+            bus_addr_r: Default::default(),
+            bus_wdata_r: Default::default(),
+            bus_write_r: Default::default(),
+            bus_read_r: Default::default(),
+            start_r: Default::default(),
             run_pending: Default::default(),
             job_done: Default::default(),
             last_run_valid: Default::default(),
@@ -221,6 +252,8 @@ impl LinkCtl {
             len_next: Default::default(),
             len_ok: Default::default(),
             known: Default::default(),
+            len_over: Default::default(),
+            is_rom: Default::default(),
             wnext: Default::default(),
             nwords: Default::default(),
             status_vec: Default::default(),
@@ -255,6 +288,10 @@ impl Logic for LinkCtl {
             kind,
             seq,
             len,
+            len_m1,
+            len_lo_gt,
+            known_r,
+            len_ok_r,
             pcount,
             crc,
             crc_lo,
@@ -268,6 +305,14 @@ impl Logic for LinkCtl {
             rlen,
             pay,
             bitoff,
+            rom_byte,
+            rom_off,
+            core_rst,
+            bus_addr_r,
+            bus_wdata_r,
+            bus_write_r,
+            bus_read_r,
+            start_r,
             run_pending,
             job_done,
             last_run_valid,
@@ -316,6 +361,12 @@ impl Logic for LinkCtl {
                 & (self.arg.q.val().get_bits::<16>(32) >= 1)
                 & (self.arg.q.val().get_bits::<16>(32) <= 256);
         }
+        self.known_r.d.next = self.known.val();
+        self.len_ok_r.d.next = self.len_ok.val();
+        // The bound check of a length being received: high byte now, low byte from `Len0`.
+        self.len_over.next = (self.in_data.val() > self.max_payload.val().get_bits::<8>(8))
+            | ((self.in_data.val() == self.max_payload.val().get_bits::<8>(8))
+                & self.len_lo_gt.q.val());
 
         // Answer bytes.
         self.hdr_byte.next = 0xA5.into();
@@ -334,18 +385,23 @@ impl Logic for LinkCtl {
         if self.pcount.q.val() == 5 {
             self.hdr_byte.next = self.rlen.q.val().get_bits::<8>(8);
         }
-        self.pay_byte.next = self.pay.q.val().get_bits::<8>(0);
+        self.is_rom.next = (self.rkind.q.val() == 0x81) | (self.rkind.q.val() == 0x86);
+        self.rom_off.d.next = self.bitoff.q.val();
+        if self.rkind.q.val() == 0x86 {
+            self.rom_byte.d.next = self
+                .status_vec
+                .val()
+                .get_bits::<8>(self.bitoff.q.val().index());
+        }
         if self.rkind.q.val() == 0x81 {
-            self.pay_byte.next = self
+            self.rom_byte.d.next = self
                 .info_rom
                 .val()
                 .get_bits::<8>(self.bitoff.q.val().index());
         }
-        if self.rkind.q.val() == 0x86 {
-            self.pay_byte.next = self
-                .status_vec
-                .val()
-                .get_bits::<8>(self.bitoff.q.val().index());
+        self.pay_byte.next = self.pay.q.val().get_bits::<8>(0);
+        if (self.rkind.q.val() == 0x81) | (self.rkind.q.val() == 0x86) {
+            self.pay_byte.next = self.rom_byte.q.val();
         }
         self.out_byte.next = self.hdr_byte.val();
         if self.state.q.val() == S::TxPay {
@@ -361,7 +417,8 @@ impl Logic for LinkCtl {
         self.crc_tx.crc.next = self.crc.q.val();
         self.crc_tx.data.next = self.out_byte.val();
         self.out_valid.next = (self.state.q.val() == S::TxHdr)
-            | (self.state.q.val() == S::TxPay)
+            | ((self.state.q.val() == S::TxPay)
+                & ((self.rom_off.q.val() == self.bitoff.q.val()) | !self.is_rom.val()))
             | (self.state.q.val() == S::TxCrc0)
             | (self.state.q.val() == S::TxCrc1);
         self.send.next = self.out_valid.val() & self.out_ready.val();
@@ -380,13 +437,21 @@ impl Logic for LinkCtl {
                 & !(self.run_pending.q.val() & self.job_done.q.val()));
         self.accept.next = self.in_valid.val() & self.in_ready.val();
 
-        self.bus_addr.next =
+        // The engine's ports are registered here: the word RAM's read data has a long
+        // clock-to-out and the engine sits across the chip.
+        self.bus_addr_r.d.next =
             self.arg.q.val().get_bits::<24>(0) + bit_cast::<24, 9>(self.wi.q.val());
-        self.bus_wdata.next = self.words.read_data.val();
-        self.bus_write.next = false;
-        self.bus_read.next = false;
-        self.start.next = false;
-        self.core_reset.next = false;
+        self.bus_wdata_r.d.next = self.words.read_data.val();
+        self.bus_write_r.d.next = false;
+        self.bus_read_r.d.next = false;
+        self.start_r.d.next = false;
+        self.bus_addr.next = self.bus_addr_r.q.val();
+        self.bus_wdata.next = self.bus_wdata_r.q.val();
+        self.bus_write.next = self.bus_write_r.q.val();
+        self.bus_read.next = self.bus_read_r.q.val();
+        self.start.next = self.start_r.q.val();
+        self.core_rst.d.next = false;
+        self.core_reset.next = self.core_rst.q.val();
         // Every state that neither hunts nor decodes executes or answers a frame.
         self.running.next =
             self.run_pending.q.val() | !(self.decoding.val() | (self.state.q.val() == S::Hunt0));
@@ -453,6 +518,8 @@ impl Logic for LinkCtl {
             S::Len0 => {
                 if self.accept.val() {
                     self.len.d.next = bit_cast::<16, 8>(self.in_data.val());
+                    self.len_lo_gt.d.next =
+                        self.in_data.val() > self.max_payload.val().get_bits::<8>(0);
                     self.crc.d.next = self.crc_rx.out.val();
                     self.state.d.next = S::Len1;
                 }
@@ -460,12 +527,13 @@ impl Logic for LinkCtl {
             S::Len1 => {
                 if self.accept.val() {
                     self.len.d.next = self.len_next.val();
+                    self.len_m1.d.next = self.len_next.val() - 1;
                     self.crc.d.next = self.crc_rx.out.val();
                     self.pcount.d.next = 0.into();
                     self.lane.d.next = 0.into();
                     self.widx.d.next = 0.into();
                     self.arg.d.next = 0.into();
-                    if self.len_next.val() > self.max_payload.val() {
+                    if self.len_over.val() {
                         // Unbounded lengths are refused at once, not waited for.
                         self.bad_frames.d.next = self.bad_frames.q.val() + 1;
                         self.flags.d.next = self.flags.q.val().replace_bit(2, true);
@@ -496,7 +564,7 @@ impl Logic for LinkCtl {
                             self.widx.d.next = self.widx.q.val() + 1;
                         }
                     }
-                    if self.pcount.q.val() + 1 == self.len.q.val() {
+                    if self.pcount.q.val() == self.len_m1.q.val() {
                         self.state.d.next = S::Crc0;
                     }
                 }
@@ -530,13 +598,13 @@ impl Logic for LinkCtl {
                 self.rkind.d.next = self.kind.q.val().replace_bit(7, true);
                 self.rlen.d.next = 0.into();
                 self.state.d.next = S::TxHdr;
-                if !self.known.val() | !self.len_ok.val() {
+                if !self.known_r.q.val() | !self.len_ok_r.q.val() {
                     self.bad_frames.d.next = self.bad_frames.q.val() + 1;
                     self.flags.d.next = self.flags.q.val().replace_bit(2, true);
                     self.rkind.d.next = 0xFF.into();
                     self.rlen.d.next = 1.into();
                     self.pay.d.next = 3.into();
-                    if !self.known.val() {
+                    if !self.known_r.q.val() {
                         self.pay.d.next = 2.into();
                     }
                 } else {
@@ -550,7 +618,7 @@ impl Logic for LinkCtl {
                         self.bitoff.d.next = 0.into();
                     }
                     if self.kind.q.val() == 2 {
-                        self.core_reset.next = true;
+                        self.core_rst.d.next = true;
                         self.run_pending.d.next = false;
                         self.job_done.d.next = false;
                         self.last_run_valid.d.next = false;
@@ -592,7 +660,7 @@ impl Logic for LinkCtl {
                             self.rlen.d.next = 4.into();
                             self.pay.d.next = bit_cast::<64, 32>(self.run_cycles.q.val());
                         } else {
-                            self.start.next = true;
+                            self.start_r.d.next = true;
                             self.run_pending.d.next = true;
                             self.job_done.d.next = false;
                             self.last_run_valid.d.next = true;
@@ -607,7 +675,7 @@ impl Logic for LinkCtl {
                 self.state.d.next = S::WrBus;
             }
             S::WrBus => {
-                self.bus_write.next = true;
+                self.bus_write_r.d.next = true;
                 self.wi.d.next = self.wi.q.val() + 1;
                 self.state.d.next = S::WrRead;
                 if self.wi.q.val() + 1 == self.nwords.val() {
@@ -652,7 +720,7 @@ impl Logic for LinkCtl {
                 }
             }
             S::TxFetch => {
-                self.bus_read.next = true;
+                self.bus_read_r.d.next = true;
                 self.state.d.next = S::TxWait;
             }
             S::TxWait => {
@@ -691,6 +759,10 @@ impl Logic for LinkCtl {
             self.state.d.next = S::Hunt0;
         }
         if self.reset.val() {
+            self.core_rst.d.next = true;
+            self.bus_write_r.d.next = false;
+            self.bus_read_r.d.next = false;
+            self.start_r.d.next = false;
             self.state.d.next = S::Hunt0;
             self.run_pending.d.next = false;
             self.job_done.d.next = false;

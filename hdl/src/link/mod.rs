@@ -124,7 +124,7 @@ impl Logic for SqzLink {
         self.ctl.bus_rdata.next = self.bus_rdata.val();
         self.ctl.bus_rvalid.next = self.bus_rvalid.val();
         self.start.next = self.ctl.start.val();
-        self.core_reset.next = self.reset.val() | self.ctl.core_reset.val();
+        self.core_reset.next = self.ctl.core_reset.val();
         self.ctl.done.next = self.done.val();
         self.ctl.job_cycles.next = self.job_cycles.val();
         self.running.next = self.ctl.running.val();
