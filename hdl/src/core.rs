@@ -4,7 +4,7 @@
 //! `D = R / U` drain cycles per pixel. Buffer depths come from the `DeviceConfig`.
 //! Ports are the "Core ports" table of docs/architecture.md.
 //!
-//! With `DeviceConfig::shared_act_spram` A and B are one single-port memory (`SharedAb`):
+//! With `DeviceConfig::shared_act_spram` A, B and S are one single-port memory (`SharedAb`):
 //! the feeder issues on every other cycle (`ph` high) and the engine's writes reach the memory
 //! one register earlier (without `ew`), an odd number of cycles after their issue, so the
 //! engine's reads and writes never meet at the port.
@@ -37,7 +37,7 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     buf_b: ActBuf,
     buf_s: ActBuf,
     ab: SharedAb,
-    // A and B in `ab` (time-shared port), else in `buf_a`/`buf_b`.
+    // A, B and S in `ab` (time-shared port), else in `buf_a`/`buf_b`/`buf_s`.
     spram: Constant<Bit>,
     // The engine's writes skip the register `ew` (the shared port's parity rule).
     xw: Constant<Bit>,
@@ -309,7 +309,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
         c
     }
 
-    /// The shared A/B port saw a read and a write in the same cycle since the last `reset`
+    /// The shared A/B/S port saw a read and a write in the same cycle since the last `reset`
     /// (always false without a shared port). Simulation tests check it after every job.
     pub fn ab_collided(&self) -> bool {
         self.ab.collide.val()

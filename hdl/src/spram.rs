@@ -3,11 +3,12 @@
 //! A is words `[0, act)`, B is `[act, 2·act)`, S is `[2·act, 2·act + sq)`.
 //!
 //! One port: each cycle it either reads (`raddr` in buffer `rsel`: 0 A, 1 B, 2 S, as
-//! `common::job::Buf`) or writes (`waddr` in buffer `wsel`, byte enables `wbe`). A write wins the port. A cycle that asks for both
-//! (`re` and a nonzero `wbe`) is a **collision**: the read would return a wrong word, so the
-//! leaf raises the sticky `collide` flag (cleared by `reset`). The engine never causes one:
-//! its feeder issues reads on one clock parity and every write lands on the other
-//! (docs/architecture.md, "Single-port A/B"). The bus never reads and writes at once.
+//! `common::job::Buf`) or writes (`waddr` in buffer `wsel`, byte enables `wbe`). A write wins
+//! the port. A cycle that asks for both (`re` and a nonzero `wbe`) is a **collision**: the read
+//! would return a wrong word, so the leaf raises the sticky `collide` flag (cleared by
+//! `reset`). The engine never causes one: its feeder issues reads on one clock parity and every
+//! write lands on the other (docs/architecture.md, "Single-port A/B/S"). The bus never reads
+//! and writes at once.
 //!
 //! Timing, the same as `ActBuf`: the address, data and enables are registered (t1), the SPRAM
 //! reads or writes at the next edge (its own registered read: DATAOUT valid at t2), and the read
