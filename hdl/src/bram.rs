@@ -186,6 +186,15 @@ impl ActBuf {
             _mem: vec![0; depth],
         }
     }
+    /// No memory: reads 0, writes are dropped (A and B of a configuration that keeps them in
+    /// `spram::SharedAb`).
+    pub fn absent() -> Self {
+        ActBuf {
+            _depth: 0,
+            _mem: Vec::new(),
+            ..ActBuf::new(1)
+        }
+    }
 }
 
 impl Logic for ActBuf {
@@ -216,6 +225,9 @@ impl Logic for ActBuf {
     }
     fn hdl(&self) -> Verilog {
         let d = self._depth;
+        if d == 0 {
+            return Verilog::Custom("always @(*) rdata = 64'd0;".into());
+        }
         let banks = d.div_ceil(BANK_WORDS);
         // Address bits inside a bank, and the bank number's bits above them.
         let ab = if banks == 1 {

@@ -3,6 +3,11 @@
 //! Const parameters: `R` rows (output channels per group), `U` requantizer units,
 //! `D = R / U` drain cycles per pixel. Buffer depths come from the `DeviceConfig`.
 //! Ports are the "Core ports" table of docs/architecture.md.
+//!
+//! With `DeviceConfig::shared_act_spram` A, B and S are one single-port memory (`SharedAb`):
+//! the feeder issues on every other cycle (`ph` high) and the engine's writes reach the memory
+//! one register earlier (without `ew`), an odd number of cycles after their issue, so the
+//! engine's reads and writes never meet at the port.
 
 use crate::bram::{ActBuf, Bram};
 use crate::mac_row::MacRow;
@@ -10,6 +15,7 @@ use crate::mul8::ActCopy;
 use crate::pool::MaxUnit;
 use crate::requant::Requant;
 use crate::sequencer::Sequencer;
+use crate::spram::SharedAb;
 use common::DeviceConfig;
 use rust_hdl::prelude::*;
 
@@ -30,6 +36,23 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     buf_a: ActBuf,
     buf_b: ActBuf,
     buf_s: ActBuf,
+    ab: SharedAb,
+    // A, B and S in `ab` (time-shared port), else in `buf_a`/`buf_b`/`buf_s`.
+    spram: Constant<Bit>,
+    // The engine's writes skip the register `ew` (the shared port's parity rule).
+    xw: Constant<Bit>,
+    // Free-running phase: the feeder issues while it is high (shared port only).
+    ph: DFF<Bit>,
+    // What the buffers get: `ew`, or the write before it (shared port).
+    wr_a: Signal<Local, Bits<16>>,
+    wr_d: Signal<Local, Bits<64>>,
+    wr_e: Signal<Local, Bits<8>>,
+    a_rd: Signal<Local, Bits<64>>,
+    b_rd: Signal<Local, Bits<64>>,
+    s_rd: Signal<Local, Bits<64>>,
+    bus_ab: Signal<Local, Bit>,
+    // The bus region as a `SharedAb` buffer select (region 1..3 = A, B, S).
+    bus_sel: Signal<Local, Bits<4>>,
     desc: Bram<64>,
     params: Bram<54>,
     rows: [MacRow; R],
@@ -84,6 +107,13 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     rd_ok3: DFF<Bit>,
     desc_q2: DFF<Bits<64>>,
     desc_q3: DFF<Bits<64>>,
+    // Shared-port (iCE40, 24 MHz) build: the bus's descriptor read address is delayed instead
+    // of the word (fewer flip-flops, i.e. fewer LCs), and the weight word and the other
+    // regions' word share one register.
+    bda1: DFF<Bits<16>>,
+    bda2: DFF<Bits<16>>,
+    desc_word: Signal<Local, Bits<64>>,
+    wsel: Signal<Local, Bits<64>>,
     rd_v4: DFF<Bit>,
     rd_w4: DFF<Bit>,
     wsel_r: DFF<Bits<64>>,
@@ -131,6 +161,12 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             "rows must be a power of two"
         );
         assert!(U * D == R && 8 % U == 0 && R.min(8).is_multiple_of(U));
+        let sh = cfg.shared_act_spram();
+        // The time-sharing relies on at most one write per issue (D = 1).
+        assert!(
+            !sh || D == 1,
+            "a shared A/B port needs rows = requant units"
+        );
         SqzCore {
             clock: Default::default(),
             reset: Default::default(),
@@ -144,9 +180,37 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             busy: Default::default(),
             done: Default::default(),
             job_cycles: Default::default(),
-            buf_a: ActBuf::new(cfg.act_words),
-            buf_b: ActBuf::new(cfg.act_words),
-            buf_s: ActBuf::new(cfg.sq_words),
+            buf_a: if sh {
+                ActBuf::absent()
+            } else {
+                ActBuf::new(cfg.act_words)
+            },
+            buf_b: if sh {
+                ActBuf::absent()
+            } else {
+                ActBuf::new(cfg.act_words)
+            },
+            buf_s: if sh {
+                ActBuf::absent()
+            } else {
+                ActBuf::new(cfg.sq_words)
+            },
+            ab: if sh {
+                SharedAb::new(cfg.act_words, cfg.sq_words)
+            } else {
+                SharedAb::absent()
+            },
+            spram: Constant::new(sh),
+            xw: Constant::new(sh),
+            ph: Default::default(),
+            wr_a: Default::default(),
+            wr_d: Default::default(),
+            wr_e: Default::default(),
+            a_rd: Default::default(),
+            b_rd: Default::default(),
+            s_rd: Default::default(),
+            bus_ab: Default::default(),
+            bus_sel: Default::default(),
             desc: Bram::new(cfg.max_steps * common::job::STEP_WORDS),
             params: Bram::new_pipelined(cfg.param_words),
             rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words)),
@@ -195,6 +259,10 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             rd_ok3: Default::default(),
             desc_q2: Default::default(),
             desc_q3: Default::default(),
+            bda1: Default::default(),
+            bda2: Default::default(),
+            desc_word: Default::default(),
+            wsel: Default::default(),
             rd_v4: Default::default(),
             rd_w4: Default::default(),
             wsel_r: Default::default(),
@@ -231,6 +299,23 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
     }
 }
 
+impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
+    /// Test only: the core with the dual-port build's write register `ew` on the shared port,
+    /// so the engine's writes land on the read parity. The collision detector must catch it.
+    #[doc(hidden)]
+    pub fn without_write_parity(cfg: &DeviceConfig) -> Self {
+        let mut c = Self::new(cfg);
+        c.xw = Constant::new(false);
+        c
+    }
+
+    /// The shared A/B/S port saw a read and a write in the same cycle since the last `reset`
+    /// (always false without a shared port). Simulation tests check it after every job.
+    pub fn ab_collided(&self) -> bool {
+        self.ab.collide.val()
+    }
+}
+
 impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> {
     #[hdl_gen]
     fn update(&mut self) {
@@ -239,11 +324,23 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3, rd_reg3, rd_row3,
             rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, wsel_r, osel_r, rdata_r, rvalid_r, vsr, fsr,
             lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, pv1, pidx1, pv2, pidx2, pv3,
-            pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap
+            pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap, ph, bda1, bda2
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
         self.buf_s.clock.next = self.clock.val();
+        self.ab.clock.next = self.clock.val();
+        self.ab.reset.next = self.reset.val();
+        self.ph.d.next = !self.ph.q.val();
+        self.seq.adv.next = self.ph.q.val() | !self.spram.val();
+        self.a_rd.next = self.buf_a.rdata.val();
+        self.b_rd.next = self.buf_b.rdata.val();
+        self.s_rd.next = self.buf_s.rdata.val();
+        if self.spram.val() {
+            self.a_rd.next = self.ab.rdata.val();
+            self.b_rd.next = self.ab.rdata.val();
+            self.s_rd.next = self.ab.rdata.val();
+        }
         self.desc.clock.next = self.clock.val();
         self.params.clock.next = self.clock.val();
         self.maxu.clock.next = self.clock.val();
@@ -276,11 +373,25 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.bw.next = self.in_w2.q.val() & !self.seq.busy.val() & self.idx_ok.val();
         // Read ports: the engine while busy, the bus otherwise.
         self.desc.raddr.next = self.idx16.val();
+        self.bda1.d.next = self.idx16.val();
+        self.bda2.d.next = self.bda1.q.val();
+        if self.spram.val() {
+            self.desc.raddr.next = self.bda2.q.val();
+        }
         self.params.raddr.next = self.idx16.val();
         self.buf_a.raddr.next = self.idx16.val();
         self.buf_b.raddr.next = self.idx16.val();
         self.buf_s.raddr.next = self.idx16.val();
+        self.bus_ab.next =
+            (self.region.val() == 1) | (self.region.val() == 2) | (self.region.val() == 3);
+        self.bus_sel.next = self.region.val() - 1;
+        self.ab.raddr.next = self.idx16.val();
+        self.ab.rsel.next = self.bus_sel.val().get_bits::<2>(0);
+        self.ab.re.next = self.in_r2.q.val() & self.idx_ok.val() & self.bus_ab.val();
         if self.seq.busy.val() {
+            self.ab.raddr.next = self.seq.a_addr.val();
+            self.ab.rsel.next = self.seq.src.val();
+            self.ab.re.next = self.seq.f_v.val();
             self.desc.raddr.next = self.seq.desc_raddr.val();
             self.params.raddr.next = self.seq.par_raddr.val();
             self.buf_a.raddr.next = self.seq.a_addr.val();
@@ -303,28 +414,36 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.rd_ok3.d.next = self.rd_ok2.q.val();
         self.desc_q2.d.next = self.desc.rdata.val();
         self.desc_q3.d.next = self.desc_q2.q.val();
+        self.desc_word.next = self.desc_q3.q.val();
+        if self.spram.val() {
+            self.desc_word.next = self.desc.rdata.val();
+        }
         // t3 -> t4: the addressed weight row's word, and the other regions' word, registered.
-        self.wsel_r.d.next = 0.into();
+        self.wsel.next = 0.into();
         for r in 0..R {
             if self.rd_row3.q.val().index() == r {
-                self.wsel_r.d.next = self.rows[r].w_rdata.val();
+                self.wsel.next = self.rows[r].w_rdata.val();
             }
         }
+        self.wsel_r.d.next = self.wsel.val();
         self.osel_r.d.next = 0.into();
         if self.rd_reg3.q.val() == 0 {
-            self.osel_r.d.next = self.desc_q3.q.val();
+            self.osel_r.d.next = self.desc_word.val();
         }
         if self.rd_reg3.q.val() == 1 {
-            self.osel_r.d.next = self.buf_a.rdata.val();
+            self.osel_r.d.next = self.a_rd.val();
         }
         if self.rd_reg3.q.val() == 2 {
-            self.osel_r.d.next = self.buf_b.rdata.val();
+            self.osel_r.d.next = self.b_rd.val();
         }
         if self.rd_reg3.q.val() == 3 {
-            self.osel_r.d.next = self.buf_s.rdata.val();
+            self.osel_r.d.next = self.s_rd.val();
         }
         if self.rd_reg3.q.val() == 5 {
             self.osel_r.d.next = bit_cast::<64, 54>(self.params.rdata.val());
+        }
+        if self.spram.val() & (self.rd_reg3.q.val() == 4) {
+            self.osel_r.d.next = self.wsel.val();
         }
         if !self.rd_ok3.q.val() {
             self.osel_r.d.next = 0.into();
@@ -333,7 +452,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.rd_w4.d.next = self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 4);
         // t4 -> t5: the answer (bus_rvalid 7 cycles after bus_read: 2 input registers, then t0..t5).
         self.rdata_r.d.next = self.osel_r.q.val();
-        if self.rd_w4.q.val() {
+        if self.rd_w4.q.val() & !self.spram.val() {
             self.rdata_r.d.next = self.wsel_r.q.val();
         }
         self.rvalid_r.d.next = self.rd_v4.q.val();
@@ -380,12 +499,12 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.pv3.d.next = self.pv2.q.val();
         self.pidx3.d.next = self.pidx2.q.val();
         // t3: the source word (the buffers' read data, registered twice after the RAMs).
-        self.act_src.next = self.buf_s.rdata.val();
+        self.act_src.next = self.s_rd.val();
         if self.seq.src.val() == 0 {
-            self.act_src.next = self.buf_a.rdata.val();
+            self.act_src.next = self.a_rd.val();
         }
         if self.seq.src.val() == 1 {
-            self.act_src.next = self.buf_b.rdata.val();
+            self.act_src.next = self.b_rd.val();
         }
         // t4: selected and registered once before the broadcast; padding taps read as zero.
         // A 2-level register tree broadcasts it: U group copies (t5), then each row's own copy
@@ -493,6 +612,15 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.ew_a.d.next = self.wa_eng.val();
         self.ew_d.d.next = self.wd_eng.val();
         self.ew_e.d.next = self.we_eng.val();
+        self.wr_a.next = self.ew_a.q.val();
+        self.wr_d.next = self.ew_d.q.val();
+        self.wr_e.next = self.ew_e.q.val();
+        if self.xw.val() {
+            // The port registers the write itself (24 MHz: no need for `ew` too).
+            self.wr_a.next = self.wa_eng.val();
+            self.wr_d.next = self.wd_eng.val();
+            self.wr_e.next = self.we_eng.val();
+        }
         // Write ports: the engine while busy (to the step's dst), the bus otherwise.
         self.buf_a.waddr.next = self.idx16.val();
         self.buf_b.waddr.next = self.idx16.val();
@@ -512,21 +640,32 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.bw.val() & (self.region.val() == 3) {
             self.buf_s.wbe.next = 255.into();
         }
+        self.ab.waddr.next = self.idx16.val();
+        self.ab.wsel.next = self.bus_sel.val().get_bits::<2>(0);
+        self.ab.wdata.next = self.in_d2.q.val();
+        self.ab.wbe.next = 0.into();
+        if self.bw.val() & self.bus_ab.val() {
+            self.ab.wbe.next = 255.into();
+        }
         if self.seq.busy.val() {
-            self.buf_a.waddr.next = self.ew_a.q.val();
-            self.buf_b.waddr.next = self.ew_a.q.val();
-            self.buf_s.waddr.next = self.ew_a.q.val();
-            self.buf_a.wdata.next = self.ew_d.q.val();
-            self.buf_b.wdata.next = self.ew_d.q.val();
-            self.buf_s.wdata.next = self.ew_d.q.val();
+            self.buf_a.waddr.next = self.wr_a.val();
+            self.buf_b.waddr.next = self.wr_a.val();
+            self.buf_s.waddr.next = self.wr_a.val();
+            self.ab.waddr.next = self.wr_a.val();
+            self.buf_a.wdata.next = self.wr_d.val();
+            self.buf_b.wdata.next = self.wr_d.val();
+            self.buf_s.wdata.next = self.wr_d.val();
+            self.ab.wdata.next = self.wr_d.val();
+            self.ab.wsel.next = self.seq.dst.val();
+            self.ab.wbe.next = self.wr_e.val();
             if self.seq.dst.val() == 0 {
-                self.buf_a.wbe.next = self.ew_e.q.val();
+                self.buf_a.wbe.next = self.wr_e.val();
             }
             if self.seq.dst.val() == 1 {
-                self.buf_b.wbe.next = self.ew_e.q.val();
+                self.buf_b.wbe.next = self.wr_e.val();
             }
             if self.seq.dst.val() == 2 {
-                self.buf_s.wbe.next = self.ew_e.q.val();
+                self.buf_s.wbe.next = self.wr_e.val();
             }
         }
         if self.reset.val() {
@@ -536,6 +675,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.isr.d.next = 0.into();
             self.dact.d.next = false;
             self.ew_e.d.next = 0.into();
+            self.ph.d.next = false;
             self.dj.d.next = 0.into();
             self.rd_v.d.next = false;
             self.in_w1.d.next = false;

@@ -43,6 +43,9 @@ pub struct Feeder {
     pub ih16: Signal<In, Bits<12>>,
     pub iw16: Signal<In, Bits<12>>,
     pub gap_min: Signal<In, Bits<8>>,
+    /// Issue enable: the loops advance, and `v` and the flags are set, only while it is high
+    /// (every other cycle when A and B share a single-port memory, always otherwise).
+    pub adv: Signal<In, Bit>,
     pub v: Signal<Out, Bit>,
     pub first: Signal<Out, Bit>,
     pub last: Signal<Out, Bit>,
@@ -94,8 +97,9 @@ impl Logic for Feeder {
         self.done_r.d.next = false;
         self.at_first.next =
             (self.cw.q.val() == 0) & (self.kx.q.val() == 0) & (self.ky.q.val() == 0);
-        self.issue.next =
-            self.run.q.val() & (!self.at_first.val() | (self.gap.q.val() >= self.gap_min.val()));
+        self.issue.next = self.run.q.val()
+            & self.adv.val()
+            & (!self.at_first.val() | (self.gap.q.val() >= self.gap_min.val()));
         self.e_cw.next = self.cw.q.val() == self.cwl_m1.val();
         self.e_kx.next = self.kx.q.val() == self.kw_m1.val();
         self.e_ky.next = self.ky.q.val() == self.kh_m1.val();
@@ -103,9 +107,10 @@ impl Logic for Feeder {
         self.e_ox.next = self.ox.q.val() == self.ow_m1.val();
         self.e_oy.next = self.oy.q.val() == self.oh_m1.val();
         self.v.next = self.issue.val();
-        self.first.next = self.at_first.val();
-        self.last.next = self.e_cw.val() & self.e_kx.val() & self.e_ky.val();
-        self.inr.next = (self.iy.q.val() >= 16)
+        self.first.next = self.at_first.val() & self.adv.val();
+        self.last.next = self.e_cw.val() & self.e_kx.val() & self.e_ky.val() & self.adv.val();
+        self.inr.next = self.adv.val()
+            & (self.iy.q.val() >= 16)
             & (self.iy.q.val() < self.ih16.val())
             & (self.ix.q.val() >= 16)
             & (self.ix.q.val() < self.iw16.val());

@@ -13,6 +13,7 @@ pub mod mul8;
 pub mod pool;
 pub mod requant;
 pub mod sequencer;
+pub mod spram;
 pub mod tree;
 
 pub use emit::{emit_core, try_emit_core};

@@ -28,6 +28,8 @@ pub struct Sequencer {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
     pub start: Signal<In, Bit>,
+    /// The feeder's issue enable (`Feeder::adv`).
+    pub adv: Signal<In, Bit>,
     pub desc_raddr: Signal<Out, Bits<16>>,
     pub desc_rdata: Signal<In, Bits<64>>,
     pub busy: Signal<Out, Bit>,
@@ -102,6 +104,7 @@ impl Sequencer {
             clock: Default::default(),
             reset: Default::default(),
             start: Default::default(),
+            adv: Default::default(),
             desc_raddr: Default::default(),
             desc_rdata: Default::default(),
             busy: Default::default(),
@@ -221,6 +224,7 @@ impl Logic for Sequencer {
         self.feeder.ow_m1.next = self.d1.q.val().get_bits::<9>(9) - 1;
         self.feeder.w0.next = self.wg.q.val();
         self.feeder.gap_min.next = self.drain.val();
+        self.feeder.adv.next = self.adv.val();
         self.feeder.cwl_m1.next = 0.into();
         self.feeder.pcl_m1.next = 0.into();
         self.feeder.pstep.next = self.cwn16.val();

@@ -60,9 +60,30 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
     job: bool,
     abort: u64,
 ) -> (Vec<u64>, u32) {
-    let mut uut = SqzCore::<R, U, D>::new(cfg);
+    let (got, cycles, collided) = run_core(
+        SqzCore::<R, U, D>::new(cfg),
+        writes,
+        reads,
+        max_cycles,
+        job,
+        abort,
+    );
+    // A shared A/B port (icebreaker) never saw a read and a write in one cycle.
+    assert!(!collided, "read/write collision on the shared A/B port");
+    (got, cycles)
+}
+
+/// `run_rtl` on a given core; also returns whether its shared A/B port saw a collision.
+fn run_core<const R: usize, const U: usize, const D: usize>(
+    mut uut: SqzCore<R, U, D>,
+    writes: Vec<(u32, u64)>,
+    reads: Vec<u32>,
+    max_cycles: u64,
+    job: bool,
+    abort: u64,
+) -> (Vec<u64>, u32, bool) {
     uut.connect_all();
-    let out = Arc::new(Mutex::new((Vec::new(), 0u32)));
+    let out = Arc::new(Mutex::new((Vec::new(), 0u32, false)));
     let out2 = out.clone();
     let mut sim = Simulation::new();
     sim.add_clock(5, |x: &mut Box<SqzCore<R, U, D>>| {
@@ -123,7 +144,7 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
             sim_assert!(sim, x.bus_rvalid.val(), x);
             got.push(x.bus_rdata.val().to_u64());
         }
-        *out2.lock().unwrap() = (got, cycles);
+        *out2.lock().unwrap() = (got, cycles, x.ab_collided());
         sim.done(x)
     });
     sim.run(Box::new(uut), 10 * (max_cycles + 20_000)).unwrap();
@@ -428,7 +449,17 @@ fn extremes_small() {
 /// weights interleaved by row, parameters masked to their 54 bits, 0 outside the memories.
 #[test]
 fn bus_regions_small() {
-    let cfg = DeviceConfig::small();
+    bus_regions::<4, 2, 2>(DeviceConfig::small());
+}
+
+/// The same on the icebreaker's shared A/B/S memory: A, B and S are separate regions, and
+/// out-of-range indices neither alias the other half nor wrap.
+#[test]
+fn bus_regions_icebreaker() {
+    bus_regions::<1, 1, 1>(DeviceConfig::icebreaker());
+}
+
+fn bus_regions<const R: usize, const U: usize, const D: usize>(cfg: DeviceConfig) {
     let mut rng = Rng(77);
     let mut dev = Device::new(cfg.clone());
     let regions = [
@@ -456,7 +487,7 @@ fn bus_regions_small() {
         }
     }
     let addrs = reads.iter().map(|&(r, i)| r.addr(i)).collect();
-    let (got, _) = run_rtl::<4, 2, 2>(&cfg, writes, addrs, 0, false, 0);
+    let (got, _) = run_rtl::<R, U, D>(&cfg, writes, addrs, 0, false, 0);
     for (k, &(r, i)) in reads.iter().enumerate() {
         assert_eq!(got[k], dev.read(r, i), "{r:?} index {i}");
     }
@@ -512,4 +543,123 @@ fn sixteen_rows_four_and_eight_units() {
         ..DeviceConfig::ulx3s()
     };
     check::<16, 8, 2>(cfg, &[s, ap], 15);
+}
+
+/// Every step type on the icebreaker core, whose A and B share one single-port memory: the
+/// feeder issues every other cycle and the writes land on the other parity. `run_rtl` checks
+/// that the port never saw a read and a write in the same cycle.
+#[test]
+fn icebreaker_shared_port_all_ops() {
+    let ib = DeviceConfig::icebreaker;
+    // 1x1 over one channel word: a write for every issue (the densest write stream).
+    let dense = Step {
+        dst_base: 100,
+        ..conv(1, 1, 3, 3, 4, 0)
+    };
+    let c1 = check::<1, 1, 1>(ib(), &[dense], 21);
+    let c3 = check::<1, 1, 1>(ib(), &[conv(3, 1, 2, 3, 4, 1)], 22);
+    let mut mp = conv(3, 2, 0, 5, 4, 0);
+    mp.op = Op::MaxPool;
+    (mp.out_h, mp.out_w, mp.dst_wpp, mp.in_signed) = (2, 2, 2, true);
+    let cm = check::<1, 1, 1>(ib(), &[mp.clone()], 23);
+    let mut ap = conv(1, 2, 13, 2, 3, 0);
+    ap.op = Op::AvgPool;
+    (ap.out_h, ap.out_w, ap.dst_wpp) = (1, 1, 2);
+    let ca = check::<1, 1, 1>(ib(), &[ap], 24);
+    // B -> A and a source in the upper half of B: the buffer select and base offsets.
+    let hi = Step {
+        src: Buf::B,
+        dst: Buf::A,
+        src_base: 6000,
+        dst_base: 6130,
+        ..conv(3, 1, 2, 3, 4, 1)
+    };
+    check::<1, 1, 1>(ib(), &[hi], 25);
+    // Two issue cycles per MAC word: a max pool of 4 windows x 2 words x 9 taps = 72 issues.
+    assert!(cm > 2 * 72, "max pool {cm} cycles");
+    eprintln!("icebreaker job cycles: 1x1 {c1}, 3x3 {c3}, max pool {cm}, avg pool {ca}");
+}
+
+/// The collision detector works: a bus read and a bus write of A in the same cycle (which
+/// the link never does) is flagged on the icebreaker core.
+#[test]
+fn icebreaker_collision_detected() {
+    let cfg = DeviceConfig::icebreaker();
+    let mut uut = SqzCore::<1, 1, 1>::new(&cfg);
+    uut.connect_all();
+    let seen = Arc::new(Mutex::new(None));
+    let seen2 = seen.clone();
+    let mut sim = Simulation::new();
+    sim.add_clock(5, |x: &mut Box<SqzCore<1, 1, 1>>| {
+        x.clock.next = !x.clock.val()
+    });
+    sim.add_testbench(move |mut sim: Sim<SqzCore<1, 1, 1>>| {
+        let mut x = sim.init()?;
+        x.reset.next = true;
+        wait_clock_cycles!(sim, clock, x, 2);
+        x.reset.next = false;
+        // A read alone and a write alone are fine.
+        x.bus_addr.next = (Region::A.addr(3) as u64).into();
+        x.bus_read.next = true;
+        wait_clock_cycle!(sim, clock, x);
+        x.bus_read.next = false;
+        x.bus_write.next = true;
+        wait_clock_cycle!(sim, clock, x);
+        x.bus_write.next = false;
+        wait_clock_cycles!(sim, clock, x, 10);
+        let before = x.ab_collided();
+        x.bus_read.next = true;
+        x.bus_write.next = true;
+        wait_clock_cycle!(sim, clock, x);
+        x.bus_read.next = false;
+        x.bus_write.next = false;
+        wait_clock_cycles!(sim, clock, x, 10);
+        let after = x.ab_collided();
+        // Sticky until reset.
+        x.reset.next = true;
+        wait_clock_cycle!(sim, clock, x);
+        x.reset.next = false;
+        wait_clock_cycles!(sim, clock, x, 2);
+        *seen2.lock().unwrap() = Some((before, after, x.ab_collided()));
+        sim.done(x)
+    });
+    sim.run(Box::new(uut), 1000).unwrap();
+    assert_eq!(*seen.lock().unwrap(), Some((false, true, false)));
+}
+
+/// Without the extra write register the engine's writes land on the read parity: the
+/// detector must see it (and the bytes go wrong), so the parity rule is what keeps the
+/// shared port correct, not luck.
+#[test]
+fn icebreaker_engine_collision_detected() {
+    let cfg = DeviceConfig::icebreaker();
+    let s = Step {
+        dst_base: 100,
+        ..conv(1, 1, 3, 3, 4, 0)
+    };
+    let mut rng = Rng(31);
+    let mut dev = Device::new(cfg.clone());
+    for w in dev.a[..12].iter_mut() {
+        *w = rng.next();
+    }
+    for w in dev.weights[0][..3].iter_mut() {
+        *w = rng.next();
+    }
+    for p in dev.params.iter_mut().take(3) {
+        *p = Param {
+            bias: 100,
+            m: 16000,
+            shift: 12,
+        };
+    }
+    dev.desc[..4].copy_from_slice(&encode_job(&[s], &cfg).unwrap());
+    let (_, _, collided) = run_core(
+        SqzCore::<1, 1, 1>::without_write_parity(&cfg),
+        loads(&dev),
+        vec![],
+        50_000,
+        true,
+        0,
+    );
+    assert!(collided, "the engine's read/write collision went unnoticed");
 }
