@@ -94,6 +94,16 @@ pub struct Sequencer {
     wg: DFF<Bits<16>>,
     pi: DFF<Bits<11>>,
     fl: DFF<Bits<8>>,
+    // The feeder's loop bounds, registered: the descriptor is stable for a whole step (fetched
+    // several cycles before the feeder's `go`), and the subtracters stay out of its compares.
+    f_cwl: DFF<Bits<8>>,
+    f_pcl: DFF<Bits<8>>,
+    f_kh: DFF<Bits<9>>,
+    f_kw: DFF<Bits<9>>,
+    f_oh: DFF<Bits<9>>,
+    f_ow: DFF<Bits<9>>,
+    f_ih: DFF<Bits<12>>,
+    f_iw: DFF<Bits<12>>,
 }
 
 impl Sequencer {
@@ -165,6 +175,14 @@ impl Sequencer {
             wg: Default::default(),
             pi: Default::default(),
             fl: Default::default(),
+            f_cwl: Default::default(),
+            f_pcl: Default::default(),
+            f_kh: Default::default(),
+            f_kw: Default::default(),
+            f_oh: Default::default(),
+            f_ow: Default::default(),
+            f_ih: Default::default(),
+            f_iw: Default::default(),
         }
     }
 }
@@ -174,7 +192,7 @@ impl Logic for Sequencer {
     fn update(&mut self) {
         dff_setup!(
             self, clock, state, step, fc, d0, d1, d2, cyc, cyc_out, rs, cnt, p0, yc, xc, cob, wg,
-            pi, fl
+            pi, fl, f_cwl, f_pcl, f_kh, f_kw, f_oh, f_ow, f_ih, f_iw
         );
         self.feeder.clock.next = self.clock.val();
         self.feeder.reset.next = self.reset.val();
@@ -218,30 +236,30 @@ impl Logic for Sequencer {
         self.feeder.o0.next = self.d2.q.val().get_bits::<16>(16)
             + bit_cast::<16, 8>(self.d1.q.val().get_bits::<8>(26));
         self.feeder.ostep.next = bit_cast::<16, 8>(self.d1.q.val().get_bits::<8>(18));
-        self.feeder.ih16.next = bit_cast::<12, 9>(self.in_h.val()) + 16;
-        self.feeder.iw16.next = bit_cast::<12, 9>(self.in_w.val()) + 16;
-        self.feeder.oh_m1.next = self.d1.q.val().get_bits::<9>(0) - 1;
-        self.feeder.ow_m1.next = self.d1.q.val().get_bits::<9>(9) - 1;
+        self.f_ih.d.next = bit_cast::<12, 9>(self.in_h.val()) + 16;
+        self.f_iw.d.next = bit_cast::<12, 9>(self.in_w.val()) + 16;
+        self.f_oh.d.next = self.d1.q.val().get_bits::<9>(0) - 1;
+        self.f_ow.d.next = self.d1.q.val().get_bits::<9>(9) - 1;
         self.feeder.w0.next = self.wg.q.val();
         self.feeder.gap_min.next = self.drain.val();
         self.feeder.adv.next = self.adv.val();
-        self.feeder.cwl_m1.next = 0.into();
-        self.feeder.pcl_m1.next = 0.into();
+        self.f_cwl.d.next = 0.into();
+        self.f_pcl.d.next = 0.into();
         self.feeder.pstep.next = self.cwn16.val();
         self.feeder.rstep.next = self.rs.q.val();
         self.feeder.iy0.next = 16.into();
         self.feeder.ix0.next = 16.into();
         self.feeder.stride.next = 1.into();
-        self.feeder.kh_m1.next = 2.into();
-        self.feeder.kw_m1.next = 2.into();
+        self.f_kh.d.next = 2.into();
+        self.f_kw.d.next = 2.into();
         self.feeder.p0.next = self.d2.q.val().get_bits::<16>(0);
         if self.op.val() == 0 {
             // Conv: k x k taps of cin_words words, padding from (y0, x0).
             self.feeder.p0.next = self.p0.q.val();
-            self.feeder.cwl_m1.next = self.cwn8.val() - 1;
+            self.f_cwl.d.next = self.cwn8.val() - 1;
             if !self.k3.val() {
-                self.feeder.kh_m1.next = 0.into();
-                self.feeder.kw_m1.next = 0.into();
+                self.f_kh.d.next = 0.into();
+                self.f_kw.d.next = 0.into();
             }
             if self.y0.val().get_bit(3) {
                 self.feeder.iy0.next = bit_cast::<12, 4>(self.y0.val());
@@ -256,7 +274,7 @@ impl Logic for Sequencer {
         }
         if self.is_max.val() {
             // 3x3 stride-2 windows, one channel word at a time.
-            self.feeder.pcl_m1.next = self.cwn8.val() - 1;
+            self.f_pcl.d.next = self.cwn8.val() - 1;
             self.feeder.pstep.next = self.cwn16.val() << 1;
             self.feeder.rstep.next = self.rs.q.val() << 1;
             self.feeder.stride.next = 2.into();
@@ -266,11 +284,19 @@ impl Logic for Sequencer {
             // One "pixel" whose taps are every input pixel, at channel word co_base / 8.
             self.feeder.p0.next = self.d2.q.val().get_bits::<16>(0)
                 + bit_cast::<16, 8>(self.cob.q.val().get_bits::<8>(3));
-            self.feeder.kh_m1.next = self.in_h.val() - 1;
-            self.feeder.kw_m1.next = self.in_w.val() - 1;
-            self.feeder.oh_m1.next = 0.into();
-            self.feeder.ow_m1.next = 0.into();
+            self.f_kh.d.next = self.in_h.val() - 1;
+            self.f_kw.d.next = self.in_w.val() - 1;
+            self.f_oh.d.next = 0.into();
+            self.f_ow.d.next = 0.into();
         }
+        self.feeder.cwl_m1.next = self.f_cwl.q.val();
+        self.feeder.pcl_m1.next = self.f_pcl.q.val();
+        self.feeder.kh_m1.next = self.f_kh.q.val();
+        self.feeder.kw_m1.next = self.f_kw.q.val();
+        self.feeder.oh_m1.next = self.f_oh.q.val();
+        self.feeder.ow_m1.next = self.f_ow.q.val();
+        self.feeder.ih16.next = self.f_ih.q.val();
+        self.feeder.iw16.next = self.f_iw.q.val();
         self.f_v.next = self.feeder.v.val();
         self.f_first.next = self.feeder.first.val();
         self.f_last.next = self.feeder.last.val();
