@@ -10,15 +10,8 @@ use hdl::core::SqzCore;
 use rust_hdl::prelude::*;
 use std::sync::{Arc, Mutex};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+mod support;
+use support::Rng;
 
 /// Bus writes that load `dev`'s memories (nonzero words only; the core starts zeroed).
 fn loads(dev: &Device) -> Vec<(u32, u64)> {

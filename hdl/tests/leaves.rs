@@ -9,15 +9,8 @@ use hdl::tree::{Acc32, AddPairs, Sum4};
 use rust_hdl::prelude::*;
 use std::sync::{Arc, Mutex};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+mod support;
+use support::Rng;
 
 /// The MAC datapath of one row (multiply, two adder levels, accumulate) as a chain of the
 /// leaves, for checking against `arith::mac`. The multiplier registers its inputs and products

@@ -8,8 +8,10 @@ use hdl::pool::Max8;
 use hdl::requant::{ReqMul, ReqRound, ReqSat, ReqShift};
 use hdl::tree::{Acc32, AddPairs, Sum4};
 use rust_hdl::prelude::*;
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+mod support;
+use support::{Rng, have, skip, verilate_and_run};
 
 /// Every leaf, chained, behind scalar ports. All are combinational except the multipliers
 /// (`Mul8`: 2 register stages, `ReqMul`: 3): the harness clocks 3 times per vector.
@@ -86,32 +88,6 @@ int main() {
 }
 "#;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-/// Skip loudly (fail under `SQZ_REQUIRE_DATA=1`).
-fn skip(test: &str, why: &str) {
-    let msg = format!("SKIPPED {test}: {why}");
-    if std::env::var("SQZ_REQUIRE_DATA").is_ok_and(|v| v == "1") {
-        panic!("{msg}, and SQZ_REQUIRE_DATA=1");
-    }
-    eprintln!("{msg}");
-}
-
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg(if tool == "yosys" { "-V" } else { "--version" })
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// The bench's Verilog, in a fresh directory as `top.v`.
 fn bench_dir(tag: &str) -> std::path::PathBuf {
     let mut uut = Bench::default();
@@ -168,30 +144,6 @@ fn leaf_netlist_after_yosys_matches_arith() {
 /// Build `file` (module `top`) in `dir` with Verilator, run the vectors, compare with
 /// `common::arith`, remove `dir`.
 fn check_bench(dir: &std::path::Path, file: &str) {
-    std::fs::write(dir.join("main.cpp"), MAIN).unwrap();
-    let ok = Command::new("verilator")
-        .current_dir(dir)
-        .args([
-            "--cc",
-            "-Wno-fatal",
-            "-Wno-WIDTH",
-            "--top-module",
-            "top",
-            file,
-            "--exe",
-            "main.cpp",
-            "--build",
-            "-j",
-            "1",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "verilator build failed:\n{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-
     // (act word, weight word, acc, x, m, shift, signed, clr, relu)
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     let mut v: Vec<[u64; 9]> = Vec::new();
@@ -260,30 +212,9 @@ fn check_bench(dir: &std::path::Path, file: &str) {
             rng.next() & 1,
         ]);
     }
-    let input: String = v
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|x| format!("{x:x}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-                + "\n"
-        })
-        .collect();
-    let mut child = Command::new(dir.join("obj_dir").join("Vtop"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let vectors: Vec<&[u64]> = v.iter().map(|r| &r[..]).collect();
+    let lines = verilate_and_run(dir, &[file], &[], MAIN, &vectors);
     let _ = std::fs::remove_dir_all(dir);
-    let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
     assert_eq!(lines.len(), v.len());
     for (r, line) in v.iter().zip(&lines) {
         let f: Vec<u64> = line

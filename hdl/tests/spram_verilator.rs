@@ -9,9 +9,13 @@
 
 use hdl::spram::SharedAb;
 use rust_hdl::prelude::*;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+mod support;
+use support::{Rng, skip, tool_or_skip, verilate_and_run};
+
+const TEST: &str = "spram_verilog_matches_reference";
 
 const ACT: usize = 6 * 1024;
 const SQ: usize = 4 * 1024;
@@ -64,24 +68,6 @@ int main() {
   return 0;
 }
 "#;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-fn skip(what: &str) {
-    let msg = format!("SKIPPED spram_verilog_matches_reference: {what}");
-    if std::env::var("SQZ_REQUIRE_DATA").is_ok_and(|v| v == "1") {
-        panic!("{msg}, and SQZ_REQUIRE_DATA=1");
-    }
-    eprintln!("{msg}");
-}
 
 /// Yosys' iCE40 simulation library, next to the `yosys` binary (`<prefix>/share/yosys`).
 fn cells_sim() -> Option<PathBuf> {
@@ -208,50 +194,9 @@ fn reference(v: &[Cycle]) -> Vec<(Option<u64>, bool)> {
 }
 
 fn run(dir: &std::path::Path, extra: &[&str], v: &[Cycle]) -> Vec<(u64, bool)> {
-    let ok = Command::new("verilator")
-        .current_dir(dir)
-        .args([
-            "--cc",
-            "-Wno-fatal",
-            "-Wno-WIDTH",
-            "--top-module",
-            "top",
-            "top.v",
-        ])
-        .args(extra)
-        .args(["--exe", "main.cpp", "--build", "-j", "1"])
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "verilator build failed:\n{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    let input: String = v
+    let vectors: Vec<&[u64]> = v.iter().map(|r| &r[..]).collect();
+    verilate_and_run(dir, &["top.v"], extra, MAIN, &vectors)
         .iter()
-        .map(|r| {
-            r.iter()
-                .map(|x| format!("{x:x}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-                + "\n"
-        })
-        .collect();
-    let mut child = Command::new(dir.join("obj_dir").join("Vtop"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    std::str::from_utf8(&out.stdout)
-        .unwrap()
-        .lines()
         .map(|l| {
             let (d, c) = l.split_once(' ').unwrap();
             (u64::from_str_radix(d, 16).unwrap(), c == "1")
@@ -261,12 +206,8 @@ fn run(dir: &std::path::Path, extra: &[&str], v: &[Cycle]) -> Vec<(u64, bool)> {
 
 #[test]
 fn spram_verilog_matches_reference() {
-    let have = Command::new("verilator")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have {
-        return skip("`verilator` not found (apt-get install -y verilator)");
+    if !tool_or_skip("verilator", TEST) {
+        return;
     }
     let mut uut = Bench {
         clock: Default::default(),
@@ -298,7 +239,6 @@ fn spram_verilog_matches_reference() {
         let dir = std::env::temp_dir().join(format!("sqz-spram-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("top.v"), generate_verilog(&uut)).unwrap();
-        std::fs::write(dir.join("main.cpp"), MAIN).unwrap();
         if let Some(lib) = &lib {
             let text = std::fs::read_to_string(lib).unwrap();
             std::fs::write(dir.join("spram.v"), spram_model(&text)).unwrap();
@@ -318,6 +258,9 @@ fn spram_verilog_matches_reference() {
         eprintln!("{name}: {checked} reads and {} cycles checked", v.len());
     }
     if lib.is_none() {
-        skip("Yosys' ice40/cells_sim.v not found: the SB_SPRAM256KA build was not checked");
+        skip(
+            TEST,
+            "Yosys' ice40/cells_sim.v not found: the SB_SPRAM256KA build was not checked",
+        );
     }
 }

@@ -6,20 +6,8 @@ use common::DeviceConfig;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn tool_or_skip(tool: &str, test: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg(if tool == "yosys" { "-V" } else { "--version" })
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        let msg = format!("SKIPPED {test}: `{tool}` not found (apt-get install -y {tool})");
-        if std::env::var("SQZ_REQUIRE_DATA").is_ok_and(|v| v == "1") {
-            panic!("{msg}, and SQZ_REQUIRE_DATA=1");
-        }
-        eprintln!("{msg}");
-    }
-    ok
-}
+mod support;
+use support::tool_or_skip;
 
 /// Emit `cfg` into a fresh temporary folder; returns the Verilog file.
 fn emit(cfg: &DeviceConfig, test: &str) -> PathBuf {

@@ -1,0 +1,100 @@
+//! What the hdl tests share: a deterministic random source, loud skips when a tool is
+//! missing, and a Verilator bench driven by hex vectors on stdin.
+// Each test binary uses its own subset.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// xorshift64: the same vectors on every run.
+pub struct Rng(pub u64);
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Skip `test` loudly, or fail it under `SQZ_REQUIRE_DATA=1` (CI).
+pub fn skip(test: &str, why: &str) {
+    let msg = format!("SKIPPED {test}: {why}");
+    if std::env::var("SQZ_REQUIRE_DATA").is_ok_and(|v| v == "1") {
+        panic!("{msg}, and SQZ_REQUIRE_DATA=1");
+    }
+    eprintln!("{msg}");
+}
+
+/// `tool` runs (`yosys -V`, else `TOOL --version`).
+pub fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg(if tool == "yosys" { "-V" } else { "--version" })
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `have(tool)`, else a loud skip of `test`.
+pub fn tool_or_skip(tool: &str, test: &str) -> bool {
+    let ok = have(tool);
+    if !ok {
+        skip(
+            test,
+            &format!("`{tool}` not found (apt-get install -y {tool})"),
+        );
+    }
+    ok
+}
+
+/// Build module `top` from `files` (plus `extra` Verilator arguments) with the C++ `main`
+/// in `dir`, feed it one line of hex numbers per vector, and return its output lines.
+pub fn verilate_and_run(
+    dir: &Path,
+    files: &[&str],
+    extra: &[&str],
+    main: &str,
+    vectors: &[&[u64]],
+) -> Vec<String> {
+    std::fs::write(dir.join("main.cpp"), main).unwrap();
+    let ok = Command::new("verilator")
+        .current_dir(dir)
+        .args(["--cc", "-Wno-fatal", "-Wno-WIDTH", "--top-module", "top"])
+        .args(files)
+        .args(extra)
+        .args(["--exe", "main.cpp", "--build", "-j", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "verilator build failed:\n{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let input: String = vectors
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|x| format!("{x:x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+                + "\n"
+        })
+        .collect();
+    let mut child = Command::new(dir.join("obj_dir").join("Vtop"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
