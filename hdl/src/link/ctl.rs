@@ -400,6 +400,8 @@ impl Logic for LinkCtl {
                 .get_bits::<8>(self.bitoff.q.val().index());
         }
         self.pay_byte.next = self.pay.q.val().get_bits::<8>(0);
+        // `is_rom`, spelled out: reading that local here as well makes Verilator see a
+        // combinational loop through the CRC step (UNOPTFLAT in `verilog_lints`).
         if (self.rkind.q.val() == 0x81) | (self.rkind.q.val() == 0x86) {
             self.pay_byte.next = self.rom_byte.q.val();
         }
