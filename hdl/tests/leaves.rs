@@ -20,6 +20,7 @@ struct Dot8 {
     clock: Signal<In, Clock>,
     a: Signal<In, Bits<64>>,
     sgn: Signal<In, Bit>,
+    slot: Signal<In, Bit>,
     w: Signal<In, Bits<64>>,
     acc_in: Signal<In, Bits<32>>,
     clr: Signal<In, Bit>,
@@ -37,6 +38,7 @@ impl Logic for Dot8 {
         self.mul.a.next = self.a.val();
         self.mul.sgn.next = self.sgn.val();
         self.mul.w.next = self.w.val();
+        self.mul.slot.next = self.slot.val();
         self.acc.acc.next = self.acc_in.val();
         self.acc.clr.next = self.clr.val();
         self.y.next = self.acc.y.val();

@@ -11,15 +11,17 @@ use rust_hdl::prelude::*;
 use std::process::Command;
 
 mod support;
-use support::{Rng, have, skip, verilate_and_run};
+use support::{Rng, cell_model, cells_sim, have, skip, verilate_and_run};
 
 /// Every leaf, chained, behind scalar ports. All are combinational except the multipliers
-/// (`Mul8`: 2 register stages, `ReqMul`: 3): the harness clocks 3 times per vector.
+/// (`Mul8`: 2 register stages, `ReqMul`: 3): the harness clocks 3 times per vector, with
+/// `slot` high for the second edge only (the iCE40 `Mul8` takes its operands then).
 #[derive(LogicBlock, Default)]
 struct Bench {
     clock: Signal<In, Clock>,
     a: Signal<In, Bits<64>>,
     sgn: Signal<In, Bit>,
+    slot: Signal<In, Bit>,
     w: Signal<In, Bits<64>>,
     acc_in: Signal<In, Bits<32>>,
     clr: Signal<In, Bit>,
@@ -48,6 +50,7 @@ impl Logic for Bench {
         self.mul.a.next = self.a.val();
         self.mul.sgn.next = self.sgn.val();
         self.mul.w.next = self.w.val();
+        self.mul.slot.next = self.slot.val();
         self.pairs.p.next = self.mul.p.val();
         self.sum4.q.next = self.pairs.q.val();
         self.acc.s.next = self.sum4.s.val();
@@ -79,7 +82,7 @@ int main() {
   unsigned long long a, w, acc, x, m, sh, sgn, clr, relu;
   while (scanf("%llx %llx %llx %llx %llx %llx %llx %llx %llx", &a, &w, &acc, &x, &m, &sh, &sgn, &clr, &relu) == 9) {
     t.a = a; t.w = w; t.acc_in = acc; t.x = x; t.m = m; t.sh = sh; t.sgn = sgn; t.clr = clr; t.relu = relu;
-    for (int e = 0; e < 3; ++e) { t.clock = 0; t.eval(); t.clock = 1; t.eval(); }
+    for (int e = 0; e < 3; ++e) { t.slot = e == 1; t.clock = 0; t.eval(); t.clock = 1; t.eval(); }
     t.clock = 0;
     t.eval();
     printf("%x %x %llx\n", (unsigned)t.dot, (unsigned)t.q, (unsigned long long)t.mx);
@@ -141,9 +144,34 @@ fn leaf_netlist_after_yosys_matches_arith() {
     check_bench(&dir, "syn.v");
 }
 
+/// The leaves with their iCE40 DSP build (`SQZ_ICE40_DSP`: instantiated SB_MAC16s, `Mul8`
+/// time-sharing 4 of them between its 8 lanes) against Yosys' own SB_MAC16 model.
+#[test]
+fn leaf_ice40_dsp_verilog_matches_arith() {
+    let test = "leaf_ice40_dsp_verilog_matches_arith";
+    if !have("verilator") || !have("yosys") {
+        return skip(
+            test,
+            "`verilator` or `yosys` not found (scripts/setup-fpga.sh)",
+        );
+    }
+    let Some(lib) = cells_sim() else {
+        return skip(test, "Yosys' ice40/cells_sim.v not found");
+    };
+    let dir = bench_dir("ice40");
+    let text = std::fs::read_to_string(lib).unwrap();
+    std::fs::write(dir.join("mac16.v"), cell_model(&text, "SB_MAC16")).unwrap();
+    check_bench_with(&dir, &["top.v", "mac16.v"], &["+define+SQZ_ICE40_DSP"]);
+}
+
 /// Build `file` (module `top`) in `dir` with Verilator, run the vectors, compare with
 /// `common::arith`, remove `dir`.
 fn check_bench(dir: &std::path::Path, file: &str) {
+    check_bench_with(dir, &[file], &[]);
+}
+
+/// `check_bench` of several `files`, with `extra` Verilator arguments.
+fn check_bench_with(dir: &std::path::Path, files: &[&str], extra: &[&str]) {
     // (act word, weight word, acc, x, m, shift, signed, clr, relu)
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     let mut v: Vec<[u64; 9]> = Vec::new();
@@ -213,7 +241,7 @@ fn check_bench(dir: &std::path::Path, file: &str) {
         ]);
     }
     let vectors: Vec<&[u64]> = v.iter().map(|r| &r[..]).collect();
-    let lines = verilate_and_run(dir, &[file], &[], MAIN, &vectors);
+    let lines = verilate_and_run(dir, files, extra, MAIN, &vectors);
     let _ = std::fs::remove_dir_all(dir);
     assert_eq!(lines.len(), v.len());
     for (r, line) in v.iter().zip(&lines) {

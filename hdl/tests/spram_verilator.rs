@@ -9,11 +9,9 @@
 
 use hdl::spram::SharedAb;
 use rust_hdl::prelude::*;
-use std::path::PathBuf;
-use std::process::Command;
 
 mod support;
-use support::{Rng, skip, tool_or_skip, verilate_and_run};
+use support::{Rng, cell_model, cells_sim, skip, tool_or_skip, verilate_and_run};
 
 const TEST: &str = "spram_verilog_matches_reference";
 
@@ -68,32 +66,6 @@ int main() {
   return 0;
 }
 "#;
-
-/// Yosys' iCE40 simulation library, next to the `yosys` binary (`<prefix>/share/yosys`).
-fn cells_sim() -> Option<PathBuf> {
-    let out = Command::new("sh")
-        .args(["-c", "command -v yosys"])
-        .output()
-        .ok()?;
-    let bin = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
-    let p = bin
-        .canonicalize()
-        .ok()?
-        .parent()?
-        .parent()?
-        .join("share/yosys/ice40/cells_sim.v");
-    p.exists().then_some(p)
-}
-
-/// The module `SB_SPRAM256KA` cut out of `cells_sim.v` (the rest of the library is not
-/// Verilator-clean).
-fn spram_model(lib: &str) -> String {
-    let start = lib
-        .find("module SB_SPRAM256KA")
-        .expect("SB_SPRAM256KA in cells_sim.v");
-    let end = start + lib[start..].find("endmodule").unwrap() + "endmodule".len();
-    lib[start..end].to_string()
-}
 
 /// One cycle of stimulus: reset, raddr, rsel, re, waddr, wsel, wdata, wbe.
 type Cycle = [u64; 8];
@@ -241,7 +213,7 @@ fn spram_verilog_matches_reference() {
         std::fs::write(dir.join("top.v"), generate_verilog(&uut)).unwrap();
         if let Some(lib) = &lib {
             let text = std::fs::read_to_string(lib).unwrap();
-            std::fs::write(dir.join("spram.v"), spram_model(&text)).unwrap();
+            std::fs::write(dir.join("spram.v"), cell_model(&text, "SB_SPRAM256KA")).unwrap();
         }
         let got = run(&dir, &extra, &v);
         let _ = std::fs::remove_dir_all(&dir);
