@@ -12,6 +12,10 @@
 //! data registered once more, directly after the RAM and before any logic (range gating, bank
 //! or buffer select). Read latency 3 cycles; a write lands one cycle later than with
 //! `Bram::new` (read latency 1, write at the clock edge that samples it).
+//!
+//! A slow clock (the iCE40 build, 24 MHz) needs none of that, but flip-flops are its scarce
+//! resource: `Bram::new_addr_delayed` gets a longer read latency from registers on the
+//! narrow read address instead of the wide data, and writes as `Bram::new` does.
 
 use rust_hdl::prelude::*;
 
@@ -31,6 +35,8 @@ pub struct Bram<const W: usize> {
     pub we: Signal<In, Bit>,
     _depth: usize,
     _piped: bool,
+    // Address-delayed model: the read addresses of the last `_ad.len()` edges, newest first.
+    _ad: Vec<usize>,
     // Pipelined model: the registered read address, write (address, data, enable), RAM word.
     _ra: usize,
     _w: (usize, Bits<W>, bool),
@@ -48,6 +54,15 @@ impl<const W: usize> Bram<W> {
     pub fn new_pipelined(depth: usize) -> Self {
         Self::with_latency(depth, true)
     }
+    /// Read latency `latency`: the read address passes `latency - 1` registers first.
+    /// Writes as `new`.
+    pub fn new_addr_delayed(depth: usize, latency: usize) -> Self {
+        assert!(latency >= 1);
+        Bram {
+            _ad: vec![usize::MAX; latency - 1],
+            ..Self::with_latency(depth, false)
+        }
+    }
     fn with_latency(depth: usize, piped: bool) -> Self {
         assert!((1..=1 << 16).contains(&depth), "depth {depth} out of range");
         Bram {
@@ -59,6 +74,7 @@ impl<const W: usize> Bram<W> {
             we: Default::default(),
             _depth: depth,
             _piped: piped,
+            _ad: Vec::new(),
             _ra: usize::MAX,
             _w: (usize::MAX, Default::default(), false),
             _q: Default::default(),
@@ -82,6 +98,9 @@ impl<const W: usize> Logic for Bram<W> {
                 self._ra = r;
                 self._w = (a, self.wdata.val(), self.we.val());
             } else {
+                // The RAM reads the oldest delayed address (or `raddr` itself without delay).
+                self._ad.insert(0, r);
+                let r = self._ad.pop().unwrap();
                 self.rdata.next = self._mem.get(r).copied().unwrap_or_default();
                 if self.we.val() && a < self._depth {
                     self._mem[a] = self.wdata.val();
@@ -126,20 +145,40 @@ always @(*) rdata = inr3 ? q2 : {W}'d0;",
                 a1 = aw - 1,
             ));
         }
-        Verilog::Custom(format!(
+        // `n` address registers (ra1..ran, with their range flags), then the RAM.
+        let n = self._ad.len();
+        let mut v = String::new();
+        for i in 1..=n {
+            let (src, isrc) = if i == 1 {
+                (format!("raddr[{}:0]", aw - 1), format!("(raddr < 16'd{d})"))
+            } else {
+                (format!("ra{}", i - 1), format!("in{}", i - 1))
+            };
+            v += &format!(
+                "reg [{a1}:0] ra{i};\nreg in{i};\nalways @(posedge clock) begin\n   ra{i} <= {src};\n   in{i} <= {isrc};\nend\n",
+                a1 = aw - 1
+            );
+        }
+        let (ra, inr_src) = if n == 0 {
+            (format!("raddr[{}:0]", aw - 1), format!("(raddr < 16'd{d})"))
+        } else {
+            (format!("ra{n}"), format!("in{n}"))
+        };
+        v += &format!(
             "reg [{w1}:0] mem[0:{d1}];
 reg [{w1}:0] q;
 reg inr;
 always @(posedge clock) begin
-   q <= mem[raddr[{a1}:0]];
-   inr <= (raddr < 16'd{d});
+   q <= mem[{ra}];
+   inr <= {inr_src};
    if (we && (waddr < 16'd{d})) mem[waddr[{a1}:0]] <= wdata;
 end
 always @(*) rdata = inr ? q : {W}'d0;",
             w1 = W - 1,
             d1 = d - 1,
             a1 = aw - 1,
-        ))
+        );
+        Verilog::Custom(v)
     }
 }
 

@@ -8,6 +8,13 @@
 //! the feeder issues on every other cycle (`ph` high) and the engine's writes reach the memory
 //! one register earlier (without `ew`), an odd number of cycles after their issue, so the
 //! engine's reads and writes never meet at the port.
+//!
+//! That build (24 MHz, short of flip-flops rather than of time) also has the lean pipeline:
+//! the memories answer at t2 without a register after them (`SharedAb`, the weight RAMs) or
+//! through address registers (the parameters), the activation word is not copied per row, the
+//! MAC row sums at t6 instead of t10 (`MacRow`, lean), and the bus inputs and answer pass one
+//! register each. The MAC pipeline is 4 cycles shorter, which keeps the write parity; the
+//! max-pool unit writes one cycle later (`MaxUnit::new(true)`) to keep its own.
 
 use crate::bram::{ActBuf, Bram};
 use crate::mac_row::MacRow;
@@ -60,6 +67,12 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     maxu: MaxUnit,
     seq: Sequencer,
     logr: Constant<Bits<5>>,
+    // Issue-flag taps (bit i of `vsr`.. = the flag at t(i+1)): the activation's padding gate,
+    // the multipliers' inputs (`MacRow::slot`), the row's sum, the max-pool unit's input.
+    t_act: Constant<Bits<4>>,
+    t_slot: Constant<Bits<4>>,
+    t_mac: Constant<Bits<4>>,
+    t_max: Constant<Bits<4>>,
     rmask: Constant<Bits<8>>,
     ustep: Constant<Bits<11>>,
     dlast: Constant<Bits<8>>,
@@ -107,11 +120,11 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     rd_ok3: DFF<Bit>,
     desc_q2: DFF<Bits<64>>,
     desc_q3: DFF<Bits<64>>,
-    // Shared-port (iCE40, 24 MHz) build: the bus's descriptor read address is delayed instead
-    // of the word (fewer flip-flops, i.e. fewer LCs), and the weight word and the other
-    // regions' word share one register.
+    // Lean build: every memory answers a bus read at t2 (the descriptor RAM through this
+    // address register), the t3 tags are the t1 ones, the weight word and the other regions'
+    // word share one register, and that register is the answer (bus_rvalid 4 cycles after
+    // bus_read).
     bda1: DFF<Bits<16>>,
-    bda2: DFF<Bits<16>>,
     desc_word: Signal<Local, Bits<64>>,
     wsel: Signal<Local, Bits<64>>,
     rd_v4: DFF<Bit>,
@@ -212,12 +225,20 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             bus_ab: Default::default(),
             bus_sel: Default::default(),
             desc: Bram::new(cfg.max_steps * common::job::STEP_WORDS),
-            params: Bram::new_pipelined(cfg.param_words),
-            rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words)),
+            params: if sh {
+                Bram::new_addr_delayed(cfg.param_words, 2)
+            } else {
+                Bram::new_pipelined(cfg.param_words)
+            },
+            rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words, sh)),
             req: std::array::from_fn(Requant::new),
-            maxu: Default::default(),
+            maxu: MaxUnit::new(sh),
             seq: Sequencer::new(R, D, cfg.max_steps),
             logr: Constant::new((R.trailing_zeros() as u64).into()),
+            t_act: Constant::new((if sh { 1u64 } else { 2 }).into()),
+            t_slot: Constant::new((if sh { 2u64 } else { 5 }).into()),
+            t_mac: Constant::new((if sh { 5u64 } else { 9 }).into()),
+            t_max: Constant::new((if sh { 2u64 } else { 3 }).into()),
             rmask: Constant::new(((R - 1) as u64).into()),
             ustep: Constant::new((U as u64).into()),
             dlast: Constant::new(((D - 1) as u64).into()),
@@ -260,7 +281,6 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             desc_q2: Default::default(),
             desc_q3: Default::default(),
             bda1: Default::default(),
-            bda2: Default::default(),
             desc_word: Default::default(),
             wsel: Default::default(),
             rd_v4: Default::default(),
@@ -284,7 +304,13 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             o9: Default::default(),
             o10: Default::default(),
             act_r: Default::default(),
-            grp: std::array::from_fn(|_| ActCopy::default()),
+            grp: std::array::from_fn(|_| {
+                if sh {
+                    ActCopy::wire()
+                } else {
+                    ActCopy::default()
+                }
+            }),
             pv1: Default::default(),
             pidx1: Default::default(),
             pv2: Default::default(),
@@ -324,7 +350,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3, rd_reg3, rd_row3,
             rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, wsel_r, osel_r, rdata_r, rvalid_r, vsr, fsr,
             lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, pv1, pidx1, pv2, pidx2, pv3,
-            pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap, ph, bda1, bda2
+            pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap, ph, bda1
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -356,6 +382,13 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.in_w2.d.next = self.in_w1.q.val();
         self.in_r2.d.next = self.in_r1.q.val();
         self.in_st2.d.next = self.in_st1.q.val();
+        if self.spram.val() {
+            self.in_a2.d.next = self.bus_addr.val();
+            self.in_d2.d.next = self.bus_wdata.val();
+            self.in_w2.d.next = self.bus_write.val();
+            self.in_r2.d.next = self.bus_read.val();
+            self.in_st2.d.next = self.start.val();
+        }
         self.seq.start.next = self.in_st2.q.val();
         self.busy.next = self.seq.busy.val();
         self.done.next = self.seq.done.val();
@@ -374,9 +407,8 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         // Read ports: the engine while busy, the bus otherwise.
         self.desc.raddr.next = self.idx16.val();
         self.bda1.d.next = self.idx16.val();
-        self.bda2.d.next = self.bda1.q.val();
         if self.spram.val() {
-            self.desc.raddr.next = self.bda2.q.val();
+            self.desc.raddr.next = self.bda1.q.val();
         }
         self.params.raddr.next = self.idx16.val();
         self.buf_a.raddr.next = self.idx16.val();
@@ -412,6 +444,13 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.rd_reg3.d.next = self.rd_reg2.q.val();
         self.rd_row3.d.next = self.rd_row2.q.val();
         self.rd_ok3.d.next = self.rd_ok2.q.val();
+        if self.spram.val() {
+            // Lean: every memory answers a bus read at t2, so the t3 tags are the t1 ones.
+            self.rd_v3.d.next = self.rd_v.q.val();
+            self.rd_reg3.d.next = self.rd_reg.q.val();
+            self.rd_row3.d.next = self.rd_row.q.val();
+            self.rd_ok3.d.next = self.rd_ok.q.val();
+        }
         self.desc_q2.d.next = self.desc.rdata.val();
         self.desc_q3.d.next = self.desc_q2.q.val();
         self.desc_word.next = self.desc_q3.q.val();
@@ -458,6 +497,10 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.rvalid_r.d.next = self.rd_v4.q.val();
         self.bus_rdata.next = self.rdata_r.q.val();
         self.bus_rvalid.next = self.rvalid_r.q.val();
+        if self.spram.val() {
+            self.bus_rdata.next = self.osel_r.q.val();
+            self.bus_rvalid.next = self.rd_v4.q.val();
+        }
         // Bus writes to descriptor and parameters.
         self.desc.waddr.next = self.idx16.val();
         self.desc.wdata.next = self.in_d2.q.val();
@@ -498,6 +541,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.pidx2.d.next = self.pidx1.q.val();
         self.pv3.d.next = self.pv2.q.val();
         self.pidx3.d.next = self.pidx2.q.val();
+        if self.spram.val() {
+            // Lean: the parameters answer at t2.
+            self.pv3.d.next = self.pv1.q.val();
+            self.pidx3.d.next = self.pidx1.q.val();
+        }
         // t3: the source word (the buffers' read data, registered twice after the RAMs).
         self.act_src.next = self.s_rd.val();
         if self.seq.src.val() == 0 {
@@ -510,7 +558,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         // A 2-level register tree broadcasts it: U group copies (t5), then each row's own copy
         // (t6) next to its multipliers.
         self.act_r.d.next = 0.into();
-        if self.isr.q.val().get_bit(2) {
+        if self.spram.val() {
+            // A, B and S are one memory.
+            self.act_src.next = self.a_rd.val();
+        }
+        if self.isr.q.val().get_bit(self.t_act.val().index()) {
             self.act_r.d.next = self.act_src.val();
         }
         for u in 0..U {
@@ -532,10 +584,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             }
             self.rows[r].avg.next = self.seq.is_avg.val();
             self.rows[r].avg_lane.next = self.seq.glane.val();
-            self.rows[r].slot.next = self.vsr.q.val().get_bit(5);
-            self.rows[r].v.next = self.vsr.q.val().get_bit(9) & !self.seq.is_max.val();
-            self.rows[r].first.next = self.fsr.q.val().get_bit(9);
-            self.rows[r].last.next = self.lsr.q.val().get_bit(9);
+            self.rows[r].slot.next = self.vsr.q.val().get_bit(self.t_slot.val().index());
+            self.rows[r].v.next =
+                self.vsr.q.val().get_bit(self.t_mac.val().index()) & !self.seq.is_max.val();
+            self.rows[r].first.next = self.fsr.q.val().get_bit(self.t_mac.val().index());
+            self.rows[r].last.next = self.lsr.q.val().get_bit(self.t_mac.val().index());
             self.rows[r].w_waddr.next = self.wword.val().get_bits::<16>(0);
             self.rows[r].w_wdata.next = self.in_d2.q.val();
             self.rows[r].w_we.next = self.bw.val() & (self.region.val() == 4);
@@ -548,11 +601,15 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         // `inr` tells the unit to skip them.
         self.maxu.a.next = self.act_r.q.val();
         self.maxu.sgn.next = self.seq.sgn.val();
-        self.maxu.v.next = self.vsr.q.val().get_bit(3) & self.seq.is_max.val();
-        self.maxu.first.next = self.fsr.q.val().get_bit(3);
-        self.maxu.last.next = self.lsr.q.val().get_bit(3);
-        self.maxu.inr.next = self.isr.q.val().get_bit(3);
+        self.maxu.v.next =
+            self.vsr.q.val().get_bit(self.t_max.val().index()) & self.seq.is_max.val();
+        self.maxu.first.next = self.fsr.q.val().get_bit(self.t_max.val().index());
+        self.maxu.last.next = self.lsr.q.val().get_bit(self.t_max.val().index());
+        self.maxu.inr.next = self.isr.q.val().get_bit(self.t_max.val().index());
         self.maxu.addr.next = self.o4.q.val();
+        if self.spram.val() {
+            self.maxu.addr.next = self.o3.q.val();
+        }
         // Output stage: capture at t10 (last tap), drain U rows per cycle for D cycles.
         if self.dact.q.val() {
             self.dj.d.next = self.dj.q.val() + 1;
@@ -561,11 +618,17 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
                 self.dact.d.next = false;
             }
         }
-        if self.vsr.q.val().get_bit(9) & self.lsr.q.val().get_bit(9) & !self.seq.is_max.val() {
+        if self.vsr.q.val().get_bit(self.t_mac.val().index())
+            & self.lsr.q.val().get_bit(self.t_mac.val().index())
+            & !self.seq.is_max.val()
+        {
             self.dact.d.next = true;
             self.dj.d.next = 0.into();
             self.cj.d.next = self.seq.co_base.val();
             self.ocap.d.next = self.o10.q.val();
+            if self.spram.val() {
+                self.ocap.d.next = self.o6.q.val();
+            }
         }
         for u in 0..U {
             self.req[u].clock.next = self.clock.val();

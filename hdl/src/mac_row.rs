@@ -11,6 +11,11 @@
 //! stage, which gives the same wrapped i32 as starting from the bias); on `last` the
 //! pixel's sum goes to `bank`, which the output stage drains while the next pixel runs.
 //! The row also holds the group's parameters (bias, m, shift) for its channel.
+//!
+//! `lean` (the 24 MHz iCE40 build, short of flip-flops): the weight RAM answers at t2 and the
+//! weight word is registered once (t3); the activation arrives at t3 and is not copied; the
+//! multipliers' inputs are those (t3), their products are there at t5, and the adder tree's
+//! two levels are one stage: the sum is registered at t6, 4 cycles earlier than above.
 
 use crate::bram::Bram;
 use crate::mul8::{ActCopy, Mul8};
@@ -50,6 +55,7 @@ pub struct MacRow {
     pub shift: Signal<Out, Bits<6>>,
     row: Constant<Bits<8>>,
     lane: Constant<Bits<3>>,
+    lean: Constant<Bit>,
     wram: Bram<64>,
     onehot: crate::pool::OneHot,
     copy: ActCopy,
@@ -68,7 +74,7 @@ pub struct MacRow {
 }
 
 impl MacRow {
-    pub fn new(row: usize, weight_words: usize) -> Self {
+    pub fn new(row: usize, weight_words: usize, lean: bool) -> Self {
         MacRow {
             clock: Default::default(),
             act: Default::default(),
@@ -94,9 +100,18 @@ impl MacRow {
             shift: Default::default(),
             row: Constant::new((row as u64).into()),
             lane: Constant::new(((row % 8) as u64).into()),
-            wram: Bram::new_pipelined(weight_words),
+            lean: Constant::new(lean),
+            wram: if lean {
+                Bram::new_addr_delayed(weight_words, 2)
+            } else {
+                Bram::new_pipelined(weight_words)
+            },
             onehot: Default::default(),
-            copy: Default::default(),
+            copy: if lean {
+                ActCopy::wire()
+            } else {
+                ActCopy::default()
+            },
             mul: Default::default(),
             pairs: Default::default(),
             sum4: Default::default(),
@@ -134,6 +149,9 @@ impl Logic for MacRow {
         self.copy.ds.next = self.sgn.val();
         self.w_mid.d.next = self.w_pre.q.val();
         self.w_r.d.next = self.w_mid.q.val();
+        if self.lean.val() {
+            self.w_r.d.next = self.wram.rdata.val();
+        }
         if self.avg.val() {
             self.w_r.d.next = self.onehot.w.val();
         }
@@ -146,6 +164,9 @@ impl Logic for MacRow {
         self.pairs.p.next = self.mul.p.val();
         self.q_r.d.next = self.pairs.q.val();
         self.sum4.q.next = self.q_r.q.val();
+        if self.lean.val() {
+            self.sum4.q.next = self.pairs.q.val();
+        }
         self.sum_r.d.next = self.sum4.s.val();
         // t10: accumulate.
         self.accu.acc.next = self.acc_r.q.val();

@@ -189,7 +189,8 @@ wire [7:0] wm{l} = slot ? w[{h}:{lo}] : h[{}:{}];
 }
 
 /// A register copy of the activation word and sign mode for one MAC row, kept apart from the
-/// other rows' copies by `(* keep *)`.
+/// other rows' copies by `(* keep *)`; or (`ActCopy::wire`, the 24 MHz iCE40 build) no
+/// register at all.
 #[derive(LogicBlock, Default)]
 pub struct ActCopy {
     pub clock: Signal<In, Clock>,
@@ -197,11 +198,25 @@ pub struct ActCopy {
     pub ds: Signal<In, Bit>,
     pub q: Signal<Out, Bits<64>>,
     pub qs: Signal<Out, Bit>,
+    _wire: bool,
+}
+
+impl ActCopy {
+    /// `q = d`, `qs = ds`, no register.
+    pub fn wire() -> Self {
+        ActCopy {
+            _wire: true,
+            ..Default::default()
+        }
+    }
 }
 
 impl Logic for ActCopy {
     fn update(&mut self) {
-        if self.clock.pos_edge() {
+        if self._wire {
+            self.q.next = self.d.val();
+            self.qs.next = self.ds.val();
+        } else if self.clock.pos_edge() {
             self.q.next = self.d.val();
             self.qs.next = self.ds.val();
         }
@@ -211,6 +226,9 @@ impl Logic for ActCopy {
         self.qs.connect();
     }
     fn hdl(&self) -> Verilog {
+        if self._wire {
+            return Verilog::Custom("always @(*) begin\n   q = d;\n   qs = ds;\nend".into());
+        }
         Verilog::Custom(
             "(* keep *) always @(posedge clock) begin
    q <= d;

@@ -74,8 +74,10 @@ impl Logic for Max8 {
 }
 
 /// The max-pool datapath: inputs at t1 (the cycle the source buffer delivers the word),
-/// the finished word is written at t2.
-#[derive(LogicBlock, Default)]
+/// the finished word is written at t2 (the running maximum register itself: it holds the
+/// word until the next window's first tap), or with `late` at t3 (the shared A/B/S port's
+/// write parity; issues are then at least 2 cycles apart, so the maximum still holds).
+#[derive(LogicBlock)]
 pub struct MaxUnit {
     pub clock: Signal<In, Clock>,
     pub a: Signal<In, Bits<64>>,
@@ -93,13 +95,41 @@ pub struct MaxUnit {
     m_r: DFF<Bits<64>>,
     wv_r: DFF<Bit>,
     wa_r: DFF<Bits<16>>,
-    wd_r: DFF<Bits<64>>,
+    wv_r2: DFF<Bit>,
+    wa_r2: DFF<Bits<16>>,
+    late: Constant<Bit>,
+}
+
+impl MaxUnit {
+    pub fn new(late: bool) -> Self {
+        MaxUnit {
+            clock: Default::default(),
+            a: Default::default(),
+            sgn: Default::default(),
+            v: Default::default(),
+            first: Default::default(),
+            last: Default::default(),
+            inr: Default::default(),
+            addr: Default::default(),
+            wv: Default::default(),
+            wa: Default::default(),
+            wd: Default::default(),
+            max: Default::default(),
+            m_next: Default::default(),
+            m_r: Default::default(),
+            wv_r: Default::default(),
+            wa_r: Default::default(),
+            wv_r2: Default::default(),
+            wa_r2: Default::default(),
+            late: Constant::new(late),
+        }
+    }
 }
 
 impl Logic for MaxUnit {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, m_r, wv_r, wa_r, wd_r);
+        dff_setup!(self, clock, m_r, wv_r, wa_r, wv_r2, wa_r2);
         self.max.a.next = self.m_r.q.val();
         self.max.b.next = self.a.val();
         self.max.sgn.next = self.sgn.val();
@@ -116,9 +146,14 @@ impl Logic for MaxUnit {
         }
         self.wv_r.d.next = self.v.val() & self.last.val();
         self.wa_r.d.next = self.addr.val();
-        self.wd_r.d.next = self.m_next.val();
+        self.wv_r2.d.next = self.wv_r.q.val();
+        self.wa_r2.d.next = self.wa_r.q.val();
         self.wv.next = self.wv_r.q.val();
         self.wa.next = self.wa_r.q.val();
-        self.wd.next = self.wd_r.q.val();
+        if self.late.val() {
+            self.wv.next = self.wv_r2.q.val();
+            self.wa.next = self.wa_r2.q.val();
+        }
+        self.wd.next = self.m_r.q.val();
     }
 }

@@ -10,10 +10,11 @@
 //! write lands on the other (docs/architecture.md, "Single-port A/B/S"). The bus never reads
 //! and writes at once.
 //!
-//! Timing, the same as `ActBuf`: the address, data and enables are registered (t1), the SPRAM
-//! reads or writes at the next edge (its own registered read: DATAOUT valid at t2), and the read
-//! word is registered right after it (t3). Read latency 3; a write lands one edge after it is
-//! presented, so a read presented the cycle after a write returns the new word. Out-of-range
+//! Timing: the address, data and enables are registered (t1), and the SPRAM reads or writes at
+//! the next edge (its own registered read: DATAOUT valid at t2). Read latency 2, one less than
+//! `ActBuf`'s: the iCE40 build runs at 24 MHz and is short of flip-flops, so no register
+//! follows the SPRAM. A write lands one edge after it is presented, so a read presented the
+//! cycle after a write returns the new word. Out-of-range
 //! reads return 0 and out-of-range writes are dropped, as in `common::device`.
 //!
 //! With the Verilog macro `SQZ_ICE40_SPRAM` (`scripts/build.sh icebreaker`) the memory is four
@@ -121,11 +122,8 @@ impl Logic for SharedAb {
             return;
         }
         if self.clock.pos_edge() {
-            // t3: the word registered after the SPRAM, gated by the read's range check.
-            let q2 = if self._inr[1] { self._q } else { 0 };
-            self.rdata.next = q2.into();
+            // t2: the SPRAM writes or reads; the word read is gated by the read's range check.
             self._inr[1] = self._inr[0];
-            // t2: the SPRAM writes or reads.
             if self._wen {
                 let m = self._mem[self._ad];
                 self._mem[self._ad] = (m & !self._mask) | (self._wd & self._mask);
@@ -133,6 +131,7 @@ impl Logic for SharedAb {
             } else {
                 self._q = self._mem[self._ad];
             }
+            self.rdata.next = (if self._inr[1] { self._q } else { 0 }).into();
             // t1: the port's input registers.
             let (ra, wa) = (self.raddr.val().index(), self.waddr.val().index());
             let (rbase, rlim) = self.region(self.rsel.val().index());
@@ -209,7 +208,6 @@ reg [7:0] be;
 reg wen;
 reg inr;
 reg inr2;
-reg inr3;
 reg col;
 wire wany = |wbe;
 reg [15:0] rlim;
@@ -247,13 +245,8 @@ wire [63:0] q;
 reg [63:0] qm;
 reg [63:0] q;
 {model}`endif
-reg [63:0] q2;
-always @(posedge clock) begin
-   q2 <= q;
-   inr3 <= inr2;
-end
 always @(*) begin
-   rdata = inr3 ? q2 : 64'd0;
+   rdata = inr2 ? q : 64'd0;
    collide = col;
 end",
             s0 = 2 * d,

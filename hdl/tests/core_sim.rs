@@ -41,7 +41,10 @@ fn loads(dev: &Device) -> Vec<(u32, u64)> {
 }
 
 /// Cycles from `bus_read` to `bus_rvalid` (docs/architecture.md, "Handshake details").
-const BUS_READ_LATENCY: usize = 7;
+/// Cycles from bus_read to bus_rvalid (the lean, shared-port build: 4).
+fn bus_read_latency(cfg: &DeviceConfig) -> usize {
+    if cfg.shared_act_spram() { 4 } else { 7 }
+}
 
 /// Make the bus `writes`, run the job in descriptor memory (if `job`) on the RTL; return the
 /// words at `reads` and the reported job cycles.
@@ -55,6 +58,7 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
 ) -> (Vec<u64>, u32) {
     let (got, cycles, collided) = run_core(
         SqzCore::<R, U, D>::new(cfg),
+        bus_read_latency(cfg),
         writes,
         reads,
         max_cycles,
@@ -69,6 +73,7 @@ fn run_rtl<const R: usize, const U: usize, const D: usize>(
 /// `run_rtl` on a given core; also returns whether its shared A/B port saw a collision.
 fn run_core<const R: usize, const U: usize, const D: usize>(
     mut uut: SqzCore<R, U, D>,
+    latency: usize,
     writes: Vec<(u32, u64)>,
     reads: Vec<u32>,
     max_cycles: u64,
@@ -129,8 +134,8 @@ fn run_core<const R: usize, const U: usize, const D: usize>(
             x.bus_read.next = true;
             wait_clock_cycle!(sim, clock, x);
             x.bus_read.next = false;
-            // bus_rvalid comes a fixed BUS_READ_LATENCY cycles after the request.
-            for _ in 1..BUS_READ_LATENCY {
+            // bus_rvalid comes a fixed number of cycles after the request.
+            for _ in 1..latency {
                 sim_assert!(sim, !x.bus_rvalid.val(), x);
                 wait_clock_cycle!(sim, clock, x);
             }
@@ -648,6 +653,7 @@ fn icebreaker_engine_collision_detected() {
     dev.desc[..4].copy_from_slice(&encode_job(&[s], &cfg).unwrap());
     let (_, _, collided) = run_core(
         SqzCore::<1, 1, 1>::without_write_parity(&cfg),
+        bus_read_latency(&cfg),
         loads(&dev),
         vec![],
         50_000,

@@ -126,7 +126,7 @@ fn stimulus() -> Vec<Cycle> {
     v
 }
 
-/// What the outputs after each cycle must be: `Some(rdata)` 3 cycles after a read (None
+/// What the outputs after each cycle must be: `Some(rdata)` 2 cycles after a read (None
 /// otherwise), and the collision flag.
 fn reference(v: &[Cycle]) -> Vec<(Option<u64>, bool)> {
     let mut mem = vec![0u64; 16 * 1024];
@@ -137,7 +137,7 @@ fn reference(v: &[Cycle]) -> Vec<(Option<u64>, bool)> {
     let lim = |sel: u64| [ACT, ACT, SQ, 0][sel as usize] as u64;
     for c in v {
         let [reset, ra, rs, re, wa, ws, wd, wbe] = *c;
-        // A write lands one edge after it is presented; a read returns 3 edges after, so a
+        // A write lands one edge after it is presented; a read returns 2 edges after, so a
         // read presented the cycle after a write sees it.
         if wbe != 0 && wa < lim(ws) {
             let a = base(ws) + wa as usize;
@@ -160,7 +160,7 @@ fn reference(v: &[Cycle]) -> Vec<(Option<u64>, bool)> {
             col || (re == 1 && wbe != 0)
         };
         let n = reads.len();
-        out.push((if n >= 3 { reads[n - 3] } else { None }, col));
+        out.push((if n >= 2 { reads[n - 2] } else { None }, col));
     }
     out
 }
