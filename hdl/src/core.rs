@@ -231,7 +231,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
                 Bram::new_pipelined(cfg.param_words)
             },
             rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words, sh)),
-            req: std::array::from_fn(Requant::new),
+            req: std::array::from_fn(|u| Requant::new(u, sh)),
             maxu: MaxUnit::new(sh),
             seq: Sequencer::new(R, D, cfg.max_steps),
             logr: Constant::new((R.trailing_zeros() as u64).into()),

@@ -194,6 +194,85 @@ end"
     }
 }
 
+/// `ReqShift` then `ReqSat` in one leaf that computes only what the byte needs: the shift
+/// is a log shifter, largest step first, keeping at each step only the bits the later steps
+/// can bring into the low 9, plus a flag that every bit dropped above that window equals the
+/// sign. About half the LUTs of the two leaves (the lean, iCE40 requantizer uses it).
+#[derive(LogicBlock, Default)]
+pub struct ReqShiftSat {
+    pub r: Signal<In, Bits<49>>,
+    pub sh: Signal<In, Bits<6>>,
+    pub relu: Signal<In, Bit>,
+    pub b: Signal<Out, Bits<8>>,
+}
+
+impl Logic for ReqShiftSat {
+    fn update(&mut self) {
+        let s = self.sh.val().to_u64();
+        let r = sext(self.r.val().to_u64(), RW);
+        let mode = if self.relu.val() {
+            common::arith::OutMode::Relu
+        } else {
+            common::arith::OutMode::Linear
+        };
+        self.b.next = (common::arith::saturate(r >> s.min(63), mode) as u64).into();
+    }
+    fn connect(&mut self) {
+        self.b.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        // Window w_k after the shift by 2^k (k = 5..0): its bits [0, 9 + 2^k - 1] are those a
+        // shift by up to 2^k - 1 more can bring into [0, 8]. Shifts of 48 and more are outside
+        // the contract (`arith::MAX_SHIFT` = 47) but exact here too (all sign).
+        let mut v = String::from("wire sg = r[48];\n");
+        let mut prev = "r".to_string();
+        let mut prev_w = 49usize;
+        let mut flags = Vec::new();
+        for k in (0..6).rev() {
+            let step = 1usize << k;
+            let w = 9 + step - 1;
+            let name = format!("w{k}");
+            v += &format!("wire [{}:0] {name};\n", w - 1);
+            for i in 0..w {
+                let hi = if i + step < prev_w {
+                    format!("{prev}[{}]", i + step)
+                } else {
+                    "sg".to_string()
+                };
+                let lo = if i < prev_w {
+                    format!("{prev}[{i}]")
+                } else {
+                    "sg".to_string()
+                };
+                v += &format!("assign {name}[{i}] = sh[{k}] ? {hi} : {lo};\n");
+            }
+            // Unshifted, the bits [w, prev_w) of the previous window leave it (shifted, only
+            // sign copies or bits of it do).
+            if prev_w > w {
+                flags.push(format!(
+                    "(sh[{k}] | ({prev}[{}:{w}] == {{{}{{sg}}}}))",
+                    prev_w - 1,
+                    prev_w - w
+                ));
+            }
+            prev = name;
+            prev_w = w;
+        }
+        // `hi9`: y[48:9] all equal the sign; then y[48:8] (`u8`) and y[48:7] (`u7`).
+        v += &format!(
+            "wire hi9 = {};
+wire u8 = hi9 & (w0[8] == sg);
+wire u7 = u8 & (w0[7] == sg);
+always @(*) begin
+   if (relu) b = sg ? 8'd0 : (u8 ? w0[7:0] : 8'd255);
+   else b = u7 ? w0[7:0] : (sg ? 8'h80 : 8'h7f);
+end",
+            flags.join(" & ")
+        );
+        Verilog::Custom(v)
+    }
+}
+
 /// Place a byte in lane `pos` of a word and OR it into a chain (the units of one drain
 /// cycle write disjoint lanes of one word).
 #[derive(LogicBlock, Default)]
@@ -236,10 +315,16 @@ end"
 /// Pipeline stages of `Requant`: its inputs are taken in the drain cycle, the byte comes out
 /// this many cycles later.
 pub const REQ_STAGES: usize = 8;
+/// The same for `Requant::new(_, true)`.
+pub const REQ_STAGES_LEAN: usize = 6;
 
 /// One requantizer unit of the output stage. Inputs are taken in the drain cycle; the
 /// byte comes out `REQ_STAGES` (8) cycles later, already placed in its lane and chained with the
 /// other units' bytes (`wd_in`/`be_in` -> `wd_out`/`be_out`).
+///
+/// `lean` (the 24 MHz iCE40 build, short of flip-flops): no stage 0 (the bias is added to the
+/// inputs as they come), and one stage shifts and saturates (`ReqShiftSat`):
+/// `REQ_STAGES_LEAN` (6) cycles.
 #[derive(LogicBlock)]
 pub struct Requant {
     pub clock: Signal<In, Clock>,
@@ -261,7 +346,17 @@ pub struct Requant {
     pub be_out: Signal<Out, Bits<8>>,
     pub addr_out: Signal<Out, Bits<16>>,
     unit: Constant<Bits<11>>,
+    lean: Constant<Bit>,
     ch: Signal<Local, Bits<11>>,
+    // Stage 1's inputs: the stage 0 registers, or (lean) the ports.
+    dv_s: Signal<Local, Bit>,
+    ob_s: Signal<Local, Bits<16>>,
+    acc_s: Signal<Local, Bits<32>>,
+    bias_s: Signal<Local, Bits<32>>,
+    m_s: Signal<Local, Bits<16>>,
+    sh_s: Signal<Local, Bits<6>>,
+    rl_s: Signal<Local, Bit>,
+    shsat: ReqShiftSat,
     mul: ReqMul,
     round: ReqRound,
     shr: ReqShift,
@@ -317,7 +412,7 @@ pub struct Requant {
 }
 
 impl Requant {
-    pub fn new(unit: usize) -> Self {
+    pub fn new(unit: usize, lean: bool) -> Self {
         Requant {
             clock: Default::default(),
             dv: Default::default(),
@@ -335,6 +430,15 @@ impl Requant {
             be_out: Default::default(),
             addr_out: Default::default(),
             unit: Constant::new((unit as u64).into()),
+            lean: Constant::new(lean),
+            dv_s: Default::default(),
+            ob_s: Default::default(),
+            acc_s: Default::default(),
+            bias_s: Default::default(),
+            m_s: Default::default(),
+            sh_s: Default::default(),
+            rl_s: Default::default(),
+            shsat: Default::default(),
             ch: Default::default(),
             mul: Default::default(),
             round: Default::default(),
@@ -408,14 +512,31 @@ impl Logic for Requant {
         self.sh0.d.next = self.shift.val();
         self.rl0.d.next = self.relu.val();
         self.ch.next = self.cj0.q.val() + self.unit.val();
+        self.dv_s.next = self.dv0.q.val();
+        self.ob_s.next = self.ob0.q.val();
+        self.acc_s.next = self.acc0.q.val();
+        self.bias_s.next = self.bias0.q.val();
+        self.m_s.next = self.m0.q.val();
+        self.sh_s.next = self.sh0.q.val();
+        self.rl_s.next = self.rl0.q.val();
+        if self.lean.val() {
+            self.ch.next = self.cj.val() + self.unit.val();
+            self.dv_s.next = self.dv.val();
+            self.ob_s.next = self.obase.val();
+            self.acc_s.next = self.acc.val();
+            self.bias_s.next = self.bias.val();
+            self.m_s.next = self.m.val();
+            self.sh_s.next = self.shift.val();
+            self.rl_s.next = self.relu.val();
+        }
         // Stage 1: bias add (wrapping, as the accumulator starting from the bias).
-        self.x1.d.next = self.acc0.q.val() + self.bias0.q.val();
-        self.m1.d.next = self.m0.q.val();
-        self.sh1.d.next = self.sh0.q.val();
-        self.v1.d.next = self.dv0.q.val() & (self.ch.val() < self.lim.val());
-        self.rl1.d.next = self.rl0.q.val();
+        self.x1.d.next = self.acc_s.val() + self.bias_s.val();
+        self.m1.d.next = self.m_s.val();
+        self.sh1.d.next = self.sh_s.val();
+        self.v1.d.next = self.dv_s.val() & (self.ch.val() < self.lim.val());
+        self.rl1.d.next = self.rl_s.val();
         self.l1.d.next = self.ch.val().get_bits::<3>(0);
-        self.a1.d.next = self.ob0.q.val() + bit_cast::<16, 8>(self.ch.val().get_bits::<8>(3));
+        self.a1.d.next = self.ob_s.val() + bit_cast::<16, 8>(self.ch.val().get_bits::<8>(3));
         // Stages 2-4: multiply (DSP input registers, DSP output registers, partial sum).
         self.mul.clock.next = self.clock.val();
         self.mul.x.next = self.x1.q.val();
@@ -459,6 +580,16 @@ impl Logic for Requant {
         self.v7.d.next = self.v6.q.val();
         self.l7.d.next = self.l6.q.val();
         self.a7.d.next = self.a6.q.val();
+        // Lean: stage 6 shifts and saturates the rounded value at once.
+        self.shsat.r.next = self.r5.q.val();
+        self.shsat.sh.next = self.sh5.q.val();
+        self.shsat.relu.next = self.rl5.q.val();
+        if self.lean.val() {
+            self.b7.d.next = self.shsat.b.val();
+            self.v7.d.next = self.v5.q.val();
+            self.l7.d.next = self.l5.q.val();
+            self.a7.d.next = self.a5.q.val();
+        }
         // Output: byte placed in its lane, chained.
         self.place.b.next = self.b7.q.val();
         self.place.pos.next = self.l7.q.val();

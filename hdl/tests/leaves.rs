@@ -4,7 +4,7 @@
 
 use common::arith::{OutMode, activation_value, mac, requantize};
 use hdl::mul8::{Mul8, sext};
-use hdl::requant::{REQ_STAGES, Requant};
+use hdl::requant::{REQ_STAGES, REQ_STAGES_LEAN, Requant};
 use hdl::tree::{Acc32, AddPairs, Sum4};
 use rust_hdl::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -139,6 +139,16 @@ fn mac_leaves_match_arith() {
 /// their lane.
 #[test]
 fn requant_pipeline_matches_arith() {
+    requant_pipeline(false, REQ_STAGES);
+}
+
+/// The same for the lean (iCE40) requantizer.
+#[test]
+fn lean_requant_pipeline_matches_arith() {
+    requant_pipeline(true, REQ_STAGES_LEAN);
+}
+
+fn requant_pipeline(lean: bool, stages: usize) {
     let mut rng = Rng(0xdead_beef_cafe_f00d);
     // (acc, bias, m, shift, relu, channel)
     let mut vectors: Vec<(i32, i32, u16, u8, bool, u16)> = Vec::new();
@@ -191,7 +201,7 @@ fn requant_pipeline_matches_arith() {
         let mut x = sim.init()?;
         x.lim.next = 2047.into();
         x.obase.next = 100.into();
-        for i in 0..n + REQ_STAGES {
+        for i in 0..n + stages {
             x.dv.next = i < n;
             if let Some(&(acc, bias, m, sh, relu, ch)) = vectors.get(i) {
                 x.acc.next = (acc as u32 as u64).into();
@@ -202,7 +212,7 @@ fn requant_pipeline_matches_arith() {
                 x.cj.next = (ch as u64).into();
             }
             wait_clock_cycle!(sim, clock, x);
-            if i + 1 >= REQ_STAGES && i + 1 < n + REQ_STAGES {
+            if i + 1 >= stages && i + 1 < n + stages {
                 got2.lock().unwrap().push((
                     x.wd_out.val().to_u64(),
                     x.be_out.val().to_u64(),
@@ -212,7 +222,7 @@ fn requant_pipeline_matches_arith() {
         }
         sim.done(x)
     });
-    let mut uut = Requant::new(0);
+    let mut uut = Requant::new(0, lean);
     uut.connect_all();
     sim.run(Box::new(uut), 100_000).unwrap();
     let got = got.lock().unwrap();

@@ -5,7 +5,7 @@
 use common::arith::{OutMode, activation_value, mac, requantize};
 use hdl::mul8::Mul8;
 use hdl::pool::Max8;
-use hdl::requant::{ReqMul, ReqRound, ReqSat, ReqShift};
+use hdl::requant::{ReqMul, ReqRound, ReqSat, ReqShift, ReqShiftSat};
 use hdl::tree::{Acc32, AddPairs, Sum4};
 use rust_hdl::prelude::*;
 use std::process::Command;
@@ -31,6 +31,8 @@ struct Bench {
     sh: Signal<In, Bits<6>>,
     relu: Signal<In, Bit>,
     q: Signal<Out, Bits<8>>,
+    /// The same byte from `ReqShiftSat`.
+    q2: Signal<Out, Bits<8>>,
     mx: Signal<Out, Bits<64>>,
     mul: Mul8,
     pairs: AddPairs,
@@ -40,6 +42,7 @@ struct Bench {
     round: ReqRound,
     shr: ReqShift,
     sat: ReqSat,
+    shsat: ReqShiftSat,
     max: Max8,
 }
 
@@ -67,6 +70,10 @@ impl Logic for Bench {
         self.sat.y.next = self.shr.y.val();
         self.sat.relu.next = self.relu.val();
         self.q.next = self.sat.b.val();
+        self.shsat.r.next = self.round.r.val();
+        self.shsat.sh.next = self.sh.val();
+        self.shsat.relu.next = self.relu.val();
+        self.q2.next = self.shsat.b.val();
         self.max.a.next = self.a.val();
         self.max.b.next = self.w.val();
         self.max.sgn.next = self.sgn.val();
@@ -85,7 +92,7 @@ int main() {
     for (int e = 0; e < 3; ++e) { t.slot = e == 1; t.clock = 0; t.eval(); t.clock = 1; t.eval(); }
     t.clock = 0;
     t.eval();
-    printf("%x %x %llx\n", (unsigned)t.dot, (unsigned)t.q, (unsigned long long)t.mx);
+    printf("%x %x %llx %x\n", (unsigned)t.dot, (unsigned)t.q, (unsigned long long)t.mx, (unsigned)t.q2);
   }
   return 0;
 }
@@ -226,6 +233,26 @@ fn check_bench_with(dir: &std::path::Path, files: &[&str], extra: &[&str]) {
     for &x in &[5i32, -5, -7, 7, 3, -3] {
         v.push([0, 0, 0, x as u32 as u64, 1, 1, 0, 0, 0]);
     }
+    // The saturation boundaries at every shift: p = x * m lands next to B << sh.
+    for sh in 0u64..48 {
+        let (m, xs) = if sh <= 23 {
+            (1u64, sh)
+        } else {
+            (32768, sh - 15)
+        };
+        for b in [
+            -130i64, -129, -128, -127, -2, -1, 0, 1, 126, 127, 128, 254, 255, 256, 257,
+        ] {
+            for d in [-2i64, -1, 0, 1, 2] {
+                let x = (b << xs) + d;
+                if xs <= 23 && i32::try_from(x).is_ok() {
+                    for relu in 0..2 {
+                        v.push([0, 0, 0, x as i32 as u32 as u64, m, sh, 0, 0, relu]);
+                    }
+                }
+            }
+        }
+    }
     for _ in 0..3000 {
         let x = (rng.next() as i32 >> (rng.next() % 32)) as u32 as u64;
         v.push([
@@ -274,6 +301,7 @@ fn check_bench_with(dir: &std::path::Path, files: &[&str], extra: &[&str]) {
         }
         assert_eq!(f[0], dot as u32 as u64, "dot {r:x?}");
         assert_eq!(f[1], q as u64, "requant {r:x?}");
+        assert_eq!(f[3], q as u64, "requant, ReqShiftSat {r:x?}");
         assert_eq!(f[2], u64::from_le_bytes(mx), "max {r:x?}");
     }
 }

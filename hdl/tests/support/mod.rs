@@ -85,13 +85,12 @@ pub fn verilate_and_run(
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    // Written from another thread: the bench answers line by line, and a pipe holds only
+    // so much of its output while we would still be writing.
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
     let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
