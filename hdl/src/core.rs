@@ -565,6 +565,10 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.isr.q.val().get_bit(self.t_act.val().index()) {
             self.act_r.d.next = self.act_src.val();
         }
+        if self.spram.val() & !self.vsr.q.val().get_bit(self.t_act.val().index()) {
+            // Lean: held between issues (the iCE40 `Mul8` reads it for two cycles).
+            self.act_r.d.next = self.act_r.q.val();
+        }
         for u in 0..U {
             self.grp[u].clock.next = self.clock.val();
             self.grp[u].d.next = self.act_r.q.val();
@@ -585,6 +589,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.rows[r].avg.next = self.seq.is_avg.val();
             self.rows[r].avg_lane.next = self.seq.glane.val();
             self.rows[r].slot.next = self.vsr.q.val().get_bit(self.t_slot.val().index());
+            self.rows[r].w_ld.next = self.vsr.q.val().get_bit(self.t_act.val().index());
             self.rows[r].v.next =
                 self.vsr.q.val().get_bit(self.t_mac.val().index()) & !self.seq.is_max.val();
             self.rows[r].first.next = self.fsr.q.val().get_bit(self.t_mac.val().index());

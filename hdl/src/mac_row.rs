@@ -30,6 +30,9 @@ pub struct MacRow {
     pub sgn: Signal<In, Bit>,
     /// An issue reaches the multipliers' inputs (the flag at t6; `Mul8::slot`).
     pub slot: Signal<In, Bit>,
+    /// Lean: load the weight register (an issue's word is there; else it holds, as `Mul8`
+    /// needs on the iCE40).
+    pub w_ld: Signal<In, Bit>,
     /// Weight RAM read address at t0.
     pub w_raddr: Signal<In, Bits<16>>,
     /// Global average pool: the weight is 1 in lane `avg_lane + row` (mod 8) instead.
@@ -80,6 +83,7 @@ impl MacRow {
             act: Default::default(),
             sgn: Default::default(),
             slot: Default::default(),
+            w_ld: Default::default(),
             w_raddr: Default::default(),
             avg: Default::default(),
             avg_lane: Default::default(),
@@ -149,11 +153,17 @@ impl Logic for MacRow {
         self.copy.ds.next = self.sgn.val();
         self.w_mid.d.next = self.w_pre.q.val();
         self.w_r.d.next = self.w_mid.q.val();
-        if self.lean.val() {
-            self.w_r.d.next = self.wram.rdata.val();
-        }
         if self.avg.val() {
             self.w_r.d.next = self.onehot.w.val();
+        }
+        if self.lean.val() {
+            self.w_r.d.next = self.w_r.q.val();
+            if self.w_ld.val() {
+                self.w_r.d.next = self.wram.rdata.val();
+                if self.avg.val() {
+                    self.w_r.d.next = self.onehot.w.val();
+                }
+            }
         }
         // t6 -> t8: registered multiplier; t8 -> t9 -> t10: adder tree.
         self.mul.clock.next = self.clock.val();

@@ -13,11 +13,11 @@
 //!
 //! With `SQZ_ICE40_DSP` (`scripts/build.sh icebreaker`) the 8 lanes share 4 instantiated
 //! SB_MAC16 (16x16 signed, product register only): lanes 0-3 multiply in the cycle `slot` is
-//! high, lanes 4-7 (their operands held in a register) the cycle after, and lanes 0-3's
-//! products wait a register for them. `p` is the same as above for the inputs of a `slot`
-//! cycle, provided the next cycle is not a `slot` one: true in the shared A/B/S build, whose
-//! feeder issues every other cycle (`DeviceConfig::shared_act_spram`). The UP5K has 8 DSPs,
-//! and the requantizer needs 2 of them.
+//! high, lanes 4-7 the cycle after, and lanes 0-3's products wait a register for them. `p` is
+//! the same as above for the inputs of a `slot` cycle, provided the inputs hold for the next
+//! cycle and it is not a `slot` one: true in the shared A/B/S build, whose feeder issues every
+//! other cycle (`DeviceConfig::shared_act_spram`) and whose MAC rows load their operand
+//! registers only on an issue. The UP5K has 8 DSPs, and the requantizer needs 2 of them.
 //!
 //! `ActCopy` is a per-row copy of the broadcast activation word (and the sign mode) marked
 //! `(* keep *)`, so Yosys' `opt_merge` keeps one register per row next to that row's DSPs
@@ -133,13 +133,10 @@ MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_C
         // product register written slice by slice, and left the other products undriven.
         v += "always @(*) p = pw;\n`elsif SQZ_ICE40_DSP\n";
         // Per held lane: the 9-bit activation above the 8-bit weight.
-        v += "wire [127:0] o;\nreg [67:0] h;\nreg [67:0] plo;\nalways @(posedge clock) begin\n";
+        v += "wire [127:0] o;\nreg [67:0] plo;\nalways @(posedge clock) begin\n";
         for l in 0..4 {
-            let (h, lo) = (8 * (l + 4) + 7, 8 * (l + 4));
             v += &format!(
-                "   h[{}:{}] <= {{sgn & a[{h}], a[{h}:{lo}], w[{h}:{lo}]}};\n   plo[{}:{}] <= o[{}:{}];\n",
-                17 * l + 16,
-                17 * l,
+                "   plo[{}:{}] <= o[{}:{}];\n",
                 17 * l + 16,
                 17 * l,
                 32 * l + 16,
@@ -149,14 +146,11 @@ MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_C
         v += "end\n";
         for l in 0..4 {
             let (h, lo) = (8 * l + 7, 8 * l);
+            let (h4, lo4) = (h + 32, lo + 32);
             v += &format!(
-                "wire [8:0] am{l} = slot ? {{sgn & a[{h}], a[{h}:{lo}]}} : h[{}:{}];
-wire [7:0] wm{l} = slot ? w[{h}:{lo}] : h[{}:{}];
-",
-                17 * l + 16,
-                17 * l + 8,
-                17 * l + 7,
-                17 * l
+                "wire [8:0] am{l} = slot ? {{sgn & a[{h}], a[{h}:{lo}]}} : {{sgn & a[{h4}], a[{h4}:{lo4}]}};
+wire [7:0] wm{l} = slot ? w[{h}:{lo}] : w[{h4}:{lo4}];
+"
             );
             v += &sb_mac16(
                 &format!("mac{l}"),

@@ -77,14 +77,20 @@ pub struct Sequencer {
     gsz: Signal<Local, Bits<11>>,
     co_next: Signal<Local, Bits<12>>,
     kkcw: Signal<Local, Bits<16>>,
+    // p0's step in SetY (rs) and SetX (cwn), added or (y0, x0 < 0) subtracted with one adder:
+    // p0 - op = ~(~p0 + op).
+    p0_op: Signal<Local, Bits<16>>,
+    p0_mask: Signal<Local, Bits<16>>,
+    p0_new: Signal<Local, Bits<16>>,
     state: DFF<SeqState>,
     step: DFF<Bits<8>>,
     fc: DFF<Bits<3>>,
     d0: DFF<Bits<64>>,
     d1: DFF<Bits<64>>,
     d2: DFF<Bits<64>>,
+    /// Cycles since `start`; stops in `Done`, so it holds the job's count from the done
+    /// pulse until the next start.
     cyc: DFF<Bits<32>>,
-    cyc_out: DFF<Bits<32>>,
     rs: DFF<Bits<16>>,
     cnt: DFF<Bits<8>>,
     p0: DFF<Bits<16>>,
@@ -158,6 +164,9 @@ impl Sequencer {
             gsz: Default::default(),
             co_next: Default::default(),
             kkcw: Default::default(),
+            p0_op: Default::default(),
+            p0_mask: Default::default(),
+            p0_new: Default::default(),
             state: Default::default(),
             step: Default::default(),
             fc: Default::default(),
@@ -165,7 +174,6 @@ impl Sequencer {
             d1: Default::default(),
             d2: Default::default(),
             cyc: Default::default(),
-            cyc_out: Default::default(),
             rs: Default::default(),
             cnt: Default::default(),
             p0: Default::default(),
@@ -191,7 +199,7 @@ impl Logic for Sequencer {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, step, fc, d0, d1, d2, cyc, cyc_out, rs, cnt, p0, yc, xc, cob, wg,
+            self, clock, state, step, fc, d0, d1, d2, cyc, rs, cnt, p0, yc, xc, cob, wg,
             pi, fl, f_cwl, f_pcl, f_kh, f_kw, f_oh, f_ow, f_ih, f_iw
         );
         self.feeder.clock.next = self.clock.val();
@@ -314,10 +322,24 @@ impl Logic for Sequencer {
             (bit_cast::<16, 8>(self.step.q.val()) << 2) + bit_cast::<16, 3>(self.fc.q.val());
         self.busy.next = self.state.q.val() != SeqState::Idle;
         self.done.next = self.state.q.val() == SeqState::Done;
-        self.job_cycles.next = self.cyc_out.q.val();
-        if self.state.q.val() != SeqState::Idle {
+        self.job_cycles.next = self.cyc.q.val();
+        if (self.state.q.val() != SeqState::Idle) & (self.state.q.val() != SeqState::Done) {
             self.cyc.d.next = self.cyc.q.val() + 1;
         }
+        self.p0_op.next = self.rs.q.val();
+        self.p0_mask.next = 0.into();
+        if self.yc.q.val().get_bit(3) {
+            self.p0_mask.next = 0xFFFF.into();
+        }
+        if self.state.q.val() == SeqState::SetX {
+            self.p0_op.next = self.cwn16.val();
+            self.p0_mask.next = 0.into();
+            if self.xc.q.val().get_bit(3) {
+                self.p0_mask.next = 0xFFFF.into();
+            }
+        }
+        self.p0_new.next =
+            ((self.p0.q.val() ^ self.p0_mask.val()) + self.p0_op.val()) ^ self.p0_mask.val();
         match self.state.q.val() {
             SeqState::Idle => {
                 if self.start.val() {
@@ -359,10 +381,10 @@ impl Logic for Sequencer {
                 if self.yc.q.val() == 0 {
                     self.state.d.next = SeqState::SetX;
                 } else if self.yc.q.val().get_bit(3) {
-                    self.p0.d.next = self.p0.q.val() - self.rs.q.val();
+                    self.p0.d.next = self.p0_new.val();
                     self.yc.d.next = self.yc.q.val() + 1;
                 } else {
-                    self.p0.d.next = self.p0.q.val() + self.rs.q.val();
+                    self.p0.d.next = self.p0_new.val();
                     self.yc.d.next = self.yc.q.val() - 1;
                 }
             }
@@ -377,10 +399,10 @@ impl Logic for Sequencer {
                         self.state.d.next = SeqState::ParLoad;
                     }
                 } else if self.xc.q.val().get_bit(3) {
-                    self.p0.d.next = self.p0.q.val() - self.cwn16.val();
+                    self.p0.d.next = self.p0_new.val();
                     self.xc.d.next = self.xc.q.val() + 1;
                 } else {
-                    self.p0.d.next = self.p0.q.val() + self.cwn16.val();
+                    self.p0.d.next = self.p0_new.val();
                     self.xc.d.next = self.xc.q.val() - 1;
                 }
             }
@@ -418,9 +440,8 @@ impl Logic for Sequencer {
             }
             SeqState::StepEnd => {
                 if self.d0.q.val().get_bit(2) | (self.step.q.val() == self.last_step.val()) {
+                    // `cyc` then counts the done cycle too, and is valid with the done pulse.
                     self.state.d.next = SeqState::Done;
-                    // Valid with the done pulse; counts the done cycle too.
-                    self.cyc_out.d.next = self.cyc.q.val() + 1;
                 } else {
                     self.step.d.next = self.step.q.val() + 1;
                     self.fc.d.next = 0.into();
@@ -437,7 +458,6 @@ impl Logic for Sequencer {
         if self.reset.val() {
             self.state.d.next = SeqState::Idle;
             self.cyc.d.next = 0.into();
-            self.cyc_out.d.next = 0.into();
             self.step.d.next = 0.into();
             self.fc.d.next = 0.into();
             self.cnt.d.next = 0.into();

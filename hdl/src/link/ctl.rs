@@ -91,6 +91,9 @@ pub struct LinkCtl {
     info_rom: Constant<Bits<INFO_BITS>>,
     timeout: Constant<Bits<24>>,
     max_payload: Constant<Bits<16>>,
+    /// The lean (iCE40) build: the engine registers the write data itself, so it comes
+    /// straight from the word RAM here (it holds the word the cycle after `WrBus`).
+    lean: Constant<Bit>,
 
     state: DFF<S>,
     kind: DFF<Bits<8>>,
@@ -203,6 +206,7 @@ impl LinkCtl {
             info_rom: Constant::new(info),
             timeout: Constant::new(timeout_cycles.to_bits()),
             max_payload: Constant::new((MAX_PAYLOAD as u64).to_bits()),
+            lean: Constant::new(cfg.shared_act_spram()),
             state: Default::default(),
             kind: Default::default(),
             seq: Default::default(),
@@ -449,6 +453,9 @@ impl Logic for LinkCtl {
         self.start_r.d.next = false;
         self.bus_addr.next = self.bus_addr_r.q.val();
         self.bus_wdata.next = self.bus_wdata_r.q.val();
+        if self.lean.val() {
+            self.bus_wdata.next = self.words.read_data.val();
+        }
         self.bus_write.next = self.bus_write_r.q.val();
         self.bus_read.next = self.bus_read_r.q.val();
         self.start.next = self.start_r.q.val();
