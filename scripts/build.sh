@@ -77,7 +77,7 @@ else
     # against Yosys' cell model; no -dsp, whose packing of this design was not (see
     # docs/results.md). SQZ_ICE40_SPRAM: A, B and S are four instantiated SB_SPRAM256KA
     # (hdl/src/spram.rs).
-    synth="synth_ice40 -abc9"
+    synth="synth_ice40 -abc9 -dff"
     defines="-DSQZ_ICE40_SPRAM -DSQZ_ICE40_DSP"
     pnr_args=(--up5k --package sg48 --pcf constraints/icebreaker.pcf --asc "$out/$board.asc")
     bitstream="$out/$board.bin"

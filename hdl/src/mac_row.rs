@@ -15,7 +15,8 @@
 //! `lean` (the 24 MHz iCE40 build, short of flip-flops): the weight RAM answers at t2 and the
 //! weight word is registered once (t3); the activation arrives at t3 and is not copied; the
 //! multipliers' inputs are those (t3), their products are there at t5, and the adder tree's
-//! two levels are one stage: the sum is registered at t6, 4 cycles earlier than above.
+//! two levels are one stage: the sum is registered at t6, 4 cycles earlier than above. The
+//! accumulator starts from the bias (the same wrapped i32), so `Requant` adds none.
 
 use crate::bram::Bram;
 use crate::mul8::{ActCopy, Mul8};
@@ -182,6 +183,13 @@ impl Logic for MacRow {
         self.accu.acc.next = self.acc_r.q.val();
         self.accu.s.next = self.sum_r.q.val();
         self.accu.clr.next = self.first.val();
+        if self.lean.val() {
+            // Lean: the sum starts from the bias (the requantizer then adds none).
+            self.accu.clr.next = false;
+            if self.first.val() {
+                self.accu.acc.next = self.par_r.q.val().get_bits::<32>(0);
+            }
+        }
         if self.v.val() {
             self.acc_r.d.next = self.accu.y.val();
             if self.last.val() {

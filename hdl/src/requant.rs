@@ -322,8 +322,8 @@ pub const REQ_STAGES_LEAN: usize = 6;
 /// byte comes out `REQ_STAGES` (8) cycles later, already placed in its lane and chained with the
 /// other units' bytes (`wd_in`/`be_in` -> `wd_out`/`be_out`).
 ///
-/// `lean` (the 24 MHz iCE40 build, short of flip-flops): no stage 0 (the bias is added to the
-/// inputs as they come), and one stage shifts and saturates (`ReqShiftSat`):
+/// `lean` (the 24 MHz iCE40 build, short of flip-flops): no stage 0 and no bias (the MAC row's
+/// accumulator starts from it), and one stage shifts and saturates (`ReqShiftSat`):
 /// `REQ_STAGES_LEAN` (6) cycles.
 #[derive(LogicBlock)]
 pub struct Requant {
@@ -524,7 +524,7 @@ impl Logic for Requant {
             self.dv_s.next = self.dv.val();
             self.ob_s.next = self.obase.val();
             self.acc_s.next = self.acc.val();
-            self.bias_s.next = self.bias.val();
+            self.bias_s.next = 0.into();
             self.m_s.next = self.m.val();
             self.sh_s.next = self.shift.val();
             self.rl_s.next = self.relu.val();
