@@ -7,6 +7,11 @@
 //! - `VERILATOR`: the verilator binary (default `verilator` on PATH); `VERILATOR_ROOT`: its
 //!   runtime (default: what `verilator --getenv VERILATOR_ROOT` reports).
 //!
+//! A configuration built for the iCE40 (`DeviceConfig::shared_act_spram`) is simulated as the
+//! bitstream is built: its multipliers as instantiated SB_MAC16 and its A/B/S memory as
+//! SB_SPRAM256KA, with Yosys' own models of those cells (`ice40/cells_sim.v`, found next to
+//! `yosys`). Without Yosys it falls back to the behavioural Verilog and says so.
+//!
 //! Each model is rebuilt only when its Verilog (or the flags or harness) changed: the
 //! inputs of the last build are kept next to its library in `<target>/sqz-verilated`.
 
@@ -94,7 +99,7 @@ fn main() {
             panic!("SQZ_SIM_CONFIGS names unknown configuration {name:?}");
         });
         let t = Instant::now();
-        let verilog = hdl::emit_core(&cfg);
+        let verilog = with_ice40_cells(&cfg, hdl::emit_core(&cfg));
         eprintln!(
             "model {name}: emit {:.1} s, {} lines of Verilog",
             t.elapsed().as_secs_f64(),
@@ -115,10 +120,13 @@ fn main() {
         // The link is built for the fast simulated baud rate (and reports it in Info).
         let mut link_cfg = cfg.clone();
         link_cfg.baud = cfg.clock_hz / BOARD_BIT_CYCLES;
-        let verilog = format!(
-            "{}\n{}",
-            hdl::link::top_verilog(&link_cfg, "sqz_core"),
-            hdl::emit_core(&cfg)
+        let verilog = with_ice40_cells(
+            &cfg,
+            format!(
+                "{}\n{}",
+                hdl::link::top_verilog(&link_cfg, "sqz_core"),
+                hdl::emit_core(&cfg)
+            ),
         );
         models.push(Model {
             name: format!("board_{name}"),
@@ -223,6 +231,42 @@ fn main() {
     )
     .unwrap();
     fs::write(out.join("models.rs"), rs).unwrap();
+}
+
+/// `verilog` with the iCE40 cells the bitstream uses (see the module comment), for an
+/// iCE40 configuration; unchanged otherwise.
+fn with_ice40_cells(cfg: &common::DeviceConfig, verilog: String) -> String {
+    if !cfg.shared_act_spram() {
+        return verilog;
+    }
+    let lib = Command::new("sh")
+        .args(["-c", "command -v yosys"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|p| PathBuf::from(p.trim()).canonicalize().ok())
+        .and_then(|p| Some(p.parent()?.parent()?.join("share/yosys/ice40/cells_sim.v")))
+        .and_then(|p| fs::read_to_string(p).ok());
+    let Some(lib) = lib else {
+        println!(
+            "cargo:warning=model {}: Yosys' ice40/cells_sim.v not found, simulating the behavioural multipliers and memory instead of the iCE40 cells",
+            cfg.name
+        );
+        return verilog;
+    };
+    let cell = |name: &str| {
+        let start = lib
+            .find(&format!("module {name}"))
+            .unwrap_or_else(|| panic!("{name} in cells_sim.v"));
+        let end = start + lib[start..].find("endmodule").unwrap() + "endmodule".len();
+        lib[start..end].to_string()
+    };
+    eprintln!("model {}: SB_MAC16 and SB_SPRAM256KA from Yosys' cells_sim.v", cfg.name);
+    format!(
+        "`define SQZ_ICE40_DSP\n`define SQZ_ICE40_SPRAM\n{verilog}\n{}\n{}\n",
+        cell("SB_MAC16"),
+        cell("SB_SPRAM256KA")
+    )
 }
 
 fn verilator_root(verilator: &str) -> PathBuf {
