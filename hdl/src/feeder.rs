@@ -4,9 +4,7 @@
 //! Loops, outermost first: output row `oy`, output column `ox`, sub-pixel `pc` (the channel
 //! word of a max pool), tap row `ky`, tap column `kx`, channel word `cw`. All addresses are
 //! kept incrementally (no multipliers): along a tap row the words are contiguous, a tap
-//! row further is `rs = in_w * cin_words` words on. The loop that advances picks one base
-//! register and one step, so each address chain has a single adder (`a_sum`, `o_sum`,
-//! `y_sum`, `x_sum`), and every register at or below that loop level loads its sum. The input position `(iy, ix)` of each tap
+//! row further is `rs = in_w * cin_words` words on. The input position `(iy, ix)` of each tap
 //! is tracked offset by 16 (so `y0 >= -8` stays positive) and checked against the tile:
 //! taps outside are flagged `inr = 0` (zero padding for conv, skipped for max pool).
 //!
@@ -65,23 +63,6 @@ pub struct Feeder {
     e_pc: Signal<Local, Bit>,
     e_ox: Signal<Local, Bit>,
     e_oy: Signal<Local, Bit>,
-    // The loops that wrap at this issue: the tap row (cw, kx, ky), and with it the pixel
-    // (pc), the output column (ox).
-    w_row: Signal<Local, Bit>,
-    w_pix: Signal<Local, Bit>,
-    w_col: Signal<Local, Bit>,
-    a_base: Signal<Local, Bits<16>>,
-    a_step: Signal<Local, Bits<16>>,
-    a_sum: Signal<Local, Bits<16>>,
-    o_base: Signal<Local, Bits<16>>,
-    o_step: Signal<Local, Bits<16>>,
-    o_sum: Signal<Local, Bits<16>>,
-    y_base: Signal<Local, Bits<12>>,
-    y_step: Signal<Local, Bits<12>>,
-    y_sum: Signal<Local, Bits<12>>,
-    x_base: Signal<Local, Bits<12>>,
-    x_step: Signal<Local, Bits<12>>,
-    x_sum: Signal<Local, Bits<12>>,
     run: DFF<Bit>,
     done_r: DFF<Bit>,
     cw: DFF<Bits<8>>,
@@ -125,54 +106,6 @@ impl Logic for Feeder {
         self.e_pc.next = self.pc.q.val() == self.pcl_m1.val();
         self.e_ox.next = self.ox.q.val() == self.ow_m1.val();
         self.e_oy.next = self.oy.q.val() == self.oh_m1.val();
-        // One adder per chain: the base and step of the innermost loop that does not wrap.
-        self.w_row.next = self.e_cw.val() & self.e_kx.val() & self.e_ky.val();
-        self.w_pix.next = self.w_row.val() & self.e_pc.val();
-        self.w_col.next = self.w_pix.val() & self.e_ox.val();
-        self.a_base.next = self.a.q.val();
-        self.a_step.next = 1.into();
-        if self.e_cw.val() {
-            self.a_base.next = self.a_kx.q.val();
-            self.a_step.next = self.cwn.val();
-            if self.e_kx.val() {
-                self.a_base.next = self.a_ky.q.val();
-                self.a_step.next = self.rs.val();
-                if self.e_ky.val() {
-                    self.a_base.next = self.a_pc.q.val();
-                    self.a_step.next = 1.into();
-                    if self.e_pc.val() {
-                        self.a_base.next = self.a_px.q.val();
-                        self.a_step.next = self.pstep.val();
-                        if self.e_ox.val() {
-                            self.a_base.next = self.a_row.q.val();
-                            self.a_step.next = self.rstep.val();
-                        }
-                    }
-                }
-            }
-        }
-        self.a_sum.next = self.a_base.val() + self.a_step.val();
-        self.o_base.next = self.o_pc.q.val();
-        self.o_step.next = 1.into();
-        if self.e_pc.val() {
-            self.o_base.next = self.o_px.q.val();
-            self.o_step.next = self.ostep.val();
-        }
-        self.o_sum.next = self.o_base.val() + self.o_step.val();
-        self.y_base.next = self.iy.q.val();
-        self.y_step.next = 1.into();
-        if self.w_col.val() {
-            self.y_base.next = self.iy_b.q.val();
-            self.y_step.next = self.stride.val();
-        }
-        self.y_sum.next = self.y_base.val() + self.y_step.val();
-        self.x_base.next = self.ix.q.val();
-        self.x_step.next = 1.into();
-        if self.w_pix.val() {
-            self.x_base.next = self.ix_b.q.val();
-            self.x_step.next = self.stride.val();
-        }
-        self.x_sum.next = self.x_base.val() + self.x_step.val();
         self.v.next = self.issue.val();
         self.first.next = self.at_first.val() & self.adv.val();
         self.last.next = self.e_cw.val() & self.e_kx.val() & self.e_ky.val() & self.adv.val();
@@ -196,21 +129,21 @@ impl Logic for Feeder {
             self.w.d.next = self.w.q.val() + 1;
             if !self.e_cw.val() {
                 self.cw.d.next = self.cw.q.val() + 1;
-                self.a.d.next = self.a_sum.val();
+                self.a.d.next = self.a.q.val() + 1;
             } else if !self.e_kx.val() {
                 self.cw.d.next = 0.into();
                 self.kx.d.next = self.kx.q.val() + 1;
-                self.a_kx.d.next = self.a_sum.val();
-                self.a.d.next = self.a_sum.val();
-                self.ix.d.next = self.x_sum.val();
+                self.a_kx.d.next = self.a_kx.q.val() + self.cwn.val();
+                self.a.d.next = self.a_kx.q.val() + self.cwn.val();
+                self.ix.d.next = self.ix.q.val() + 1;
             } else if !self.e_ky.val() {
                 self.cw.d.next = 0.into();
                 self.kx.d.next = 0.into();
                 self.ky.d.next = self.ky.q.val() + 1;
-                self.a_ky.d.next = self.a_sum.val();
-                self.a_kx.d.next = self.a_sum.val();
-                self.a.d.next = self.a_sum.val();
-                self.iy.d.next = self.y_sum.val();
+                self.a_ky.d.next = self.a_ky.q.val() + self.rs.val();
+                self.a_kx.d.next = self.a_ky.q.val() + self.rs.val();
+                self.a.d.next = self.a_ky.q.val() + self.rs.val();
+                self.iy.d.next = self.iy.q.val() + 1;
                 self.ix.d.next = self.ix_b.q.val();
             } else {
                 // The (sub-)pixel is complete.
@@ -222,37 +155,37 @@ impl Logic for Feeder {
                 self.ix.d.next = self.ix_b.q.val();
                 if !self.e_pc.val() {
                     self.pc.d.next = self.pc.q.val() + 1;
-                    self.a_pc.d.next = self.a_sum.val();
-                    self.a_ky.d.next = self.a_sum.val();
-                    self.a_kx.d.next = self.a_sum.val();
-                    self.a.d.next = self.a_sum.val();
-                    self.o_pc.d.next = self.o_sum.val();
+                    self.a_pc.d.next = self.a_pc.q.val() + 1;
+                    self.a_ky.d.next = self.a_pc.q.val() + 1;
+                    self.a_kx.d.next = self.a_pc.q.val() + 1;
+                    self.a.d.next = self.a_pc.q.val() + 1;
+                    self.o_pc.d.next = self.o_pc.q.val() + 1;
                 } else if !self.e_ox.val() {
                     self.pc.d.next = 0.into();
                     self.ox.d.next = self.ox.q.val() + 1;
-                    self.a_px.d.next = self.a_sum.val();
-                    self.a_pc.d.next = self.a_sum.val();
-                    self.a_ky.d.next = self.a_sum.val();
-                    self.a_kx.d.next = self.a_sum.val();
-                    self.a.d.next = self.a_sum.val();
-                    self.o_px.d.next = self.o_sum.val();
-                    self.o_pc.d.next = self.o_sum.val();
-                    self.ix_b.d.next = self.x_sum.val();
-                    self.ix.d.next = self.x_sum.val();
+                    self.a_px.d.next = self.a_px.q.val() + self.pstep.val();
+                    self.a_pc.d.next = self.a_px.q.val() + self.pstep.val();
+                    self.a_ky.d.next = self.a_px.q.val() + self.pstep.val();
+                    self.a_kx.d.next = self.a_px.q.val() + self.pstep.val();
+                    self.a.d.next = self.a_px.q.val() + self.pstep.val();
+                    self.o_px.d.next = self.o_px.q.val() + self.ostep.val();
+                    self.o_pc.d.next = self.o_px.q.val() + self.ostep.val();
+                    self.ix_b.d.next = self.ix_b.q.val() + self.stride.val();
+                    self.ix.d.next = self.ix_b.q.val() + self.stride.val();
                 } else if !self.e_oy.val() {
                     self.pc.d.next = 0.into();
                     self.ox.d.next = 0.into();
                     self.oy.d.next = self.oy.q.val() + 1;
-                    self.a_row.d.next = self.a_sum.val();
-                    self.a_px.d.next = self.a_sum.val();
-                    self.a_pc.d.next = self.a_sum.val();
-                    self.a_ky.d.next = self.a_sum.val();
-                    self.a_kx.d.next = self.a_sum.val();
-                    self.a.d.next = self.a_sum.val();
-                    self.o_px.d.next = self.o_sum.val();
-                    self.o_pc.d.next = self.o_sum.val();
-                    self.iy_b.d.next = self.y_sum.val();
-                    self.iy.d.next = self.y_sum.val();
+                    self.a_row.d.next = self.a_row.q.val() + self.rstep.val();
+                    self.a_px.d.next = self.a_row.q.val() + self.rstep.val();
+                    self.a_pc.d.next = self.a_row.q.val() + self.rstep.val();
+                    self.a_ky.d.next = self.a_row.q.val() + self.rstep.val();
+                    self.a_kx.d.next = self.a_row.q.val() + self.rstep.val();
+                    self.a.d.next = self.a_row.q.val() + self.rstep.val();
+                    self.o_px.d.next = self.o_px.q.val() + self.ostep.val();
+                    self.o_pc.d.next = self.o_px.q.val() + self.ostep.val();
+                    self.iy_b.d.next = self.iy_b.q.val() + self.stride.val();
+                    self.iy.d.next = self.iy_b.q.val() + self.stride.val();
                     self.ix_b.d.next = self.ix0.val();
                     self.ix.d.next = self.ix0.val();
                 } else {
