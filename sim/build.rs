@@ -261,7 +261,10 @@ fn with_ice40_cells(cfg: &common::DeviceConfig, verilog: String) -> String {
         let end = start + lib[start..].find("endmodule").unwrap() + "endmodule".len();
         lib[start..end].to_string()
     };
-    eprintln!("model {}: SB_MAC16 and SB_SPRAM256KA from Yosys' cells_sim.v", cfg.name);
+    eprintln!(
+        "model {}: SB_MAC16 and SB_SPRAM256KA from Yosys' cells_sim.v",
+        cfg.name
+    );
     format!(
         "`define SQZ_ICE40_DSP\n`define SQZ_ICE40_SPRAM\n{verilog}\n{}\n{}\n",
         cell("SB_MAC16"),

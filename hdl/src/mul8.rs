@@ -207,10 +207,8 @@ impl ActCopy {
 
 impl Logic for ActCopy {
     fn update(&mut self) {
-        if self._wire {
-            self.q.next = self.d.val();
-            self.qs.next = self.ds.val();
-        } else if self.clock.pos_edge() {
+        // A wire follows its input at once, a register at the clock edge.
+        if self._wire || self.clock.pos_edge() {
             self.q.next = self.d.val();
             self.qs.next = self.ds.val();
         }

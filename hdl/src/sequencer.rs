@@ -199,8 +199,8 @@ impl Logic for Sequencer {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, step, fc, d0, d1, d2, cyc, rs, cnt, p0, yc, xc, cob, wg,
-            pi, fl, f_cwl, f_pcl, f_kh, f_kw, f_oh, f_ow, f_ih, f_iw
+            self, clock, state, step, fc, d0, d1, d2, cyc, rs, cnt, p0, yc, xc, cob, wg, pi, fl,
+            f_cwl, f_pcl, f_kh, f_kw, f_oh, f_ow, f_ih, f_iw
         );
         self.feeder.clock.next = self.clock.val();
         self.feeder.reset.next = self.reset.val();

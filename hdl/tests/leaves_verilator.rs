@@ -122,8 +122,8 @@ fn leaf_verilog_matches_arith() {
 
 /// The same vectors through the netlist Yosys makes of the leaves (generic `synth`, written
 /// back as Verilog): a construct that Verilator simulates one way and Yosys synthesizes
-/// another fails here, not on the board. (The iCE40 DSP packing, `synth_ice40 -dsp`, is not
-/// covered: see docs/results.md, "The iCEBreaker".)
+/// another fails here, not on the board. (The iCE40 build instantiates SB_MAC16 instead of
+/// letting `synth_ice40 -dsp` pack them: `leaf_ice40_dsp_verilog_matches_arith`.)
 #[test]
 fn leaf_netlist_after_yosys_matches_arith() {
     let test = "leaf_netlist_after_yosys_matches_arith";
