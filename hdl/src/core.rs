@@ -546,7 +546,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.pv3.d.next = self.pv1.q.val();
             self.pidx3.d.next = self.pidx1.q.val();
         }
-        // t3: the source word (the buffers' read data, registered twice after the RAMs).
+        // t3 (lean: t2): the source word (the buffers' read data, registered twice after the RAMs).
         self.act_src.next = self.s_rd.val();
         if self.seq.src.val() == 0 {
             self.act_src.next = self.a_rd.val();
@@ -556,7 +556,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         }
         // t4: selected and registered once before the broadcast; padding taps read as zero.
         // A 2-level register tree broadcasts it: U group copies (t5), then each row's own copy
-        // (t6) next to its multipliers.
+        // (t6) next to its multipliers. (Lean: act_r at t3 goes to the multipliers as it is.)
         self.act_r.d.next = 0.into();
         if self.spram.val() {
             // A, B and S are one memory.
@@ -615,7 +615,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.spram.val() {
             self.maxu.addr.next = self.o3.q.val();
         }
-        // Output stage: capture at t10 (last tap), drain U rows per cycle for D cycles.
+        // Output stage: capture at t10 (lean: t6; last tap), drain U rows per cycle for D cycles.
         if self.dact.q.val() {
             self.dj.d.next = self.dj.q.val() + 1;
             self.cj.d.next = self.cj.q.val() + self.ustep.val();
