@@ -1,7 +1,7 @@
 //! Verilates the accelerator core for each configuration to simulate and compiles it,
 //! with the Verilator runtime and the C++ harness (`csrc/`), into static libraries.
 //!
-//! - `SQZ_SIM_CONFIGS`: comma-separated configuration names (default `ulx3s,small`).
+//! - `SQZ_SIM_CONFIGS`: comma-separated configuration names (default `ulx3s,small,icebreaker`).
 //! - `SQZ_SIM_BOARDS`: configurations to build as whole boards, `sqz_top` = UART/stream link
 //!   + engine, for `sim serve` (default `ulx3s`; empty for none).
 //! - `VERILATOR`: the verilator binary (default `verilator` on PATH); `VERILATOR_ROOT`: its
@@ -93,13 +93,17 @@ fn main() {
         verilog: fs::read_to_string(manifest.join(FIXTURE)).unwrap(),
         kind: Kind::Core,
     }];
-    let configs = env::var("SQZ_SIM_CONFIGS").unwrap_or_else(|_| "ulx3s,small".into());
+    let mut ice40_cells: Vec<String> = Vec::new();
+    let configs = env::var("SQZ_SIM_CONFIGS").unwrap_or_else(|_| "ulx3s,small,icebreaker".into());
     for name in configs.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let cfg = common::DeviceConfig::by_name(name).unwrap_or_else(|| {
             panic!("SQZ_SIM_CONFIGS names unknown configuration {name:?}");
         });
         let t = Instant::now();
-        let verilog = with_ice40_cells(&cfg, hdl::emit_core(&cfg));
+        let (verilog, cells) = with_ice40_cells(&cfg, hdl::emit_core(&cfg));
+        if cells {
+            ice40_cells.push(name.to_string());
+        }
         eprintln!(
             "model {name}: emit {:.1} s, {} lines of Verilog",
             t.elapsed().as_secs_f64(),
@@ -120,7 +124,7 @@ fn main() {
         // The link is built for the fast simulated baud rate (and reports it in Info).
         let mut link_cfg = cfg.clone();
         link_cfg.baud = cfg.clock_hz / BOARD_BIT_CYCLES;
-        let verilog = with_ice40_cells(
+        let (verilog, _) = with_ice40_cells(
             &cfg,
             format!(
                 "{}\n{}",
@@ -207,6 +211,12 @@ fn main() {
         writeln!(rs, "    ({:?}, sqz_new_{}),", m.name, m.name).unwrap();
     }
     rs.push_str("];\n");
+    writeln!(
+        rs,
+        "/// Core models built with the iCE40 cells (SB_MAC16, SB_SPRAM256KA models).\n\
+         static ICE40_CELLS: &[&str] = &{ice40_cells:?};"
+    )
+    .unwrap();
     rs.push_str(
         "/// `(name, constructor, frame timeout in cycles)` of every compiled board model.\n",
     );
@@ -234,10 +244,10 @@ fn main() {
 }
 
 /// `verilog` with the iCE40 cells the bitstream uses (see the module comment), for an
-/// iCE40 configuration; unchanged otherwise.
-fn with_ice40_cells(cfg: &common::DeviceConfig, verilog: String) -> String {
+/// iCE40 configuration; unchanged otherwise. Also whether the cells went in.
+fn with_ice40_cells(cfg: &common::DeviceConfig, verilog: String) -> (String, bool) {
     if !cfg.shared_act_spram() {
-        return verilog;
+        return (verilog, false);
     }
     let lib = Command::new("sh")
         .args(["-c", "command -v yosys"])
@@ -252,7 +262,7 @@ fn with_ice40_cells(cfg: &common::DeviceConfig, verilog: String) -> String {
             "cargo:warning=model {}: Yosys' ice40/cells_sim.v not found, simulating the behavioural multipliers and memory instead of the iCE40 cells",
             cfg.name
         );
-        return verilog;
+        return (verilog, false);
     };
     let cell = |name: &str| {
         let start = lib
@@ -265,11 +275,12 @@ fn with_ice40_cells(cfg: &common::DeviceConfig, verilog: String) -> String {
         "model {}: SB_MAC16 and SB_SPRAM256KA from Yosys' cells_sim.v",
         cfg.name
     );
-    format!(
+    let v = format!(
         "`define SQZ_ICE40_DSP\n`define SQZ_ICE40_SPRAM\n{verilog}\n{}\n{}\n",
         cell("SB_MAC16"),
         cell("SB_SPRAM256KA")
-    )
+    );
+    (v, true)
 }
 
 fn verilator_root(verilator: &str) -> PathBuf {

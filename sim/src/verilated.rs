@@ -158,6 +158,12 @@ impl Core {
         MODELS.iter().map(|m| m.0).collect()
     }
 
+    /// The named model simulates the iCE40 cells its bitstream instantiates (SB_MAC16,
+    /// SB_SPRAM256KA, with Yosys' models), not the behavioural Verilog.
+    pub fn has_ice40_cells(name: &str) -> bool {
+        ICE40_CELLS.contains(&name)
+    }
+
     /// A fresh core of the named configuration (or test model), held in reset for a few
     /// cycles. If `SQZ_TRACE` names a file, the run is traced to it (VCD): every cycle, or
     /// cycles `SQZ_TRACE_FROM..SQZ_TRACE_TO` when those are set (the whole engine takes several

@@ -1,6 +1,7 @@
 //! The Verilated engine against the device model on quick cases: the bus memory map of every
 //! built configuration, and a whole synthetic SqueezeNet (every step type: 1x1 and 3x3
-//! convs, Fire jobs through S, im2col conv1, max pools, the global average pool) on `small`.
+//! convs, Fire jobs through S, im2col conv1, max pools, the global average pool) on `small`,
+//! and v1.1 on `icebreaker` with the iCE40 cells its bitstream instantiates.
 //! Models missing from the build skip loudly (fail under `SQZ_REQUIRE_DATA=1`).
 
 use common::DeviceConfig;
@@ -32,7 +33,11 @@ fn core_or_skip(test: &str, cfg: &str) -> Option<Core> {
 /// the device model stores them (parameters keep only bias, multiplier and shift).
 #[test]
 fn bus_memory_map_matches_device_model() {
-    for cfg in [DeviceConfig::small(), DeviceConfig::ulx3s()] {
+    for cfg in [
+        DeviceConfig::small(),
+        DeviceConfig::ulx3s(),
+        DeviceConfig::icebreaker(),
+    ] {
         let Some(mut core) = core_or_skip("bus_memory_map_matches_device_model", &cfg.name) else {
             continue;
         };
@@ -84,6 +89,37 @@ fn synthetic_squeezenets_on_small_config_are_bit_exact() {
         eprintln!("{}", report.table());
         assert!(report.bit_exact, "{}", report.table());
     }
+}
+
+/// The iCEBreaker's core as its bitstream builds it: 4 SB_MAC16 time-shared by the 8 lanes
+/// (operands held between issues), the requantizer's 2, the SPRAM port, the lean pipeline.
+/// A synthetic v1.1 (every step type) is bit-exact. (The shared port's collision flag is
+/// checked by the rust-hdl core tests, `hdl/tests/core_sim.rs`.)
+#[test]
+fn synthetic_squeezenet_on_icebreaker_cells_is_bit_exact() {
+    let test = "synthetic_squeezenet_on_icebreaker_cells_is_bit_exact";
+    let cfg = DeviceConfig::icebreaker();
+    let Some(mut core) = core_or_skip(test, &cfg.name) else {
+        return;
+    };
+    if !Core::has_ice40_cells(&cfg.name) {
+        let msg =
+            format!("SKIPPED {test}: the icebreaker model was built without Yosys' cells_sim.v");
+        assert!(
+            std::env::var("SQZ_REQUIRE_DATA").as_deref() != Ok("1"),
+            "{msg}, and SQZ_REQUIRE_DATA=1"
+        );
+        eprintln!("{msg}");
+        return;
+    }
+    let net = squeezenet(Version::V1_1, 35, 23);
+    let x = input(35, 24);
+    let reference = common::reference::run(&net, &x);
+    let run =
+        simulate(&net, &x, &cfg, &mut core, |_| {}).unwrap_or_else(|e| panic!("{}: {e}", net.name));
+    let report = compare(&net, &run, &reference);
+    eprintln!("{}", report.table());
+    assert!(report.bit_exact, "{}", report.table());
 }
 
 /// Tracing the real core: a one-pixel 1x1 conv on `small` leaves a VCD with the core's ports

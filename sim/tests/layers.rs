@@ -4,7 +4,7 @@
 //! same jobs and the direct convolution of `common::reference`; the 1x1 and 3x3 layers must
 //! keep at least 80 % of the MACs busy.
 //!
-//! Needs the `ulx3s` model in the build (`SQZ_SIM_CONFIGS`, default `ulx3s,small`): without
+//! Needs the `ulx3s` model in the build (`SQZ_SIM_CONFIGS`, default `ulx3s,small,icebreaker`): without
 //! it the tests skip loudly, and fail under `SQZ_REQUIRE_DATA=1` as CI sets.
 
 use std::time::Instant;
