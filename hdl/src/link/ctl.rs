@@ -2,7 +2,10 @@
 //! timeout), command dispatcher onto the engine's bus and start ports, and the answer
 //! encoder. One FSM, so exactly one frame is in flight: bytes that arrive while an answer
 //! is being sent are refused (`in_ready` low; lost UART bytes are counted as overruns).
-//! The frame format and semantics are `common::protocol`'s.
+//! The frame format and semantics are `common::protocol`'s. The Status counters live in a
+//! small RAM (`stats`): an event marks its counter pending, a sequencer adds one a byte at a
+//! time a few cycles later, and a Status answer reads its bytes from the RAM once nothing is
+//! pending (so it counts every event before it, itself included).
 
 use common::DeviceConfig;
 use common::protocol::{self, Info, MAX_PAYLOAD, NAK, NakReason, kind};
@@ -50,8 +53,6 @@ pub enum S {
     TxCrc1,
 }
 
-/// Bits of the `Status` answer payload.
-const STATUS_BITS: usize = protocol::STATUS_LEN * 8;
 /// Bits of the `Info` answer payload.
 const INFO_BITS: usize = protocol::INFO_LEN * 8;
 
@@ -122,7 +123,8 @@ pub struct LinkCtl {
     rlen: DFF<Bits<16>>,
     pay: DFF<Bits<64>>,
     bitoff: DFF<Bits<9>>,
-    /// The Info/Status payload byte at offset `rom_off`, registered (a 400-bit mux); when
+    /// The Info/Status payload byte at offset `rom_off` (bits), registered (Info: a 400-bit
+    /// mux; Status: the counters' RAM, or `0x1FF` until its read is back); when
     /// `bitoff` moves on, those answers wait a cycle for the next byte.
     rom_byte: DFF<Bits<8>>,
     rom_off: DFF<Bits<9>>,
@@ -137,14 +139,37 @@ pub struct LinkCtl {
     job_done: DFF<Bit>,
     last_run_valid: DFF<Bit>,
     run_seq: DFF<Bits<8>>,
-    run_cycles: DFF<Bits<32>>,
-    jobs: DFF<Bits<32>>,
-    frames: DFF<Bits<32>>,
-    crc_errors: DFF<Bits<32>>,
-    timeouts: DFF<Bits<32>>,
-    bad_frames: DFF<Bits<32>>,
-    overruns: DFF<Bits<32>>,
     flags: DFF<Bits<8>>,
+    /// The Status payload's counters, little-endian at their payload offsets 2..29 (counter k
+    /// at 2 + 4k: 0 the last job's cycles, 1 jobs, 2 frames, 3 CRC errors, 4 timeouts, 5 bad
+    /// frames, 6 overruns), in a RAM rather than in 224 flip-flops and a 30-way byte mux.
+    stats: RAM<Bits<8>, 5>,
+    /// Counter k has an event to count (bit 0: the last job's cycles are to be stored).
+    pend: DFF<Bits<7>>,
+    /// The counter being updated (`sv_on`), its byte, and whether that byte's read is out.
+    sv_on: DFF<Bit>,
+    sv_k: DFF<Bits<3>>,
+    sv_i: DFF<Bits<2>>,
+    sv_rd: DFF<Bit>,
+    /// Zeroing the counters (after reset or a Reset command): the next byte to clear.
+    clr_on: DFF<Bit>,
+    clr_a: DFF<Bits<5>>,
+    /// A Status byte was read from `stats` last cycle, at payload offset `st_off` (bits).
+    st_v: DFF<Bit>,
+    st_off: DFF<Bits<9>>,
+    sv_base: Signal<Local, Bits<5>>,
+    /// This cycle's events: the job's cycles to store, a job done, a good frame, a CRC error,
+    /// a timeout, a bad frame, an overrun (bit k of `ev` for counter k, as `pend`).
+    ev_run: Signal<Local, Bit>,
+    ev_job: Signal<Local, Bit>,
+    ev_frame: Signal<Local, Bit>,
+    ev_crc: Signal<Local, Bit>,
+    ev_to: Signal<Local, Bit>,
+    ev_bad: Signal<Local, Bit>,
+    ev_ovr: Signal<Local, Bit>,
+    ev: Signal<Local, Bits<7>>,
+    /// The lowest pending counter, whose update starts.
+    pend_low: Signal<Local, Bits<7>>,
 
     crc_rx: Crc16Step,
     crc_tx: Crc16Step,
@@ -158,7 +183,6 @@ pub struct LinkCtl {
     is_rom: Signal<Local, Bit>,
     wnext: Signal<Local, Bits<64>>,
     nwords: Signal<Local, Bits<9>>,
-    status_vec: Signal<Local, Bits<STATUS_BITS>>,
     hdr_byte: Signal<Local, Bits<8>>,
     pay_byte: Signal<Local, Bits<8>>,
     out_byte: Signal<Local, Bits<8>>,
@@ -241,14 +265,27 @@ impl LinkCtl {
             job_done: Default::default(),
             last_run_valid: Default::default(),
             run_seq: Default::default(),
-            run_cycles: Default::default(),
-            jobs: Default::default(),
-            frames: Default::default(),
-            crc_errors: Default::default(),
-            timeouts: Default::default(),
-            bad_frames: Default::default(),
-            overruns: Default::default(),
             flags: Default::default(),
+            stats: Default::default(),
+            pend: Default::default(),
+            sv_on: Default::default(),
+            sv_k: Default::default(),
+            sv_i: Default::default(),
+            sv_rd: Default::default(),
+            clr_on: Default::default(),
+            clr_a: Default::default(),
+            st_v: Default::default(),
+            st_off: Default::default(),
+            sv_base: Default::default(),
+            ev_run: Default::default(),
+            ev_job: Default::default(),
+            ev_frame: Default::default(),
+            ev_crc: Default::default(),
+            ev_to: Default::default(),
+            ev_bad: Default::default(),
+            ev_ovr: Default::default(),
+            ev: Default::default(),
+            pend_low: Default::default(),
             crc_rx: Default::default(),
             crc_tx: Default::default(),
             accept: Default::default(),
@@ -260,7 +297,6 @@ impl LinkCtl {
             is_rom: Default::default(),
             wnext: Default::default(),
             nwords: Default::default(),
-            status_vec: Default::default(),
             hdr_byte: Default::default(),
             pay_byte: Default::default(),
             out_byte: Default::default(),
@@ -321,14 +357,16 @@ impl Logic for LinkCtl {
             job_done,
             last_run_valid,
             run_seq,
-            run_cycles,
-            jobs,
-            frames,
-            crc_errors,
-            timeouts,
-            bad_frames,
-            overruns,
-            flags
+            flags,
+            pend,
+            sv_on,
+            sv_k,
+            sv_i,
+            sv_rd,
+            clr_on,
+            clr_a,
+            st_v,
+            st_off
         );
         self.words.read_clock.next = self.clock.val();
         self.words.write_clock.next = self.clock.val();
@@ -345,15 +383,91 @@ impl Logic for LinkCtl {
             (self.wshift.q.val() >> 8) | (bit_cast::<64, 8>(self.in_data.val()) << 56);
         self.words.write_data.next = self.wnext.val();
         self.nwords.next = self.len.q.val().get_bits::<9>(3);
-        self.status_vec.next = bit_cast::<STATUS_BITS, 1>(self.run_pending.q.val().into())
-            | (bit_cast::<STATUS_BITS, 8>(self.flags.q.val()) << 8)
-            | (bit_cast::<STATUS_BITS, 32>(self.run_cycles.q.val()) << 16)
-            | (bit_cast::<STATUS_BITS, 32>(self.jobs.q.val()) << 48)
-            | (bit_cast::<STATUS_BITS, 32>(self.frames.q.val()) << 80)
-            | (bit_cast::<STATUS_BITS, 32>(self.crc_errors.q.val()) << 112)
-            | (bit_cast::<STATUS_BITS, 32>(self.timeouts.q.val()) << 144)
-            | (bit_cast::<STATUS_BITS, 32>(self.bad_frames.q.val()) << 176)
-            | (bit_cast::<STATUS_BITS, 32>(self.overruns.q.val()) << 208);
+        // The counters' RAM: zeroing, else one counter update at a time (read a byte, write it
+        // plus one, and on to the next byte while it carries), else the Status answer's reads.
+        // Events are at least a frame or a UART byte apart, and a Status answer waits until
+        // every counted event is in the RAM, so it is exact.
+        self.stats.read_clock.next = self.clock.val();
+        self.stats.write_clock.next = self.clock.val();
+        self.stats.write_enable.next = false;
+        self.stats.write_data.next = self.stats.read_data.val() + 1;
+        self.sv_base.next = (bit_cast::<5, 3>(self.sv_k.q.val()) << 2) + 2;
+        self.stats.read_address.next = self.sv_base.val() + bit_cast::<5, 2>(self.sv_i.q.val());
+        self.stats.write_address.next = self.stats.read_address.val();
+        self.st_v.d.next = false;
+        self.sv_rd.d.next = false;
+        self.pend_low.next = 0.into();
+        self.ev_run.next = false;
+        self.ev_job.next = false;
+        self.ev_frame.next = false;
+        self.ev_crc.next = false;
+        self.ev_to.next = false;
+        self.ev_bad.next = false;
+        self.ev_ovr.next = false;
+        if self.clr_on.q.val() {
+            self.stats.write_address.next = self.clr_a.q.val();
+            self.stats.write_data.next = 0.into();
+            self.stats.write_enable.next = true;
+            self.clr_a.d.next = self.clr_a.q.val() + 1;
+            if self.clr_a.q.val() == 29 {
+                self.clr_on.d.next = false;
+            }
+        } else if self.sv_on.q.val() {
+            if self.sv_k.q.val() == 0 {
+                // The last job's cycles, byte by byte.
+                self.stats.write_data.next = self.job_cycles.val().get_bits::<8>(0);
+                if self.sv_i.q.val() == 1 {
+                    self.stats.write_data.next = self.job_cycles.val().get_bits::<8>(8);
+                }
+                if self.sv_i.q.val() == 2 {
+                    self.stats.write_data.next = self.job_cycles.val().get_bits::<8>(16);
+                }
+                if self.sv_i.q.val() == 3 {
+                    self.stats.write_data.next = self.job_cycles.val().get_bits::<8>(24);
+                }
+                self.stats.write_enable.next = true;
+                self.sv_i.d.next = self.sv_i.q.val() + 1;
+                if self.sv_i.q.val() == 3 {
+                    self.sv_on.d.next = false;
+                }
+            } else if self.sv_rd.q.val() {
+                self.stats.write_enable.next = true;
+                self.sv_i.d.next = self.sv_i.q.val() + 1;
+                if (self.stats.read_data.val() != 0xFF) | (self.sv_i.q.val() == 3) {
+                    self.sv_on.d.next = false;
+                }
+            } else {
+                self.sv_rd.d.next = true;
+            }
+        } else if self.pend.q.val().any() {
+            // The lowest pending counter.
+            self.sv_on.d.next = true;
+            self.sv_i.d.next = 0.into();
+            self.sv_k.d.next = 6.into();
+            if self.pend.q.val().get_bit(5) {
+                self.sv_k.d.next = 5.into();
+            }
+            if self.pend.q.val().get_bit(4) {
+                self.sv_k.d.next = 4.into();
+            }
+            if self.pend.q.val().get_bit(3) {
+                self.sv_k.d.next = 3.into();
+            }
+            if self.pend.q.val().get_bit(2) {
+                self.sv_k.d.next = 2.into();
+            }
+            if self.pend.q.val().get_bit(1) {
+                self.sv_k.d.next = 1.into();
+            }
+            if self.pend.q.val().get_bit(0) {
+                self.sv_k.d.next = 0.into();
+            }
+            self.pend_low.next = self.pend.q.val() & (!self.pend.q.val() + 1);
+        } else if self.rkind.q.val() == 0x86 {
+            self.stats.read_address.next = self.bitoff.q.val().get_bits::<5>(3);
+            self.st_v.d.next = true;
+            self.st_off.d.next = self.bitoff.q.val();
+        }
         // Known type and a payload length that fits it.
         self.known.next = (self.kind.q.val() >= 1) & (self.kind.q.val() <= 6);
         self.len_ok.next = self.len.q.val() == 0;
@@ -392,10 +506,19 @@ impl Logic for LinkCtl {
         self.is_rom.next = (self.rkind.q.val() == 0x81) | (self.rkind.q.val() == 0x86);
         self.rom_off.d.next = self.bitoff.q.val();
         if self.rkind.q.val() == 0x86 {
-            self.rom_byte.d.next = self
-                .status_vec
-                .val()
-                .get_bits::<8>(self.bitoff.q.val().index());
+            // Bytes 0 and 1 are flip-flops, the rest comes from `stats` (read last cycle);
+            // until that read is done `rom_off` names no byte.
+            self.rom_off.d.next = 0x1FF.into();
+            if self.st_v.q.val() {
+                self.rom_off.d.next = self.st_off.q.val();
+                self.rom_byte.d.next = self.stats.read_data.val();
+                if self.st_off.q.val() == 0 {
+                    self.rom_byte.d.next = bit_cast::<8, 1>(self.run_pending.q.val().into());
+                }
+                if self.st_off.q.val() == 8 {
+                    self.rom_byte.d.next = self.flags.q.val();
+                }
+            }
         }
         if self.rkind.q.val() == 0x81 {
             self.rom_byte.d.next = self
@@ -475,10 +598,10 @@ impl Logic for LinkCtl {
 
         if self.done.val() {
             self.job_done.d.next = true;
-            self.jobs.d.next = self.jobs.q.val() + 1;
+            self.ev_job.next = true;
         }
         if self.in_unstoppable.val() & !self.in_ready.val() {
-            self.overruns.d.next = self.overruns.q.val() + 1;
+            self.ev_ovr.next = true;
             self.flags.d.next = self.flags.q.val().replace_bit(3, true);
         }
 
@@ -488,7 +611,7 @@ impl Logic for LinkCtl {
                 if self.run_pending.q.val() & self.job_done.q.val() {
                     // The job finished: answer its Run (the answer is cached for retries).
                     self.run_pending.d.next = false;
-                    self.run_cycles.d.next = self.job_cycles.val();
+                    self.ev_run.next = true;
                     self.pay.d.next = bit_cast::<64, 32>(self.job_cycles.val());
                     self.seq.d.next = self.run_seq.q.val();
                     self.rkind.d.next = 0x85.into();
@@ -544,7 +667,7 @@ impl Logic for LinkCtl {
                     self.arg.d.next = 0.into();
                     if self.len_over.val() {
                         // Unbounded lengths are refused at once, not waited for.
-                        self.bad_frames.d.next = self.bad_frames.q.val() + 1;
+                        self.ev_bad.next = true;
                         self.flags.d.next = self.flags.q.val().replace_bit(2, true);
                         self.rkind.d.next = 0xFF.into();
                         self.rlen.d.next = 1.into();
@@ -593,7 +716,7 @@ impl Logic for LinkCtl {
                     {
                         self.state.d.next = S::Exec;
                     } else {
-                        self.crc_errors.d.next = self.crc_errors.q.val() + 1;
+                        self.ev_crc.next = true;
                         self.flags.d.next = self.flags.q.val().replace_bit(0, true);
                         self.rkind.d.next = 0xFF.into();
                         self.rlen.d.next = 1.into();
@@ -608,7 +731,7 @@ impl Logic for LinkCtl {
                 self.rlen.d.next = 0.into();
                 self.state.d.next = S::TxHdr;
                 if !self.known_r.q.val() | !self.len_ok_r.q.val() {
-                    self.bad_frames.d.next = self.bad_frames.q.val() + 1;
+                    self.ev_bad.next = true;
                     self.flags.d.next = self.flags.q.val().replace_bit(2, true);
                     self.rkind.d.next = 0xFF.into();
                     self.rlen.d.next = 1.into();
@@ -617,7 +740,7 @@ impl Logic for LinkCtl {
                         self.pay.d.next = 2.into();
                     }
                 } else {
-                    self.frames.d.next = self.frames.q.val() + 1;
+                    self.ev_frame.next = true;
                     if self.kind.q.val() == 1 {
                         self.rlen.d.next = 50.into();
                         self.bitoff.d.next = 0.into();
@@ -631,13 +754,9 @@ impl Logic for LinkCtl {
                         self.run_pending.d.next = false;
                         self.job_done.d.next = false;
                         self.last_run_valid.d.next = false;
-                        self.run_cycles.d.next = 0.into();
-                        self.jobs.d.next = 0.into();
-                        self.frames.d.next = 0.into();
-                        self.crc_errors.d.next = 0.into();
-                        self.timeouts.d.next = 0.into();
-                        self.bad_frames.d.next = 0.into();
-                        self.overruns.d.next = 0.into();
+                        // Zero the counters (this frame is not counted).
+                        self.ev_frame.next = false;
+                        self.clr_on.d.next = true;
                         self.flags.d.next = 0.into();
                     }
                     if (self.kind.q.val() == 3) | (self.kind.q.val() == 4) {
@@ -667,7 +786,8 @@ impl Logic for LinkCtl {
                         {
                             // A retry of the last job: answer from the cache, do not rerun.
                             self.rlen.d.next = 4.into();
-                            self.pay.d.next = bit_cast::<64, 32>(self.run_cycles.q.val());
+                            // No job started since: the core still holds its cycle count.
+                            self.pay.d.next = bit_cast::<64, 32>(self.job_cycles.val());
                         } else {
                             self.start_r.d.next = true;
                             self.run_pending.d.next = true;
@@ -763,7 +883,7 @@ impl Logic for LinkCtl {
             | (self.state.q.val() == S::Crc1))
             & (self.timer.q.val() == self.timeout.val())
         {
-            self.timeouts.d.next = self.timeouts.q.val() + 1;
+            self.ev_to.next = true;
             self.flags.d.next = self.flags.q.val().replace_bit(1, true);
             self.state.d.next = S::Hunt0;
         }
@@ -776,14 +896,23 @@ impl Logic for LinkCtl {
             self.run_pending.d.next = false;
             self.job_done.d.next = false;
             self.last_run_valid.d.next = false;
-            self.run_cycles.d.next = 0.into();
-            self.jobs.d.next = 0.into();
-            self.frames.d.next = 0.into();
-            self.crc_errors.d.next = 0.into();
-            self.timeouts.d.next = 0.into();
-            self.bad_frames.d.next = 0.into();
-            self.overruns.d.next = 0.into();
             self.flags.d.next = 0.into();
+            self.clr_on.d.next = true;
+        }
+        // Pending counter updates: this cycle's events in, the update that starts out. Zeroing
+        // drops what was pending when it starts (events during it are counted after it).
+        self.ev.next = bit_cast::<7, 1>(self.ev_run.val().into())
+            | (bit_cast::<7, 1>(self.ev_job.val().into()) << 1)
+            | (bit_cast::<7, 1>(self.ev_frame.val().into()) << 2)
+            | (bit_cast::<7, 1>(self.ev_crc.val().into()) << 3)
+            | (bit_cast::<7, 1>(self.ev_to.val().into()) << 4)
+            | (bit_cast::<7, 1>(self.ev_bad.val().into()) << 5)
+            | (bit_cast::<7, 1>(self.ev_ovr.val().into()) << 6);
+        self.pend.d.next = (self.pend.q.val() & !self.pend_low.val()) | self.ev.val();
+        if self.clr_on.d.val() & !self.clr_on.q.val() {
+            self.pend.d.next = 0.into();
+            self.sv_on.d.next = false;
+            self.clr_a.d.next = 2.into();
         }
     }
 }

@@ -412,6 +412,26 @@ fn rejects_corrupt_unknown_malformed_and_truncated_frames() {
     assert_eq!(answer(&o, 7, &w, 26), Response::Write);
 }
 
+/// The Status counters carry across bytes (they live in a RAM, a byte at a time): 300 CRC
+/// errors, then a good frame.
+#[test]
+fn counters_carry_past_255() {
+    let cfg = DeviceConfig::icebreaker();
+    let mut script = Vec::new();
+    for i in 0..300usize {
+        let mut f = Command::Status.frame(i as u8).encode();
+        let n = f.len();
+        f[n - 1] ^= 0x5a;
+        script.push(Ev::Send(f));
+        script.push(Ev::Answers(i + 1));
+    }
+    script.push(frame(&Command::Status, 7));
+    let o = run(&cfg, 500, Port::Stream, script);
+    assert_eq!(o.answers.len(), 301);
+    let s = status(answer(&o, 300, &Command::Status, 7));
+    assert_eq!((s.crc_errors, s.frames, s.bad_frames), (300, 1, 0));
+}
+
 fn uart_session(cfg: &DeviceConfig, factor: f64) {
     let data = words(4, 3);
     let addr = Region::Params.addr(7);
