@@ -249,14 +249,7 @@ fn with_ice40_cells(cfg: &common::DeviceConfig, verilog: String) -> (String, boo
     if !cfg.shared_act_spram() {
         return (verilog, false);
     }
-    let lib = Command::new("sh")
-        .args(["-c", "command -v yosys"])
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|p| PathBuf::from(p.trim()).canonicalize().ok())
-        .and_then(|p| Some(p.parent()?.parent()?.join("share/yosys/ice40/cells_sim.v")))
-        .and_then(|p| fs::read_to_string(p).ok());
+    let lib = hdl::cells::ice40_cells_sim().and_then(|p| fs::read_to_string(p).ok());
     let Some(lib) = lib else {
         println!(
             "cargo:warning=model {}: Yosys' ice40/cells_sim.v not found, simulating the behavioural multipliers and memory instead of the iCE40 cells",
@@ -264,13 +257,7 @@ fn with_ice40_cells(cfg: &common::DeviceConfig, verilog: String) -> (String, boo
         );
         return (verilog, false);
     };
-    let cell = |name: &str| {
-        let start = lib
-            .find(&format!("module {name}"))
-            .unwrap_or_else(|| panic!("{name} in cells_sim.v"));
-        let end = start + lib[start..].find("endmodule").unwrap() + "endmodule".len();
-        lib[start..end].to_string()
-    };
+    let cell = |name: &str| hdl::cells::cell_model(&lib, name);
     eprintln!(
         "model {}: SB_MAC16 and SB_SPRAM256KA from Yosys' cells_sim.v",
         cfg.name

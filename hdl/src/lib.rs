@@ -4,6 +4,7 @@
 
 pub mod board;
 pub mod bram;
+pub mod cells;
 pub mod core;
 pub mod emit;
 pub mod feeder;

@@ -11,7 +11,8 @@ use rust_hdl::prelude::*;
 use std::process::Command;
 
 mod support;
-use support::{Rng, cell_model, cells_sim, have, skip, verilate_and_run};
+use hdl::cells::{cell_model, ice40_cells_sim as cells_sim};
+use support::{Rng, have, skip, verilate_and_run};
 
 /// Every leaf, chained, behind scalar ports. All are combinational except the multipliers
 /// (`Mul8`: 2 register stages, `ReqMul`: 3): the harness clocks 3 times per vector, with

@@ -11,7 +11,8 @@ use hdl::spram::SharedAb;
 use rust_hdl::prelude::*;
 
 mod support;
-use support::{Rng, cell_model, cells_sim, skip, tool_or_skip, verilate_and_run};
+use hdl::cells::{cell_model, ice40_cells_sim as cells_sim};
+use support::{Rng, skip, tool_or_skip, verilate_and_run};
 
 const TEST: &str = "spram_verilog_matches_reference";
 

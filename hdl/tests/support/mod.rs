@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// xorshift64: the same vectors on every run.
@@ -96,30 +96,4 @@ pub fn verilate_and_run(
         .lines()
         .map(str::to_string)
         .collect()
-}
-
-/// Yosys' iCE40 simulation library, next to the `yosys` binary (`<prefix>/share/yosys`).
-pub fn cells_sim() -> Option<PathBuf> {
-    let out = Command::new("sh")
-        .args(["-c", "command -v yosys"])
-        .output()
-        .ok()?;
-    let bin = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
-    let p = bin
-        .canonicalize()
-        .ok()?
-        .parent()?
-        .parent()?
-        .join("share/yosys/ice40/cells_sim.v");
-    p.exists().then_some(p)
-}
-
-/// The module `name` cut out of the text of `cells_sim.v` (the rest of the library is not
-/// Verilator-clean).
-pub fn cell_model(lib: &str, name: &str) -> String {
-    let start = lib
-        .find(&format!("module {name}"))
-        .unwrap_or_else(|| panic!("{name} in cells_sim.v"));
-    let end = start + lib[start..].find("endmodule").unwrap() + "endmodule".len();
-    lib[start..end].to_string()
 }
