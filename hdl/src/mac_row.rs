@@ -154,17 +154,14 @@ impl Logic for MacRow {
         self.copy.ds.next = self.sgn.val();
         self.w_mid.d.next = self.w_pre.q.val();
         self.w_r.d.next = self.w_mid.q.val();
+        if self.lean.val() {
+            self.w_r.d.next = self.wram.rdata.val();
+        }
         if self.avg.val() {
             self.w_r.d.next = self.onehot.w.val();
         }
-        if self.lean.val() {
+        if self.lean.val() & !self.w_ld.val() {
             self.w_r.d.next = self.w_r.q.val();
-            if self.w_ld.val() {
-                self.w_r.d.next = self.wram.rdata.val();
-                if self.avg.val() {
-                    self.w_r.d.next = self.onehot.w.val();
-                }
-            }
         }
         // t6 -> t8: registered multiplier; t8 -> t9 -> t10: adder tree.
         self.mul.clock.next = self.clock.val();
