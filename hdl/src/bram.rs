@@ -16,6 +16,12 @@
 //! A slow clock (the iCE40 build, 24 MHz) needs none of that, but flip-flops are its scarce
 //! resource: `Bram::new_addr_delayed` gets a longer read latency from registers on the
 //! narrow read address instead of the wide data, and writes as `Bram::new` does.
+//!
+//! Every memory is marked `(* no_rw_check *)`: no user of these RAMs ever uses a word read in
+//! the cycle it is written (the engine reads its memories while busy and the bus writes them
+//! while idle; the link writes its word RAM while receiving and reads it after), so Yosys
+//! need not build the bypass (a register per data bit and a mux) that would make such a read
+//! return the old word on block RAMs whose collision behaviour is undefined.
 
 use rust_hdl::prelude::*;
 
@@ -35,6 +41,8 @@ pub struct Bram<const W: usize> {
     pub we: Signal<In, Bit>,
     _depth: usize,
     _piped: bool,
+    /// Out-of-range reads return 0 (else whatever the RAM answers: see `ungated`).
+    _gated: bool,
     // Address-delayed model: the read addresses of the last `_ad.len()` edges, newest first.
     _ad: Vec<usize>,
     // Pipelined model: the registered read address, write (address, data, enable), RAM word.
@@ -42,6 +50,8 @@ pub struct Bram<const W: usize> {
     _w: (usize, Bits<W>, bool),
     _q: Bits<W>,
     _mem: Vec<Bits<W>>,
+    /// Initial contents (from address 0), emitted as an `initial` block.
+    _init: Vec<Bits<W>>,
 }
 
 impl<const W: usize> Bram<W> {
@@ -74,12 +84,47 @@ impl<const W: usize> Bram<W> {
             we: Default::default(),
             _depth: depth,
             _piped: piped,
+            _gated: true,
             _ad: Vec::new(),
             _ra: usize::MAX,
             _w: (usize::MAX, Default::default(), false),
             _q: Default::default(),
             _mem: vec![Bits::<W>::default(); depth],
+            _init: Vec::new(),
         }
+    }
+    /// The same RAM without the out-of-range read gating (a 2:1 select per data bit): for
+    /// users whose reads are in range by construction, or which check the range themselves
+    /// (the engine's bus reads). An out-of-range read answers some word (the model: the word
+    /// at the address's low bits, or 0).
+    pub fn ungated(mut self) -> Self {
+        self._gated = false;
+        self
+    }
+    /// The same RAM, holding `words` from address 0 after configuration.
+    pub fn with_init(mut self, words: &[Bits<W>]) -> Self {
+        assert!(words.len() <= self._depth);
+        self._mem[..words.len()].copy_from_slice(words);
+        self._init = words.to_vec();
+        self
+    }
+    fn read(&self, r: usize) -> Bits<W> {
+        let r = if self._gated {
+            r
+        } else {
+            r & ((1 << addr_bits(self._depth)) - 1)
+        };
+        self._mem.get(r).copied().unwrap_or_default()
+    }
+    fn init_verilog(&self) -> String {
+        if self._init.is_empty() {
+            return String::new();
+        }
+        let mut v = String::from("initial begin\n");
+        for (i, w) in self._init.iter().enumerate() {
+            v += &format!("   mem[{i}] = {W}'h{:x};\n", w);
+        }
+        v + "end\n"
     }
 }
 
@@ -90,7 +135,7 @@ impl<const W: usize> Logic for Bram<W> {
             let a = self.waddr.val().index();
             if self._piped {
                 self.rdata.next = self._q;
-                self._q = self._mem.get(self._ra).copied().unwrap_or_default();
+                self._q = self.read(self._ra);
                 let (wa, wd, we) = self._w;
                 if we && wa < self._depth {
                     self._mem[wa] = wd;
@@ -101,7 +146,7 @@ impl<const W: usize> Logic for Bram<W> {
                 // The RAM reads the oldest delayed address (or `raddr` itself without delay).
                 self._ad.insert(0, r);
                 let r = self._ad.pop().unwrap();
-                self.rdata.next = self._mem.get(r).copied().unwrap_or_default();
+                self.rdata.next = self.read(r);
                 if self.we.val() && a < self._depth {
                     self._mem[a] = self.wdata.val();
                 }
@@ -113,70 +158,80 @@ impl<const W: usize> Logic for Bram<W> {
     }
     fn hdl(&self) -> Verilog {
         let (d, aw) = (self._depth, addr_bits(self._depth));
+        let (w1, d1, a1, init) = (W - 1, d - 1, aw - 1, self.init_verilog());
+        // The range flag follows the read address through its registers (gated RAMs only).
+        let gated = self._gated;
+        let flag = |name: &str, src: &str| {
+            if gated {
+                format!("reg {name};\nalways @(posedge clock) {name} <= {src};\n")
+            } else {
+                String::new()
+            }
+        };
+        let out = |q: &str, inr: &str| {
+            if gated {
+                format!("always @(*) rdata = {inr} ? {q} : {W}'d0;")
+            } else {
+                format!("always @(*) rdata = {q};")
+            }
+        };
         if self._piped {
             return Verilog::Custom(format!(
                 "reg [{a1}:0] ra;
 reg [{a1}:0] wa;
 reg [{w1}:0] wd;
 reg wen;
-reg inr;
-reg inr2;
-reg inr3;
 (* keep *) always @(posedge clock) begin
    ra <= raddr[{a1}:0];
    wa <= waddr[{a1}:0];
    wd <= wdata;
    wen <= we && (waddr < 16'd{d});
-   inr <= (raddr < 16'd{d});
-   inr2 <= inr;
-   inr3 <= inr2;
 end
-reg [{w1}:0] mem[0:{d1}];
-reg [{w1}:0] q;
+{f1}{f2}{f3}(* no_rw_check *) reg [{w1}:0] mem[0:{d1}];
+{init}reg [{w1}:0] q;
 reg [{w1}:0] q2;
 always @(posedge clock) begin
    q <= mem[ra];
    q2 <= q;
    if (wen) mem[wa] <= wd;
 end
-always @(*) rdata = inr3 ? q2 : {W}'d0;",
-                w1 = W - 1,
-                d1 = d - 1,
-                a1 = aw - 1,
+{out}",
+                f1 = flag("inr", &format!("(raddr < 16'd{d})")),
+                f2 = flag("inr2", "inr"),
+                f3 = flag("inr3", "inr2"),
+                out = out("q2", "inr3"),
             ));
         }
         // `n` address registers (ra1..ran, with their range flags), then the RAM.
         let n = self._ad.len();
+        let in_range = format!("(raddr < 16'd{d})");
         let mut v = String::new();
         for i in 1..=n {
             let (src, isrc) = if i == 1 {
-                (format!("raddr[{}:0]", aw - 1), format!("(raddr < 16'd{d})"))
+                (format!("raddr[{a1}:0]"), in_range.clone())
             } else {
                 (format!("ra{}", i - 1), format!("in{}", i - 1))
             };
             v += &format!(
-                "reg [{a1}:0] ra{i};\nreg in{i};\nalways @(posedge clock) begin\n   ra{i} <= {src};\n   in{i} <= {isrc};\nend\n",
-                a1 = aw - 1
+                "reg [{a1}:0] ra{i};\nalways @(posedge clock) ra{i} <= {src};\n{}",
+                flag(&format!("in{i}"), &isrc)
             );
         }
         let (ra, inr_src) = if n == 0 {
-            (format!("raddr[{}:0]", aw - 1), format!("(raddr < 16'd{d})"))
+            (format!("raddr[{a1}:0]"), in_range)
         } else {
             (format!("ra{n}"), format!("in{n}"))
         };
         v += &format!(
-            "reg [{w1}:0] mem[0:{d1}];
-reg [{w1}:0] q;
-reg inr;
+            "(* no_rw_check *) reg [{w1}:0] mem[0:{d1}];
+{init}reg [{w1}:0] q;
 always @(posedge clock) begin
    q <= mem[{ra}];
-   inr <= {inr_src};
    if (we && (waddr < 16'd{d})) mem[waddr[{a1}:0]] <= wdata;
 end
-always @(*) rdata = inr ? q : {W}'d0;",
-            w1 = W - 1,
-            d1 = d - 1,
-            a1 = aw - 1,
+{}{}",
+            flag("inr", &inr_src),
+            out("q", "inr"),
         );
         Verilog::Custom(v)
     }

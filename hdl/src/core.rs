@@ -92,6 +92,12 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     index: Signal<Local, Bits<20>>,
     idx16: Signal<Local, Bits<16>>,
     idx_ok: Signal<Local, Bit>,
+    /// A bus read's index is inside its memory (descriptors, parameters, weights; the
+    /// activation buffers gate their own reads).
+    in_depth: Signal<Local, Bit>,
+    desc_words: Constant<Bits<16>>,
+    param_words: Constant<Bits<16>>,
+    weight_words: Constant<Bits<16>>,
     wword: Signal<Local, Bits<20>>,
     wrow: Signal<Local, Bits<8>>,
     bw: Signal<Local, Bit>,
@@ -175,6 +181,8 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
         );
         assert!(U * D == R && 8 % U == 0 && R.min(8).is_multiple_of(U));
         let sh = cfg.shared_act_spram();
+        let desc_words = cfg.max_steps * common::job::STEP_WORDS;
+        assert!(cfg.param_words < 1 << 16 && cfg.weight_words < 1 << 16);
         // The time-sharing relies on at most one write per issue (D = 1).
         assert!(
             !sh || D == 1,
@@ -224,12 +232,18 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             s_rd: Default::default(),
             bus_ab: Default::default(),
             bus_sel: Default::default(),
-            desc: Bram::new(cfg.max_steps * common::job::STEP_WORDS),
+            // Ungated: the engine reads in range, and bus reads check the range (`in_depth`).
+            desc: Bram::new(desc_words).ungated(),
             params: if sh {
                 Bram::new_addr_delayed(cfg.param_words, 2)
             } else {
                 Bram::new_pipelined(cfg.param_words)
-            },
+            }
+            .ungated(),
+            desc_words: Constant::new((desc_words as u64).into()),
+            param_words: Constant::new((cfg.param_words as u64).into()),
+            weight_words: Constant::new((cfg.weight_words as u64).into()),
+            in_depth: Default::default(),
             rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words, sh)),
             req: std::array::from_fn(|u| Requant::new(u, sh)),
             maxu: MaxUnit::new(sh),
@@ -434,7 +448,17 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.rd_v.d.next = self.in_r2.q.val() & !self.seq.busy.val();
         self.rd_reg.d.next = self.region.val();
         self.rd_row.d.next = self.wrow.val();
-        self.rd_ok.d.next = self.idx_ok.val();
+        self.in_depth.next = true;
+        if self.region.val() == 0 {
+            self.in_depth.next = self.idx16.val() < self.desc_words.val();
+        }
+        if self.region.val() == 4 {
+            self.in_depth.next = self.wword.val().get_bits::<16>(0) < self.weight_words.val();
+        }
+        if self.region.val() == 5 {
+            self.in_depth.next = self.idx16.val() < self.param_words.val();
+        }
+        self.rd_ok.d.next = self.idx_ok.val() & self.in_depth.val();
         // t1 -> t3: the request's tags, and the descriptor RAM's word, wait for the other RAMs.
         self.rd_v2.d.next = self.rd_v.q.val();
         self.rd_reg2.d.next = self.rd_reg.q.val();
@@ -487,6 +511,10 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if !self.rd_ok3.q.val() {
             self.osel_r.d.next = 0.into();
         }
+        if self.spram.val() & !self.rd_v3.q.val() {
+            // Lean: the answer holds until the next read (the link sends its bytes from it).
+            self.osel_r.d.next = self.osel_r.q.val();
+        }
         self.rd_v4.d.next = self.rd_v3.q.val();
         self.rd_w4.d.next = self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 4);
         // t4 -> t5: the answer (bus_rvalid 7 cycles after bus_read: 2 input registers, then t0..t5).
@@ -535,6 +563,13 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.o8.d.next = self.o7.q.val();
         self.o9.d.next = self.o8.q.val();
         self.o10.d.next = self.o9.q.val();
+        if self.spram.val() & !self.ph.q.val() {
+            // Lean: issues come on `ph` cycles only, so the line moves on those: o1 holds the
+            // issue's output address at t1-t2, o2 at t3-t4, o3 at t5-t6.
+            self.o1.d.next = self.o1.q.val();
+            self.o2.d.next = self.o2.q.val();
+            self.o3.d.next = self.o3.q.val();
+        }
         self.pv1.d.next = self.seq.par_v.val();
         self.pidx1.d.next = self.seq.par_idx.val();
         self.pv2.d.next = self.pv1.q.val();
@@ -613,7 +648,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.maxu.inr.next = self.isr.q.val().get_bit(self.t_max.val().index());
         self.maxu.addr.next = self.o4.q.val();
         if self.spram.val() {
-            self.maxu.addr.next = self.o3.q.val();
+            self.maxu.addr.next = self.o2.q.val();
         }
         // Output stage: capture at t10 (lean: t6; last tap), drain U rows per cycle for D cycles.
         if self.dact.q.val() {
@@ -632,7 +667,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.cj.d.next = self.seq.co_base.val();
             self.ocap.d.next = self.o10.q.val();
             if self.spram.val() {
-                self.ocap.d.next = self.o6.q.val();
+                self.ocap.d.next = self.o3.q.val();
             }
         }
         for u in 0..U {

@@ -106,11 +106,13 @@ impl MacRow {
             row: Constant::new((row as u64).into()),
             lane: Constant::new(((row % 8) as u64).into()),
             lean: Constant::new(lean),
+            // The engine reads in range; its bus reads check the range themselves.
             wram: if lean {
                 Bram::new_addr_delayed(weight_words, 2)
             } else {
                 Bram::new_pipelined(weight_words)
-            },
+            }
+            .ungated(),
             onehot: Default::default(),
             copy: if lean {
                 ActCopy::wire()

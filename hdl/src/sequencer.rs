@@ -76,6 +76,13 @@ pub struct Sequencer {
     in_w: Signal<Local, Bits<9>>,
     gsz: Signal<Local, Bits<11>>,
     co_next: Signal<Local, Bits<12>>,
+    /// The next group's first channel, whether it is below cout, and the current group's
+    /// channel limit, registered: `cob` and the step hold for at least two cycles before
+    /// `Next` and the drain read them (ParLoad, Go), and the add-and-compare was the
+    /// iCE40's longest path.
+    co_nx: DFF<Bits<12>>,
+    more: DFF<Bit>,
+    lim_r: DFF<Bits<11>>,
     kkcw: Signal<Local, Bits<16>>,
     // p0's step in SetY (rs) and SetX (cwn), added or (y0, x0 < 0) subtracted with one adder:
     // p0 - op = ~(~p0 + op).
@@ -163,6 +170,9 @@ impl Sequencer {
             in_w: Default::default(),
             gsz: Default::default(),
             co_next: Default::default(),
+            co_nx: Default::default(),
+            more: Default::default(),
+            lim_r: Default::default(),
             kkcw: Default::default(),
             p0_op: Default::default(),
             p0_mask: Default::default(),
@@ -200,7 +210,7 @@ impl Logic for Sequencer {
     fn update(&mut self) {
         dff_setup!(
             self, clock, state, step, fc, d0, d1, d2, cyc, rs, cnt, p0, yc, xc, cob, wg, pi, fl,
-            f_cwl, f_pcl, f_kh, f_kw, f_oh, f_ow, f_ih, f_iw
+            f_cwl, f_pcl, f_kh, f_kw, f_oh, f_ow, f_ih, f_iw, co_nx, more, lim_r
         );
         self.feeder.clock.next = self.clock.val();
         self.feeder.reset.next = self.reset.val();
@@ -234,10 +244,13 @@ impl Logic for Sequencer {
             bit_cast::<12, 11>(self.cob.q.val()) + bit_cast::<12, 11>(self.gsz.val());
         self.co_base.next = self.cob.q.val();
         self.glane.next = self.cob.q.val().get_bits::<3>(0);
-        self.lim.next = self.cout.val();
+        self.co_nx.d.next = self.co_next.val();
+        self.more.d.next = self.co_next.val() < bit_cast::<12, 11>(self.cout.val());
+        self.lim_r.d.next = self.cout.val();
         if self.co_next.val() < bit_cast::<12, 11>(self.cout.val()) {
-            self.lim.next = self.co_next.val().get_bits::<11>(0);
+            self.lim_r.d.next = self.co_next.val().get_bits::<11>(0);
         }
+        self.lim.next = self.lim_r.q.val();
         // Feeder configuration (held while it runs).
         self.feeder.cwn.next = self.cwn16.val();
         self.feeder.rs.next = self.rs.q.val();
@@ -430,8 +443,8 @@ impl Logic for Sequencer {
             }
             SeqState::Next => {
                 self.pi.d.next = 0.into();
-                if !self.is_max.val() & (self.co_next.val() < bit_cast::<12, 11>(self.cout.val())) {
-                    self.cob.d.next = self.co_next.val().get_bits::<11>(0);
+                if !self.is_max.val() & self.more.q.val() {
+                    self.cob.d.next = self.co_nx.q.val().get_bits::<11>(0);
                     self.wg.d.next = self.wg.q.val() + self.kkcw.val();
                     self.state.d.next = SeqState::ParLoad;
                 } else {

@@ -7,6 +7,7 @@
 //! time a few cycles later, and a Status answer reads its bytes from the RAM once nothing is
 //! pending (so it counts every event before it, itself included).
 
+use crate::bram::Bram;
 use common::DeviceConfig;
 use common::protocol::{self, Info, MAX_PAYLOAD, NAK, NakReason, kind};
 use rust_hdl::prelude::*;
@@ -53,9 +54,6 @@ pub enum S {
     TxCrc1,
 }
 
-/// Bits of the `Info` answer payload.
-const INFO_BITS: usize = protocol::INFO_LEN * 8;
-
 #[derive(LogicBlock)]
 pub struct LinkCtl {
     pub clock: Signal<In, Clock>,
@@ -89,7 +87,6 @@ pub struct LinkCtl {
     /// Some error flag is set.
     pub error: Signal<Out, Bit>,
 
-    info_rom: Constant<Bits<INFO_BITS>>,
     timeout: Constant<Bits<24>>,
     max_payload: Constant<Bits<16>>,
     /// The lean (iCE40) build: the engine registers the write data itself, so it comes
@@ -113,15 +110,21 @@ pub struct LinkCtl {
     timer: DFF<Bits<24>>,
     /// First 6 payload bytes, little-endian: address (23:0), read count (47:32).
     arg: DFF<Bits<48>>,
-    wshift: DFF<Bits<64>>,
+    /// The even payload byte of a pair, until its odd byte comes.
+    wlo: DFF<Bits<8>>,
     lane: DFF<Bits<3>>,
     widx: DFF<Bits<9>>,
     wi: DFF<Bits<9>>,
-    words: RAM<Bits<64>, 8>,
+    /// A Write's words, as four RAMs of byte pairs (bits 16k..16k+15 in `words[k]`): a pair
+    /// is written when its odd byte comes, so no word-wide shift register is needed.
+    words: Vec<Bram<16>>,
     // Answer being sent.
     rkind: DFF<Bits<8>>,
     rlen: DFF<Bits<16>>,
+    /// The word being answered by a Read (the engine's answer; the lean engine holds it itself).
     pay: DFF<Bits<64>>,
+    /// A NAK's reason.
+    nak: DFF<Bits<3>>,
     bitoff: DFF<Bits<9>>,
     /// The Info/Status payload byte at offset `rom_off` (bits), registered (Info: a 400-bit
     /// mux; Status: the counters' RAM, or `0x1FF` until its read is back); when
@@ -142,8 +145,9 @@ pub struct LinkCtl {
     flags: DFF<Bits<8>>,
     /// The Status payload's counters, little-endian at their payload offsets 2..29 (counter k
     /// at 2 + 4k: 0 the last job's cycles, 1 jobs, 2 frames, 3 CRC errors, 4 timeouts, 5 bad
-    /// frames, 6 overruns), in a RAM rather than in 224 flip-flops and a 30-way byte mux.
-    stats: RAM<Bits<8>, 5>,
+    /// frames, 6 overruns), in a RAM rather than in 224 flip-flops and a 30-way byte mux; and
+    /// the Info payload, constant, from address 64 (rather than a 400-bit constant's byte mux).
+    stats: Bram<8>,
     /// Counter k has an event to count (bit 0: the last job's cycles are to be stored).
     pend: DFF<Bits<7>>,
     /// The counter being updated (`sv_on`), its byte, and whether that byte's read is out.
@@ -154,7 +158,7 @@ pub struct LinkCtl {
     /// Zeroing the counters (after reset or a Reset command): the next byte to clear.
     clr_on: DFF<Bit>,
     clr_a: DFF<Bits<5>>,
-    /// A Status byte was read from `stats` last cycle, at payload offset `st_off` (bits).
+    /// An Info or Status byte was read from `stats` last cycle, at payload offset `st_off` (bits).
     st_v: DFF<Bit>,
     st_off: DFF<Bits<9>>,
     sv_base: Signal<Local, Bits<5>>,
@@ -181,9 +185,16 @@ pub struct LinkCtl {
     known: Signal<Local, Bit>,
     len_over: Signal<Local, Bit>,
     is_rom: Signal<Local, Bit>,
-    wnext: Signal<Local, Bits<64>>,
+    /// A byte pair is complete: write it into `words[lane / 2]`.
+    wpair: Signal<Local, Bit>,
+    /// The word read from `words`.
+    word: Signal<Local, Bits<64>>,
     nwords: Signal<Local, Bits<9>>,
     hdr_byte: Signal<Local, Bits<8>>,
+    /// The answer's payload word (a Read's word, a Run's cycles, a NAK's reason), and the
+    /// bit offset of its byte being sent.
+    pay_word: Signal<Local, Bits<64>>,
+    lane_off: Signal<Local, Bits<6>>,
     pay_byte: Signal<Local, Bits<8>>,
     out_byte: Signal<Local, Bits<8>>,
     send: Signal<Local, Bit>,
@@ -198,12 +209,12 @@ pub fn frame_timeout_cycles(cfg: &DeviceConfig) -> u64 {
 
 impl LinkCtl {
     pub fn new(cfg: &DeviceConfig, timeout_cycles: u64) -> Self {
-        let mut info = Bits::<INFO_BITS>::default();
-        for (i, b) in Info::new(cfg.clone()).encode().iter().enumerate() {
-            for j in 0..8 {
-                info = info.replace_bit(8 * i + j, b >> j & 1 == 1);
-            }
-        }
+        let info = Info::new(cfg.clone()).encode();
+        assert!(info.len() <= 64);
+        let mut stats_init = vec![Bits::<8>::default(); 64];
+        stats_init.extend(info.iter().map(|&b| Bits::<8>::from(b as u64)));
+        // In range by construction: neither RAM needs its read gated.
+        let stats = Bram::new(128).ungated().with_init(&stats_init);
         assert!(timeout_cycles > 0 && timeout_cycles < 1 << 24);
         LinkCtl {
             clock: Default::default(),
@@ -227,7 +238,6 @@ impl LinkCtl {
             job_cycles: Default::default(),
             running: Default::default(),
             error: Default::default(),
-            info_rom: Constant::new(info),
             timeout: Constant::new(timeout_cycles.to_bits()),
             max_payload: Constant::new((MAX_PAYLOAD as u64).to_bits()),
             lean: Constant::new(cfg.shared_act_spram()),
@@ -244,14 +254,15 @@ impl LinkCtl {
             crc_lo: Default::default(),
             timer: Default::default(),
             arg: Default::default(),
-            wshift: Default::default(),
+            wlo: Default::default(),
             lane: Default::default(),
             widx: Default::default(),
             wi: Default::default(),
-            words: Default::default(),
+            words: (0..4).map(|_| Bram::new(256).ungated()).collect(),
             rkind: Default::default(),
             rlen: Default::default(),
             pay: Default::default(),
+            nak: Default::default(),
             bitoff: Default::default(),
             rom_byte: Default::default(),
             rom_off: Default::default(),
@@ -266,7 +277,7 @@ impl LinkCtl {
             last_run_valid: Default::default(),
             run_seq: Default::default(),
             flags: Default::default(),
-            stats: Default::default(),
+            stats,
             pend: Default::default(),
             sv_on: Default::default(),
             sv_k: Default::default(),
@@ -295,9 +306,12 @@ impl LinkCtl {
             known: Default::default(),
             len_over: Default::default(),
             is_rom: Default::default(),
-            wnext: Default::default(),
+            word: Default::default(),
+            wpair: Default::default(),
             nwords: Default::default(),
             hdr_byte: Default::default(),
+            pay_word: Default::default(),
+            lane_off: Default::default(),
             pay_byte: Default::default(),
             out_byte: Default::default(),
             send: Default::default(),
@@ -337,13 +351,14 @@ impl Logic for LinkCtl {
             crc_lo,
             timer,
             arg,
-            wshift,
+            wlo,
             lane,
             widx,
             wi,
             rkind,
             rlen,
             pay,
+            nak,
             bitoff,
             rom_byte,
             rom_off,
@@ -368,32 +383,36 @@ impl Logic for LinkCtl {
             st_v,
             st_off
         );
-        self.words.read_clock.next = self.clock.val();
-        self.words.write_clock.next = self.clock.val();
-        self.words.read_address.next = bit_cast::<8, 9>(self.wi.q.val());
-        self.words.write_address.next = bit_cast::<8, 9>(self.widx.q.val());
-        self.words.write_enable.next = false;
+        for k in 0..4 {
+            self.words[k].clock.next = self.clock.val();
+            self.words[k].raddr.next = bit_cast::<16, 9>(self.wi.q.val());
+            self.words[k].waddr.next = bit_cast::<16, 9>(self.widx.q.val());
+            self.words[k].we.next = false;
+            self.words[k].wdata.next =
+                (bit_cast::<16, 8>(self.in_data.val()) << 8) | bit_cast::<16, 8>(self.wlo.q.val());
+        }
+        self.word.next = bit_cast::<64, 16>(self.words[0].rdata.val())
+            | (bit_cast::<64, 16>(self.words[1].rdata.val()) << 16)
+            | (bit_cast::<64, 16>(self.words[2].rdata.val()) << 32)
+            | (bit_cast::<64, 16>(self.words[3].rdata.val()) << 48);
 
         // Combinational helpers.
         self.crc_rx.crc.next = self.crc.q.val();
         self.crc_rx.data.next = self.in_data.val();
         self.len_next.next = (bit_cast::<16, 8>(self.in_data.val()) << 8)
             | bit_cast::<16, 8>(self.len.q.val().get_bits::<8>(0));
-        self.wnext.next =
-            (self.wshift.q.val() >> 8) | (bit_cast::<64, 8>(self.in_data.val()) << 56);
-        self.words.write_data.next = self.wnext.val();
         self.nwords.next = self.len.q.val().get_bits::<9>(3);
         // The counters' RAM: zeroing, else one counter update at a time (read a byte, write it
         // plus one, and on to the next byte while it carries), else the Status answer's reads.
         // Events are at least a frame or a UART byte apart, and a Status answer waits until
         // every counted event is in the RAM, so it is exact.
-        self.stats.read_clock.next = self.clock.val();
-        self.stats.write_clock.next = self.clock.val();
-        self.stats.write_enable.next = false;
-        self.stats.write_data.next = self.stats.read_data.val() + 1;
+        self.stats.clock.next = self.clock.val();
+        self.stats.we.next = false;
+        self.stats.wdata.next = self.stats.rdata.val() + 1;
         self.sv_base.next = (bit_cast::<5, 3>(self.sv_k.q.val()) << 2) + 2;
-        self.stats.read_address.next = self.sv_base.val() + bit_cast::<5, 2>(self.sv_i.q.val());
-        self.stats.write_address.next = self.stats.read_address.val();
+        self.stats.raddr.next =
+            bit_cast::<16, 5>(self.sv_base.val() + bit_cast::<5, 2>(self.sv_i.q.val()));
+        self.stats.waddr.next = self.stats.raddr.val();
         self.st_v.d.next = false;
         self.sv_rd.d.next = false;
         self.pend_low.next = 0.into();
@@ -404,10 +423,11 @@ impl Logic for LinkCtl {
         self.ev_to.next = false;
         self.ev_bad.next = false;
         self.ev_ovr.next = false;
+        self.wpair.next = false;
         if self.clr_on.q.val() {
-            self.stats.write_address.next = self.clr_a.q.val();
-            self.stats.write_data.next = 0.into();
-            self.stats.write_enable.next = true;
+            self.stats.waddr.next = bit_cast::<16, 5>(self.clr_a.q.val());
+            self.stats.wdata.next = 0.into();
+            self.stats.we.next = true;
             self.clr_a.d.next = self.clr_a.q.val() + 1;
             if self.clr_a.q.val() == 29 {
                 self.clr_on.d.next = false;
@@ -415,25 +435,25 @@ impl Logic for LinkCtl {
         } else if self.sv_on.q.val() {
             if self.sv_k.q.val() == 0 {
                 // The last job's cycles, byte by byte.
-                self.stats.write_data.next = self.job_cycles.val().get_bits::<8>(0);
+                self.stats.wdata.next = self.job_cycles.val().get_bits::<8>(0);
                 if self.sv_i.q.val() == 1 {
-                    self.stats.write_data.next = self.job_cycles.val().get_bits::<8>(8);
+                    self.stats.wdata.next = self.job_cycles.val().get_bits::<8>(8);
                 }
                 if self.sv_i.q.val() == 2 {
-                    self.stats.write_data.next = self.job_cycles.val().get_bits::<8>(16);
+                    self.stats.wdata.next = self.job_cycles.val().get_bits::<8>(16);
                 }
                 if self.sv_i.q.val() == 3 {
-                    self.stats.write_data.next = self.job_cycles.val().get_bits::<8>(24);
+                    self.stats.wdata.next = self.job_cycles.val().get_bits::<8>(24);
                 }
-                self.stats.write_enable.next = true;
+                self.stats.we.next = true;
                 self.sv_i.d.next = self.sv_i.q.val() + 1;
                 if self.sv_i.q.val() == 3 {
                     self.sv_on.d.next = false;
                 }
             } else if self.sv_rd.q.val() {
-                self.stats.write_enable.next = true;
+                self.stats.we.next = true;
                 self.sv_i.d.next = self.sv_i.q.val() + 1;
-                if (self.stats.read_data.val() != 0xFF) | (self.sv_i.q.val() == 3) {
+                if (self.stats.rdata.val() != 0xFF) | (self.sv_i.q.val() == 3) {
                     self.sv_on.d.next = false;
                 }
             } else {
@@ -463,8 +483,12 @@ impl Logic for LinkCtl {
                 self.sv_k.d.next = 0.into();
             }
             self.pend_low.next = self.pend.q.val() & (!self.pend.q.val() + 1);
-        } else if self.rkind.q.val() == 0x86 {
-            self.stats.read_address.next = self.bitoff.q.val().get_bits::<5>(3);
+        } else if (self.rkind.q.val() == 0x81) | (self.rkind.q.val() == 0x86) {
+            self.stats.raddr.next = bit_cast::<16, 6>(self.bitoff.q.val().get_bits::<6>(3));
+            if self.rkind.q.val() == 0x81 {
+                self.stats.raddr.next =
+                    bit_cast::<16, 6>(self.bitoff.q.val().get_bits::<6>(3)) + 64;
+            }
             self.st_v.d.next = true;
             self.st_off.d.next = self.bitoff.q.val();
         }
@@ -504,14 +528,13 @@ impl Logic for LinkCtl {
             self.hdr_byte.next = self.rlen.q.val().get_bits::<8>(8);
         }
         self.is_rom.next = (self.rkind.q.val() == 0x81) | (self.rkind.q.val() == 0x86);
-        self.rom_off.d.next = self.bitoff.q.val();
-        if self.rkind.q.val() == 0x86 {
-            // Bytes 0 and 1 are flip-flops, the rest comes from `stats` (read last cycle);
-            // until that read is done `rom_off` names no byte.
-            self.rom_off.d.next = 0x1FF.into();
-            if self.st_v.q.val() {
-                self.rom_off.d.next = self.st_off.q.val();
-                self.rom_byte.d.next = self.stats.read_data.val();
+        // Info and Status bytes come from `stats` (read last cycle), but for Status bytes 0
+        // and 1, which are flip-flops; until that read is done `rom_off` names no byte.
+        self.rom_off.d.next = 0x1FF.into();
+        if self.st_v.q.val() {
+            self.rom_off.d.next = self.st_off.q.val();
+            self.rom_byte.d.next = self.stats.rdata.val();
+            if self.rkind.q.val() == 0x86 {
                 if self.st_off.q.val() == 0 {
                     self.rom_byte.d.next = bit_cast::<8, 1>(self.run_pending.q.val().into());
                 }
@@ -520,13 +543,24 @@ impl Logic for LinkCtl {
                 }
             }
         }
-        if self.rkind.q.val() == 0x81 {
-            self.rom_byte.d.next = self
-                .info_rom
-                .val()
-                .get_bits::<8>(self.bitoff.q.val().index());
+        // Payload bytes are picked from words that hold still while they are sent: the
+        // engine's answer, its cycle counter (it stops at Done, and no job starts while an
+        // answer is out), or the NAK reason.
+        self.pay_word.next = self.pay.q.val();
+        if self.lean.val() {
+            self.pay_word.next = self.bus_rdata.val();
         }
-        self.pay_byte.next = self.pay.q.val().get_bits::<8>(0);
+        if self.rkind.q.val() == 0x85 {
+            self.pay_word.next = bit_cast::<64, 32>(self.job_cycles.val());
+        }
+        if self.rkind.q.val() == 0xFF {
+            self.pay_word.next = bit_cast::<64, 3>(self.nak.q.val());
+        }
+        self.lane_off.next = bit_cast::<6, 3>(self.lane.q.val()) << 3;
+        self.pay_byte.next = self
+            .pay_word
+            .val()
+            .get_bits::<8>(self.lane_off.val().index());
         // `is_rom`, spelled out: reading that local here as well makes Verilator see a
         // combinational loop through the CRC step (UNOPTFLAT in `verilog_lints`).
         if (self.rkind.q.val() == 0x81) | (self.rkind.q.val() == 0x86) {
@@ -570,14 +604,14 @@ impl Logic for LinkCtl {
         // clock-to-out and the engine sits across the chip.
         self.bus_addr_r.d.next =
             self.arg.q.val().get_bits::<24>(0) + bit_cast::<24, 9>(self.wi.q.val());
-        self.bus_wdata_r.d.next = self.words.read_data.val();
+        self.bus_wdata_r.d.next = self.word.val();
         self.bus_write_r.d.next = false;
         self.bus_read_r.d.next = false;
         self.start_r.d.next = false;
         self.bus_addr.next = self.bus_addr_r.q.val();
         self.bus_wdata.next = self.bus_wdata_r.q.val();
         if self.lean.val() {
-            self.bus_wdata.next = self.words.read_data.val();
+            self.bus_wdata.next = self.word.val();
         }
         self.bus_write.next = self.bus_write_r.q.val();
         self.bus_read.next = self.bus_read_r.q.val();
@@ -612,7 +646,6 @@ impl Logic for LinkCtl {
                     // The job finished: answer its Run (the answer is cached for retries).
                     self.run_pending.d.next = false;
                     self.ev_run.next = true;
-                    self.pay.d.next = bit_cast::<64, 32>(self.job_cycles.val());
                     self.seq.d.next = self.run_seq.q.val();
                     self.rkind.d.next = 0x85.into();
                     self.rlen.d.next = 4.into();
@@ -671,7 +704,7 @@ impl Logic for LinkCtl {
                         self.flags.d.next = self.flags.q.val().replace_bit(2, true);
                         self.rkind.d.next = 0xFF.into();
                         self.rlen.d.next = 1.into();
-                        self.pay.d.next = 3.into();
+                        self.nak.d.next = 3.into();
                         self.state.d.next = S::TxHdr;
                     } else if self.len_next.val() == 0 {
                         self.state.d.next = S::Crc0;
@@ -689,10 +722,13 @@ impl Logic for LinkCtl {
                             (self.arg.q.val() >> 8) | (bit_cast::<48, 8>(self.in_data.val()) << 40);
                     }
                     if self.pcount.q.val() >= 4 {
-                        self.wshift.d.next = self.wnext.val();
                         self.lane.d.next = self.lane.q.val() + 1;
+                        if self.lane.q.val().get_bit(0) {
+                            self.wpair.next = true;
+                        } else {
+                            self.wlo.d.next = self.in_data.val();
+                        }
                         if self.lane.q.val() == 7 {
-                            self.words.write_enable.next = true;
                             self.widx.d.next = self.widx.q.val() + 1;
                         }
                     }
@@ -720,7 +756,7 @@ impl Logic for LinkCtl {
                         self.flags.d.next = self.flags.q.val().replace_bit(0, true);
                         self.rkind.d.next = 0xFF.into();
                         self.rlen.d.next = 1.into();
-                        self.pay.d.next = 1.into();
+                        self.nak.d.next = 1.into();
                         self.state.d.next = S::TxHdr;
                     }
                 }
@@ -735,9 +771,9 @@ impl Logic for LinkCtl {
                     self.flags.d.next = self.flags.q.val().replace_bit(2, true);
                     self.rkind.d.next = 0xFF.into();
                     self.rlen.d.next = 1.into();
-                    self.pay.d.next = 3.into();
+                    self.nak.d.next = 3.into();
                     if !self.known_r.q.val() {
-                        self.pay.d.next = 2.into();
+                        self.nak.d.next = 2.into();
                     }
                 } else {
                     self.ev_frame.next = true;
@@ -763,7 +799,7 @@ impl Logic for LinkCtl {
                         if self.run_pending.q.val() {
                             self.rkind.d.next = 0xFF.into();
                             self.rlen.d.next = 1.into();
-                            self.pay.d.next = 5.into();
+                            self.nak.d.next = 5.into();
                         } else if self.kind.q.val() == 3 {
                             self.state.d.next = S::WrRead;
                         } else {
@@ -779,15 +815,14 @@ impl Logic for LinkCtl {
                             } else {
                                 self.rkind.d.next = 0xFF.into();
                                 self.rlen.d.next = 1.into();
-                                self.pay.d.next = 5.into();
+                                self.nak.d.next = 5.into();
                             }
                         } else if self.last_run_valid.q.val()
                             & (self.seq.q.val() == self.run_seq.q.val())
                         {
                             // A retry of the last job: answer from the cache, do not rerun.
                             self.rlen.d.next = 4.into();
-                            // No job started since: the core still holds its cycle count.
-                            self.pay.d.next = bit_cast::<64, 32>(self.job_cycles.val());
+                        // No job started since: the core still holds its cycle count.
                         } else {
                             self.start_r.d.next = true;
                             self.run_pending.d.next = true;
@@ -839,7 +874,6 @@ impl Logic for LinkCtl {
                     self.crc.d.next = self.crc_tx.out.val();
                     self.pcount.d.next = self.pcount.q.val() + 1;
                     self.bitoff.d.next = self.bitoff.q.val() + 8;
-                    self.pay.d.next = self.pay.q.val() >> 8;
                     self.lane.d.next = self.lane.q.val() + 1;
                     if self.pcount.q.val() + 1 == self.rlen.q.val() {
                         self.state.d.next = S::TxCrc0;
@@ -898,6 +932,10 @@ impl Logic for LinkCtl {
             self.last_run_valid.d.next = false;
             self.flags.d.next = 0.into();
             self.clr_on.d.next = true;
+        }
+        for k in 0..4 {
+            self.words[k].we.next =
+                self.wpair.val() & (self.lane.q.val().get_bits::<2>(1).index() == k);
         }
         // Pending counter updates: this cycle's events in, the update that starts out. Zeroing
         // drops what was pending when it starts (events during it are counted after it).
