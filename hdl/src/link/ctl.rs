@@ -5,7 +5,9 @@
 //! The frame format and semantics are `common::protocol`'s. The Status counters live in a
 //! small RAM (`stats`): an event marks its counter pending, a sequencer adds one a byte at a
 //! time a few cycles later, and a Status answer reads its bytes from the RAM once nothing is
-//! pending (so it counts every event before it, itself included).
+//! pending (so it counts every event before it, itself included). The same RAM holds the
+//! constant Info answer. Payload words are written as byte pairs, and answer bytes are picked
+//! from words that hold still while they are sent, so no word-wide shift registers are needed.
 
 use crate::bram::Bram;
 use common::DeviceConfig;
@@ -126,9 +128,9 @@ pub struct LinkCtl {
     /// A NAK's reason.
     nak: DFF<Bits<3>>,
     bitoff: DFF<Bits<9>>,
-    /// The Info/Status payload byte at offset `rom_off` (bits), registered (Info: a 400-bit
-    /// mux; Status: the counters' RAM, or `0x1FF` until its read is back); when
-    /// `bitoff` moves on, those answers wait a cycle for the next byte.
+    /// The Info/Status payload byte at offset `rom_off` (bits), read from `stats` (`rom_off`
+    /// is `0x1FF` until that read is back); when `bitoff` moves on, those answers wait a
+    /// cycle for the next byte.
     rom_byte: DFF<Bits<8>>,
     rom_off: DFF<Bits<9>>,
     core_rst: DFF<Bit>,
