@@ -247,7 +247,7 @@ impl Logic for Sequencer {
         self.co_nx.d.next = self.co_next.val();
         self.more.d.next = self.co_next.val() < bit_cast::<12, 11>(self.cout.val());
         self.lim_r.d.next = self.cout.val();
-        if self.co_next.val() < bit_cast::<12, 11>(self.cout.val()) {
+        if self.more.d.val() {
             self.lim_r.d.next = self.co_next.val().get_bits::<11>(0);
         }
         self.lim.next = self.lim_r.q.val();

@@ -164,6 +164,8 @@ pub struct LinkCtl {
     st_v: DFF<Bit>,
     st_off: DFF<Bits<9>>,
     sv_base: Signal<Local, Bits<5>>,
+    /// The bit offset of byte `sv_i` in a 32-bit counter.
+    sv_off: Signal<Local, Bits<5>>,
     /// This cycle's events: the job's cycles to store, a job done, a good frame, a CRC error,
     /// a timeout, a bad frame, an overrun (bit k of `ev` for counter k, as `pend`).
     ev_run: Signal<Local, Bit>,
@@ -290,6 +292,7 @@ impl LinkCtl {
             st_v: Default::default(),
             st_off: Default::default(),
             sv_base: Default::default(),
+            sv_off: Default::default(),
             ev_run: Default::default(),
             ev_job: Default::default(),
             ev_frame: Default::default(),
@@ -412,6 +415,7 @@ impl Logic for LinkCtl {
         self.stats.we.next = false;
         self.stats.wdata.next = self.stats.rdata.val() + 1;
         self.sv_base.next = (bit_cast::<5, 3>(self.sv_k.q.val()) << 2) + 2;
+        self.sv_off.next = bit_cast::<5, 2>(self.sv_i.q.val()) << 3;
         self.stats.raddr.next =
             bit_cast::<16, 5>(self.sv_base.val() + bit_cast::<5, 2>(self.sv_i.q.val()));
         self.stats.waddr.next = self.stats.raddr.val();
@@ -437,16 +441,10 @@ impl Logic for LinkCtl {
         } else if self.sv_on.q.val() {
             if self.sv_k.q.val() == 0 {
                 // The last job's cycles, byte by byte.
-                self.stats.wdata.next = self.job_cycles.val().get_bits::<8>(0);
-                if self.sv_i.q.val() == 1 {
-                    self.stats.wdata.next = self.job_cycles.val().get_bits::<8>(8);
-                }
-                if self.sv_i.q.val() == 2 {
-                    self.stats.wdata.next = self.job_cycles.val().get_bits::<8>(16);
-                }
-                if self.sv_i.q.val() == 3 {
-                    self.stats.wdata.next = self.job_cycles.val().get_bits::<8>(24);
-                }
+                self.stats.wdata.next = self
+                    .job_cycles
+                    .val()
+                    .get_bits::<8>(self.sv_off.val().index());
                 self.stats.we.next = true;
                 self.sv_i.d.next = self.sv_i.q.val() + 1;
                 if self.sv_i.q.val() == 3 {
@@ -486,6 +484,7 @@ impl Logic for LinkCtl {
             }
             self.pend_low.next = self.pend.q.val() & (!self.pend.q.val() + 1);
         } else if (self.rkind.q.val() == 0x81) | (self.rkind.q.val() == 0x86) {
+            // Status from address 0, Info from 64.
             self.stats.raddr.next = bit_cast::<16, 6>(self.bitoff.q.val().get_bits::<6>(3));
             if self.rkind.q.val() == 0x81 {
                 self.stats.raddr.next =
