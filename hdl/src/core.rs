@@ -72,6 +72,9 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     t_act: Constant<Bits<4>>,
     t_slot: Constant<Bits<4>>,
     t_mac: Constant<Bits<4>>,
+    /// The rows' flag tap: a cycle before `t_mac`, as each row registers its flags
+    /// (`FlagCopy`); the lean rows take them at `t_mac`.
+    t_row: Constant<Bits<4>>,
     t_max: Constant<Bits<4>>,
     rmask: Constant<Bits<8>>,
     ustep: Constant<Bits<11>>,
@@ -252,6 +255,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             t_act: Constant::new((if sh { 1u64 } else { 2 }).into()),
             t_slot: Constant::new((if sh { 2u64 } else { 5 }).into()),
             t_mac: Constant::new((if sh { 5u64 } else { 9 }).into()),
+            t_row: Constant::new((if sh { 5u64 } else { 8 }).into()),
             t_max: Constant::new((if sh { 2u64 } else { 3 }).into()),
             rmask: Constant::new(((R - 1) as u64).into()),
             ustep: Constant::new((U as u64).into()),
@@ -626,9 +630,9 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.rows[r].slot.next = self.vsr.q.val().get_bit(self.t_slot.val().index());
             self.rows[r].w_ld.next = self.vsr.q.val().get_bit(self.t_act.val().index());
             self.rows[r].v.next =
-                self.vsr.q.val().get_bit(self.t_mac.val().index()) & !self.seq.is_max.val();
-            self.rows[r].first.next = self.fsr.q.val().get_bit(self.t_mac.val().index());
-            self.rows[r].last.next = self.lsr.q.val().get_bit(self.t_mac.val().index());
+                self.vsr.q.val().get_bit(self.t_row.val().index()) & !self.seq.is_max.val();
+            self.rows[r].first.next = self.fsr.q.val().get_bit(self.t_row.val().index());
+            self.rows[r].last.next = self.lsr.q.val().get_bit(self.t_row.val().index());
             self.rows[r].w_waddr.next = self.wword.val().get_bits::<16>(0);
             self.rows[r].w_wdata.next = self.in_d2.q.val();
             self.rows[r].w_we.next = self.bw.val() & (self.region.val() == 4);

@@ -19,7 +19,7 @@
 //! accumulator starts from the bias (the same wrapped i32), so `Requant` adds none.
 
 use crate::bram::Bram;
-use crate::mul8::{ActCopy, Mul8};
+use crate::mul8::{ActCopy, FlagCopy, Mul8};
 use crate::tree::{Acc32, AddPairs, Sum4};
 use rust_hdl::prelude::*;
 
@@ -39,7 +39,7 @@ pub struct MacRow {
     /// Global average pool: the weight is 1 in lane `avg_lane + row` (mod 8) instead.
     pub avg: Signal<In, Bit>,
     pub avg_lane: Signal<In, Bits<3>>,
-    /// Flags at t10.
+    /// Flags at t9, registered in the row (`FlagCopy`) for t10; lean: at t5, not registered.
     pub v: Signal<In, Bit>,
     pub first: Signal<In, Bit>,
     pub last: Signal<In, Bit>,
@@ -63,6 +63,7 @@ pub struct MacRow {
     wram: Bram<64>,
     onehot: crate::pool::OneHot,
     copy: ActCopy,
+    flags: FlagCopy,
     mul: Mul8,
     pairs: AddPairs,
     sum4: Sum4,
@@ -118,6 +119,11 @@ impl MacRow {
                 ActCopy::wire()
             } else {
                 ActCopy::default()
+            },
+            flags: if lean {
+                FlagCopy::wire()
+            } else {
+                FlagCopy::default()
             },
             mul: Default::default(),
             pairs: Default::default(),
@@ -178,20 +184,24 @@ impl Logic for MacRow {
             self.sum4.q.next = self.pairs.q.val();
         }
         self.sum_r.d.next = self.sum4.s.val();
-        // t10: accumulate.
+        // t10: accumulate; the flags from the row's own copy.
+        self.flags.clock.next = self.clock.val();
+        self.flags.v.next = self.v.val();
+        self.flags.first.next = self.first.val();
+        self.flags.last.next = self.last.val();
         self.accu.acc.next = self.acc_r.q.val();
         self.accu.s.next = self.sum_r.q.val();
-        self.accu.clr.next = self.first.val();
+        self.accu.clr.next = self.flags.qfirst.val();
         if self.lean.val() {
             // Lean: the sum starts from the bias (the requantizer then adds none).
             self.accu.clr.next = false;
-            if self.first.val() {
+            if self.flags.qfirst.val() {
                 self.accu.acc.next = self.par_r.q.val().get_bits::<32>(0);
             }
         }
-        if self.v.val() {
+        if self.flags.qv.val() {
             self.acc_r.d.next = self.accu.y.val();
-            if self.last.val() {
+            if self.flags.qlast.val() {
                 self.bank_r.d.next = self.accu.y.val();
             }
         }

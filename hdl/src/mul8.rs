@@ -8,8 +8,8 @@
 //! output register (REG_OUTPUT_CLK) are these registers, so nextpnr times the DSP as
 //! register-to-register. Yosys does not pack fabric registers into an inferred MULT18X18D.
 //! Without the macro (Verilator, generic Yosys, iCE40) the same two register stages are
-//! behavioural. Only the low 17 product bits are used, and those are the same for signed and
-//! unsigned 18-bit operands once both are sign-extended.
+//! behavioural. The operands are placed at the top of the DSP's 18-bit signed inputs (see `hdl`),
+//! and the 17 product bits are read from P[35:19].
 //!
 //! With `SQZ_ICE40_DSP` (`scripts/build.sh icebreaker`) the 8 lanes share 4 instantiated
 //! SB_MAC16 (16x16 signed, product register only): lanes 0-3 multiply in the cycle `slot` is
@@ -107,19 +107,25 @@ impl Logic for Mul8 {
         let mut v = String::from("`ifdef SQZ_ECP5_DSP\nwire [135:0] pw;\n");
         for l in 0..8 {
             let (h, lo) = (8 * l + 7, 8 * l);
-            // A: the 9-bit activation sign-extended to 18 bits; B: the weight, likewise.
+            // The operands sit at the top of A and B (A = act * 2^9, B = w * 2^10, so
+            // P = act * w * 2^19): no sign-extension copies, and nextpnr ties the constant
+            // low bits inside the DSP's routing block, so 17 input pins per DSP are routed
+            // instead of 36 (the DSP rows are where the ULX3S routing congests).
             let mut pins = String::new();
             for b in 0..18 {
-                let ab = if b < 8 {
-                    format!("a[{}]", lo + b)
-                } else {
-                    format!("sa{l}")
+                let ab = match b {
+                    0..=8 => "1'b0".to_string(),
+                    9..=16 => format!("a[{}]", lo + b - 9),
+                    _ => format!("sa{l}"),
                 };
-                let wb = if b < 8 { lo + b } else { h };
-                pins += &format!(".A{b}({ab}), .B{b}(w[{wb}]), .C{b}(1'b0), ");
+                let wb = match b {
+                    0..=9 => "1'b0".to_string(),
+                    _ => format!("w[{}]", lo + b - 10),
+                };
+                pins += &format!(".A{b}({ab}), .B{b}({wb}), .C{b}(1'b0), ");
             }
             for b in 0..PW {
-                pins += &format!(".P{b}(pw[{}]), ", PW * l + b);
+                pins += &format!(".P{}(pw[{}]), ", b + 19, PW * l + b);
             }
             v += &format!(
                 "wire sa{l} = sgn & a[{h}];
@@ -228,5 +234,56 @@ impl Logic for ActCopy {
 end"
             .into(),
         )
+    }
+}
+
+/// A register copy of a row's MAC flags (valid, first, last) marked `(* keep *)`, like
+/// `ActCopy`: each row's accumulator enables then fan out from a register of its own instead of
+/// one flag net reaching all 512 accumulator flip-flops across the chip. `FlagCopy::wire`
+/// (the 24 MHz iCE40 build): no register.
+#[derive(LogicBlock, Default)]
+pub struct FlagCopy {
+    pub clock: Signal<In, Clock>,
+    pub v: Signal<In, Bit>,
+    pub first: Signal<In, Bit>,
+    pub last: Signal<In, Bit>,
+    pub qv: Signal<Out, Bit>,
+    pub qfirst: Signal<Out, Bit>,
+    pub qlast: Signal<Out, Bit>,
+    _wire: bool,
+}
+
+impl FlagCopy {
+    /// Outputs follow the inputs, no register.
+    pub fn wire() -> Self {
+        FlagCopy {
+            _wire: true,
+            ..Default::default()
+        }
+    }
+}
+
+impl Logic for FlagCopy {
+    fn update(&mut self) {
+        if self._wire || self.clock.pos_edge() {
+            self.qv.next = self.v.val();
+            self.qfirst.next = self.first.val();
+            self.qlast.next = self.last.val();
+        }
+    }
+    fn connect(&mut self) {
+        self.qv.connect();
+        self.qfirst.connect();
+        self.qlast.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let (kw, op) = if self._wire {
+            ("always @(*)", "=")
+        } else {
+            ("(* keep *) always @(posedge clock)", "<=")
+        };
+        Verilog::Custom(format!(
+            "{kw} begin\n   qv {op} v;\n   qfirst {op} first;\n   qlast {op} last;\nend"
+        ))
     }
 }
