@@ -681,18 +681,25 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.req[u].lim.next = self.seq.lim.val();
             self.req[u].obase.next = self.ocap.q.val();
             self.req[u].relu.next = self.seq.relu.val();
-            self.req[u].acc.next = 0.into();
-            self.req[u].bias.next = 0.into();
-            self.req[u].m.next = 0.into();
-            self.req[u].shift.next = 0.into();
-            for j in 0..D {
-                if self.dj.q.val().index() == j {
-                    for uu in U..(U + 1) {
-                        self.req[u].acc.next = self.rows[j * uu + u].bank.val();
-                        self.req[u].bias.next = self.rows[j * uu + u].bias.val();
-                        self.req[u].m.next = self.rows[j * uu + u].m.val();
-                        self.req[u].shift.next = self.rows[j * uu + u].shift.val();
-                    }
+            // Drain step j: the rows have rotated j times, so row u holds row j * U + u.
+            self.req[u].acc.next = self.rows[u].bank.val();
+            self.req[u].bias.next = self.rows[u].bias.val();
+            self.req[u].m.next = self.rows[u].m.val();
+            self.req[u].shift.next = self.rows[u].shift.val();
+        }
+        // The ring: row r takes row r + U, the last U rows take the first U.
+        for r in 0..R {
+            self.rows[r].rot.next = self.dact.q.val();
+        }
+        for uu in U..(U + 1) {
+            for r in 0..(R - U) {
+                self.rows[r].rot_bank.next = self.rows[r + uu].bank.val();
+                self.rows[r].rot_par.next = self.rows[r + uu].par.val();
+            }
+            for rr in R..(R + 1) {
+                for r in (R - U)..R {
+                    self.rows[r].rot_bank.next = self.rows[r + uu - rr].bank.val();
+                    self.rows[r].rot_par.next = self.rows[r + uu - rr].par.val();
                 }
             }
         }

@@ -50,6 +50,13 @@ pub struct MacRow {
     pub w_we: Signal<In, Bit>,
     pub w_row: Signal<In, Bits<8>>,
     pub w_rdata: Signal<Out, Bits<64>>,
+    /// Output-stage drain: while `rot`, `bank` and the parameters take the values of the row
+    /// `U` further on (`rot_bank`, `rot_par`), in a ring, so the requantizers always read the
+    /// first `U` rows (neighbour wires, no row select) and `D` rotations restore every row.
+    pub rot: Signal<In, Bit>,
+    pub rot_bank: Signal<In, Bits<32>>,
+    pub rot_par: Signal<In, Bits<54>>,
+    pub par: Signal<Out, Bits<54>>,
     /// Parameter load: when `p_ld` and `p_idx` names this row, take `p_word`.
     pub p_ld: Signal<In, Bit>,
     pub p_idx: Signal<In, Bits<8>>,
@@ -98,6 +105,10 @@ impl MacRow {
             w_we: Default::default(),
             w_row: Default::default(),
             w_rdata: Default::default(),
+            rot: Default::default(),
+            rot_bank: Default::default(),
+            rot_par: Default::default(),
+            par: Default::default(),
             p_ld: Default::default(),
             p_idx: Default::default(),
             p_word: Default::default(),
@@ -199,6 +210,10 @@ impl Logic for MacRow {
                 self.accu.acc.next = self.par_r.q.val().get_bits::<32>(0);
             }
         }
+        if self.rot.val() {
+            self.bank_r.d.next = self.rot_bank.val();
+            self.par_r.d.next = self.rot_par.val();
+        }
         if self.flags.qv.val() {
             self.acc_r.d.next = self.accu.y.val();
             if self.flags.qlast.val() {
@@ -206,6 +221,7 @@ impl Logic for MacRow {
             }
         }
         self.bank.next = self.bank_r.q.val();
+        self.par.next = self.par_r.q.val();
         if self.p_ld.val() & (self.p_idx.val() == self.row.val()) {
             self.par_r.d.next = self.p_word.val();
         }
