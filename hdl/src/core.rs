@@ -247,7 +247,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             param_words: Constant::new((cfg.param_words as u64).into()),
             weight_words: Constant::new((cfg.weight_words as u64).into()),
             in_depth: Default::default(),
-            rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words, sh)),
+            rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words, sh, D)),
             req: std::array::from_fn(|u| Requant::new(u, sh)),
             maxu: MaxUnit::new(sh),
             seq: Sequencer::new(R, D, cfg.max_steps),
@@ -689,7 +689,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         }
         // The ring: row r takes row r + U, the last U rows take the first U.
         for r in 0..R {
-            self.rows[r].rot.next = self.dact.q.val();
+            self.rows[r].clr.next = self.reset.val();
         }
         for uu in U..(U + 1) {
             for r in 0..(R - U) {

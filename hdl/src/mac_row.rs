@@ -50,10 +50,12 @@ pub struct MacRow {
     pub w_we: Signal<In, Bit>,
     pub w_row: Signal<In, Bits<8>>,
     pub w_rdata: Signal<Out, Bits<64>>,
-    /// Output-stage drain: while `rot`, `bank` and the parameters take the values of the row
-    /// `U` further on (`rot_bank`, `rot_par`), in a ring, so the requantizers always read the
-    /// first `U` rows (neighbour wires, no row select) and `D` rotations restore every row.
-    pub rot: Signal<In, Bit>,
+    /// Output-stage drain: for the `D` cycles after the row captures a pixel's sum into
+    /// `bank` (its own registered valid & last flags, as the core's drain starts), `bank` and
+    /// the parameters take the values of the row `U` further on (`rot_bank`, `rot_par`), in a
+    /// ring, so the requantizers always read the first `U` rows (neighbour wires, no row
+    /// select) and the `D` rotations restore every row. `clr` (the core's reset) stops it.
+    pub clr: Signal<In, Bit>,
     pub rot_bank: Signal<In, Bits<32>>,
     pub rot_par: Signal<In, Bits<54>>,
     pub par: Signal<Out, Bits<54>>,
@@ -83,10 +85,15 @@ pub struct MacRow {
     acc_r: DFF<Bits<32>>,
     bank_r: DFF<Bits<32>>,
     par_r: DFF<Bits<54>>,
+    /// Drain cycles: bit i = the row captured a sum i + 1 cycles ago.
+    dsr: DFF<Bits<8>>,
+    drain_mask: Constant<Bits<8>>,
 }
 
 impl MacRow {
-    pub fn new(row: usize, weight_words: usize, lean: bool) -> Self {
+    /// `drain`: the output stage's drain cycles per pixel (D = rows / requantizers, <= 8).
+    pub fn new(row: usize, weight_words: usize, lean: bool, drain: usize) -> Self {
+        assert!((1..=8).contains(&drain), "drain {drain} out of range");
         MacRow {
             clock: Default::default(),
             act: Default::default(),
@@ -105,7 +112,7 @@ impl MacRow {
             w_we: Default::default(),
             w_row: Default::default(),
             w_rdata: Default::default(),
-            rot: Default::default(),
+            clr: Default::default(),
             rot_bank: Default::default(),
             rot_par: Default::default(),
             par: Default::default(),
@@ -148,6 +155,8 @@ impl MacRow {
             acc_r: Default::default(),
             bank_r: Default::default(),
             par_r: Default::default(),
+            dsr: Default::default(),
+            drain_mask: Constant::new(((1u64 << drain) - 1).into()),
         }
     }
 }
@@ -156,7 +165,7 @@ impl Logic for MacRow {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, w_pre, w_mid, w_r, q_r, sum_r, acc_r, bank_r, par_r
+            self, clock, w_pre, w_mid, w_r, q_r, sum_r, acc_r, bank_r, par_r, dsr
         );
         self.wram.clock.next = self.clock.val();
         self.wram.raddr.next = self.w_raddr.val();
@@ -176,7 +185,7 @@ impl Logic for MacRow {
         if self.lean.val() {
             self.w_r.d.next = self.wram.rdata.val();
         }
-        if self.avg.val() {
+        if self.flags.qavg.val() {
             self.w_r.d.next = self.onehot.w.val();
         }
         if self.lean.val() & !self.w_ld.val() {
@@ -200,6 +209,7 @@ impl Logic for MacRow {
         self.flags.v.next = self.v.val();
         self.flags.first.next = self.first.val();
         self.flags.last.next = self.last.val();
+        self.flags.avg.next = self.avg.val();
         self.accu.acc.next = self.acc_r.q.val();
         self.accu.s.next = self.sum_r.q.val();
         self.accu.clr.next = self.flags.qfirst.val();
@@ -210,7 +220,14 @@ impl Logic for MacRow {
                 self.accu.acc.next = self.par_r.q.val().get_bits::<32>(0);
             }
         }
-        if self.rot.val() {
+        self.dsr.d.next = self.dsr.q.val() << 1;
+        if self.flags.qv.val() & self.flags.qlast.val() {
+            self.dsr.d.next = (self.dsr.q.val() << 1) | 1;
+        }
+        if self.clr.val() {
+            self.dsr.d.next = 0.into();
+        }
+        if (self.dsr.q.val() & self.drain_mask.val()).any() {
             self.bank_r.d.next = self.rot_bank.val();
             self.par_r.d.next = self.rot_par.val();
         }

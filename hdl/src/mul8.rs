@@ -237,9 +237,10 @@ end"
     }
 }
 
-/// A register copy of a row's MAC flags (valid, first, last) marked `(* keep *)`, like
-/// `ActCopy`: each row's accumulator enables then fan out from a register of its own instead of
-/// one flag net reaching all 512 accumulator flip-flops across the chip. `FlagCopy::wire`
+/// A register copy of a row's MAC flags (valid, first, last) and of the average-pool mode,
+/// marked `(* keep *)`, like `ActCopy`: each row's accumulator enables and weight-register
+/// controls then fan out from registers of its own instead of one net reaching the same
+/// flip-flops of all 16 rows across the chip. `FlagCopy::wire`
 /// (the 24 MHz iCE40 build): no register.
 #[derive(LogicBlock, Default)]
 pub struct FlagCopy {
@@ -247,9 +248,11 @@ pub struct FlagCopy {
     pub v: Signal<In, Bit>,
     pub first: Signal<In, Bit>,
     pub last: Signal<In, Bit>,
+    pub avg: Signal<In, Bit>,
     pub qv: Signal<Out, Bit>,
     pub qfirst: Signal<Out, Bit>,
     pub qlast: Signal<Out, Bit>,
+    pub qavg: Signal<Out, Bit>,
     _wire: bool,
 }
 
@@ -269,12 +272,14 @@ impl Logic for FlagCopy {
             self.qv.next = self.v.val();
             self.qfirst.next = self.first.val();
             self.qlast.next = self.last.val();
+            self.qavg.next = self.avg.val();
         }
     }
     fn connect(&mut self) {
         self.qv.connect();
         self.qfirst.connect();
         self.qlast.connect();
+        self.qavg.connect();
     }
     fn hdl(&self) -> Verilog {
         let (kw, op) = if self._wire {
@@ -283,7 +288,7 @@ impl Logic for FlagCopy {
             ("(* keep *) always @(posedge clock)", "<=")
         };
         Verilog::Custom(format!(
-            "{kw} begin\n   qv {op} v;\n   qfirst {op} first;\n   qlast {op} last;\nend"
+            "{kw} begin\n   qv {op} v;\n   qfirst {op} first;\n   qlast {op} last;\n   qavg {op} avg;\nend"
         ))
     }
 }
