@@ -244,9 +244,11 @@ pub const BANK_WORDS: usize = 2048;
 /// write enable, so the output stage can write single bytes (channel groups smaller than a word).
 /// Read latency 3, writes land one cycle after they are presented. Each lane is split into
 /// `BANK_WORDS` banks. Every bank has its own (kept) registers of the read address and of the
-/// write address, data and byte enables, and its read data is registered right after the RAM;
-/// only then do the bank select and the range gating follow (a deep RAM inferred as one memory
-/// would put the bank mux between the RAM and a register).
+/// write address, data and byte enables, and of whether the read is its own (in range, its bank);
+/// its read data is registered right after the RAM, cleared unless the read is its own, and the
+/// read word is the OR of the banks' registers (a deep RAM inferred as one memory would put the
+/// bank mux between the RAM and a register; a bank mux after the registers needs wide select
+/// nets).
 #[derive(LogicBlock)]
 pub struct ActBuf {
     pub clock: Signal<In, Clock>,
@@ -332,18 +334,25 @@ impl Logic for ActBuf {
         let mut v = String::new();
         for k in 0..banks {
             let bd = (d - k * BANK_WORDS).min(BANK_WORDS);
-            let sel = if banks == 1 {
-                String::new()
+            let (sel, rsel) = if banks == 1 {
+                (String::new(), String::new())
             } else {
-                format!(" && (waddr[15:{ab}] == {}'d{k})", 16 - ab)
+                (
+                    format!(" && (waddr[15:{ab}] == {}'d{k})", 16 - ab),
+                    format!(" && (raddr[15:{ab}] == {}'d{k})", 16 - ab),
+                )
             };
             v += &format!(
                 "reg [{a1}:0] ra_{k};
 reg [{a1}:0] wa_{k};
 reg [63:0] wd_{k};
 reg [7:0] we_{k};
+reg rs_{k};
+reg sel_{k};
 (* keep *) always @(posedge clock) begin
    ra_{k} <= raddr[{a1}:0];
+   rs_{k} <= (raddr < 16'd{d}){rsel};
+   sel_{k} <= rs_{k};
    wa_{k} <= waddr[{a1}:0];
    wd_{k} <= wdata;
    we_{k} <= ((waddr < 16'd{d}){sel}) ? wbe : 8'd0;
@@ -358,7 +367,7 @@ reg [7:0] q{l}_{k};
 reg [7:0] r{l}_{k};
 always @(posedge clock) begin
    q{l}_{k} <= m{l}_{k}[ra_{k}];
-   r{l}_{k} <= q{l}_{k};
+   r{l}_{k} <= sel_{k} ? q{l}_{k} : 8'd0;
    if (we_{k}[{l}]) m{l}_{k}[wa_{k}] <= wd_{k}[{hi}:{lo}];
 end
 ",
@@ -368,6 +377,8 @@ end
                 );
             }
         }
+        // Only the bank being read (in range) keeps its word in the register after the RAM, so
+        // the read word is the OR of the banks': no bank-select mux with its wide select nets.
         let word = |k: usize| {
             (0..8)
                 .rev()
@@ -375,49 +386,8 @@ end
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        v += &format!(
-            "reg inr;
-reg inr2;
-reg inr3;
-always @(posedge clock) begin
-   inr <= (raddr < 16'd{d});
-   inr2 <= inr;
-   inr3 <= inr2;
-end
-"
-        );
-        if banks == 1 {
-            v += &format!("always @(*) rdata = inr3 ? {{{}}} : 64'd0;", word(0));
-        } else {
-            let bw = 16 - ab;
-            v += &format!(
-                "reg [{b1}:0] bk;
-reg [{b1}:0] bk2;
-reg [{b1}:0] bk3;
-always @(posedge clock) begin
-   bk <= raddr[15:{ab}];
-   bk2 <= bk;
-   bk3 <= bk2;
-end
-always @(*) begin
-   rdata = 64'd0;
-   if (inr3) begin
-      case (bk3)
-",
-                b1 = bw - 1
-            );
-            for k in 0..banks {
-                v += &format!(
-                    "         {bw}'d{k}: rdata = {{{}}};
-",
-                    word(k)
-                );
-            }
-            v += "         default: rdata = 64'd0;
-      endcase
-   end
-end";
-        }
+        let words: Vec<String> = (0..banks).map(|k| format!("{{{}}}", word(k))).collect();
+        v += &format!("always @(*) rdata = {};", words.join(" | "));
         Verilog::Custom(v)
     }
 }
