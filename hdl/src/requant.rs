@@ -1,5 +1,5 @@
 //! The output stage's requantizer: `common::arith::requantize` of `acc + bias` as a
-//! 8-stage pipeline (input registers after the drain mux | bias add | 32x17 multiply in 3
+//! 8-stage pipeline (input registers after the drain ring | bias add | 32x17 multiply in 3
 //! stages | round | arithmetic shift | saturate), every stage registered, carrying its output channel's byte lane and word address.
 //!
 //! Leaves work on 49-bit two's complement: `acc * m` with a full u16 `m` fits in 48 bits,
@@ -362,7 +362,7 @@ pub struct Requant {
     shr: ReqShift,
     sat: ReqSat,
     place: Place,
-    // Stage 0: the inputs, registered right after the core's drain mux.
+    // Stage 0: the inputs, registered from the first rows of the core's drain ring.
     dv0: DFF<Bit>,
     cj0: DFF<Bits<11>>,
     ob0: DFF<Bits<16>>,
