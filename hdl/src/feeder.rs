@@ -11,6 +11,13 @@
 //! `gap_min` holds the first tap of a pixel until that many cycles passed since the
 //! previous pixel's first tap, so the output stage (which needs `rows / units` cycles per
 //! pixel) is never overrun. With `k*k*cin_words >= gap_min` there is no bubble at all.
+//!
+//! Timing: the loop-end flags (`e_cw` = "cw is at its bound", ...), the first-tap flag and
+//! the gap check are registers, set from each counter's next value (a compare of `q + 1` or
+//! of the bound with 0, beside the loop logic). So an issue decides every counter and
+//! address enable from flip-flops, not through the counters' compares. This relies on the
+//! bounds being stable from `go` to `done`, which the sequencer guarantees (they are
+//! registered from the step's descriptor, fetched before `go`).
 
 use rust_hdl::prelude::*;
 
@@ -55,14 +62,31 @@ pub struct Feeder {
     pub o_addr: Signal<Out, Bits<16>>,
     pub busy: Signal<Out, Bit>,
     pub done: Signal<Out, Bit>,
-    at_first: Signal<Local, Bit>,
     issue: Signal<Local, Bit>,
-    e_cw: Signal<Local, Bit>,
-    e_kx: Signal<Local, Bit>,
-    e_ky: Signal<Local, Bit>,
-    e_pc: Signal<Local, Bit>,
-    e_ox: Signal<Local, Bit>,
-    e_oy: Signal<Local, Bit>,
+    /// The bound is 0: the flag's value after its counter restarts.
+    z_cw: Signal<Local, Bit>,
+    z_kx: Signal<Local, Bit>,
+    z_ky: Signal<Local, Bit>,
+    z_pc: Signal<Local, Bit>,
+    z_ox: Signal<Local, Bit>,
+    /// The counter reaches its bound with this step: the flag's value after an increment.
+    n_cw: Signal<Local, Bit>,
+    n_kx: Signal<Local, Bit>,
+    n_ky: Signal<Local, Bit>,
+    n_pc: Signal<Local, Bit>,
+    n_ox: Signal<Local, Bit>,
+    n_oy: Signal<Local, Bit>,
+    /// cw, kx and ky are 0: the next issue is a pixel's first tap.
+    at_first: DFF<Bit>,
+    /// Counter at its bound (`cw == cwl_m1`, ...).
+    e_cw: DFF<Bit>,
+    e_kx: DFF<Bit>,
+    e_ky: DFF<Bit>,
+    e_pc: DFF<Bit>,
+    e_ox: DFF<Bit>,
+    e_oy: DFF<Bit>,
+    /// `gap >= gap_min`.
+    gap_ok: DFF<Bit>,
     run: DFF<Bit>,
     done_r: DFF<Bit>,
     cw: DFF<Bits<8>>,
@@ -92,23 +116,26 @@ impl Logic for Feeder {
     fn update(&mut self) {
         dff_setup!(
             self, clock, run, done_r, cw, kx, ky, pc, ox, oy, a, a_kx, a_ky, a_pc, a_px, a_row, w,
-            o_pc, o_px, iy, ix, iy_b, ix_b, gap
+            o_pc, o_px, iy, ix, iy_b, ix_b, gap, at_first, e_cw, e_kx, e_ky, e_pc, e_ox, e_oy,
+            gap_ok
         );
         self.done_r.d.next = false;
-        self.at_first.next =
-            (self.cw.q.val() == 0) & (self.kx.q.val() == 0) & (self.ky.q.val() == 0);
-        self.issue.next = self.run.q.val()
-            & self.adv.val()
-            & (!self.at_first.val() | (self.gap.q.val() >= self.gap_min.val()));
-        self.e_cw.next = self.cw.q.val() == self.cwl_m1.val();
-        self.e_kx.next = self.kx.q.val() == self.kw_m1.val();
-        self.e_ky.next = self.ky.q.val() == self.kh_m1.val();
-        self.e_pc.next = self.pc.q.val() == self.pcl_m1.val();
-        self.e_ox.next = self.ox.q.val() == self.ow_m1.val();
-        self.e_oy.next = self.oy.q.val() == self.oh_m1.val();
+        self.issue.next =
+            self.run.q.val() & self.adv.val() & (!self.at_first.q.val() | self.gap_ok.q.val());
+        self.z_cw.next = self.cwl_m1.val() == 0;
+        self.z_kx.next = self.kw_m1.val() == 0;
+        self.z_ky.next = self.kh_m1.val() == 0;
+        self.z_pc.next = self.pcl_m1.val() == 0;
+        self.z_ox.next = self.ow_m1.val() == 0;
+        self.n_cw.next = (self.cw.q.val() + 1) == self.cwl_m1.val();
+        self.n_kx.next = (self.kx.q.val() + 1) == self.kw_m1.val();
+        self.n_ky.next = (self.ky.q.val() + 1) == self.kh_m1.val();
+        self.n_pc.next = (self.pc.q.val() + 1) == self.pcl_m1.val();
+        self.n_ox.next = (self.ox.q.val() + 1) == self.ow_m1.val();
+        self.n_oy.next = (self.oy.q.val() + 1) == self.oh_m1.val();
         self.v.next = self.issue.val();
-        self.first.next = self.at_first.val() & self.adv.val();
-        self.last.next = self.e_cw.val() & self.e_kx.val() & self.e_ky.val() & self.adv.val();
+        self.first.next = self.at_first.q.val() & self.adv.val();
+        self.last.next = self.e_cw.q.val() & self.e_kx.q.val() & self.e_ky.q.val() & self.adv.val();
         self.inr.next = self.adv.val()
             & (self.iy.q.val() >= 16)
             & (self.iy.q.val() < self.ih16.val())
@@ -121,25 +148,35 @@ impl Logic for Feeder {
         self.done.next = self.done_r.q.val();
         if self.gap.q.val() != 255 {
             self.gap.d.next = self.gap.q.val() + 1;
+            self.gap_ok.d.next =
+                (bit_cast::<9, 8>(self.gap.q.val()) + 1) >= bit_cast::<9, 8>(self.gap_min.val());
         }
         if self.issue.val() {
-            if self.at_first.val() {
+            if self.at_first.q.val() {
                 self.gap.d.next = 1.into();
+                self.gap_ok.d.next = self.gap_min.val() <= 1;
             }
+            self.at_first.d.next = false;
             self.w.d.next = self.w.q.val() + 1;
-            if !self.e_cw.val() {
+            if !self.e_cw.q.val() {
                 self.cw.d.next = self.cw.q.val() + 1;
+                self.e_cw.d.next = self.n_cw.val();
                 self.a.d.next = self.a.q.val() + 1;
-            } else if !self.e_kx.val() {
+            } else if !self.e_kx.q.val() {
                 self.cw.d.next = 0.into();
+                self.e_cw.d.next = self.z_cw.val();
                 self.kx.d.next = self.kx.q.val() + 1;
+                self.e_kx.d.next = self.n_kx.val();
                 self.a_kx.d.next = self.a_kx.q.val() + self.cwn.val();
                 self.a.d.next = self.a_kx.q.val() + self.cwn.val();
                 self.ix.d.next = self.ix.q.val() + 1;
-            } else if !self.e_ky.val() {
+            } else if !self.e_ky.q.val() {
                 self.cw.d.next = 0.into();
+                self.e_cw.d.next = self.z_cw.val();
                 self.kx.d.next = 0.into();
+                self.e_kx.d.next = self.z_kx.val();
                 self.ky.d.next = self.ky.q.val() + 1;
+                self.e_ky.d.next = self.n_ky.val();
                 self.a_ky.d.next = self.a_ky.q.val() + self.rs.val();
                 self.a_kx.d.next = self.a_ky.q.val() + self.rs.val();
                 self.a.d.next = self.a_ky.q.val() + self.rs.val();
@@ -147,22 +184,29 @@ impl Logic for Feeder {
                 self.ix.d.next = self.ix_b.q.val();
             } else {
                 // The (sub-)pixel is complete.
+                self.at_first.d.next = true;
                 self.cw.d.next = 0.into();
+                self.e_cw.d.next = self.z_cw.val();
                 self.kx.d.next = 0.into();
+                self.e_kx.d.next = self.z_kx.val();
                 self.ky.d.next = 0.into();
+                self.e_ky.d.next = self.z_ky.val();
                 self.w.d.next = self.w0.val();
                 self.iy.d.next = self.iy_b.q.val();
                 self.ix.d.next = self.ix_b.q.val();
-                if !self.e_pc.val() {
+                if !self.e_pc.q.val() {
                     self.pc.d.next = self.pc.q.val() + 1;
+                    self.e_pc.d.next = self.n_pc.val();
                     self.a_pc.d.next = self.a_pc.q.val() + 1;
                     self.a_ky.d.next = self.a_pc.q.val() + 1;
                     self.a_kx.d.next = self.a_pc.q.val() + 1;
                     self.a.d.next = self.a_pc.q.val() + 1;
                     self.o_pc.d.next = self.o_pc.q.val() + 1;
-                } else if !self.e_ox.val() {
+                } else if !self.e_ox.q.val() {
                     self.pc.d.next = 0.into();
+                    self.e_pc.d.next = self.z_pc.val();
                     self.ox.d.next = self.ox.q.val() + 1;
+                    self.e_ox.d.next = self.n_ox.val();
                     self.a_px.d.next = self.a_px.q.val() + self.pstep.val();
                     self.a_pc.d.next = self.a_px.q.val() + self.pstep.val();
                     self.a_ky.d.next = self.a_px.q.val() + self.pstep.val();
@@ -172,10 +216,13 @@ impl Logic for Feeder {
                     self.o_pc.d.next = self.o_px.q.val() + self.ostep.val();
                     self.ix_b.d.next = self.ix_b.q.val() + self.stride.val();
                     self.ix.d.next = self.ix_b.q.val() + self.stride.val();
-                } else if !self.e_oy.val() {
+                } else if !self.e_oy.q.val() {
                     self.pc.d.next = 0.into();
+                    self.e_pc.d.next = self.z_pc.val();
                     self.ox.d.next = 0.into();
+                    self.e_ox.d.next = self.z_ox.val();
                     self.oy.d.next = self.oy.q.val() + 1;
+                    self.e_oy.d.next = self.n_oy.val();
                     self.a_row.d.next = self.a_row.q.val() + self.rstep.val();
                     self.a_px.d.next = self.a_row.q.val() + self.rstep.val();
                     self.a_pc.d.next = self.a_row.q.val() + self.rstep.val();
@@ -193,6 +240,17 @@ impl Logic for Feeder {
                     self.done_r.d.next = true;
                 }
             }
+        }
+        if self.go.val() | self.reset.val() {
+            // Every counter restarts at 0 (the bounds are already the step's).
+            self.at_first.d.next = true;
+            self.e_cw.d.next = self.z_cw.val();
+            self.e_kx.d.next = self.z_kx.val();
+            self.e_ky.d.next = self.z_ky.val();
+            self.e_pc.d.next = self.z_pc.val();
+            self.e_ox.d.next = self.z_ox.val();
+            self.e_oy.d.next = self.oh_m1.val() == 0;
+            self.gap_ok.d.next = true;
         }
         if self.go.val() {
             self.run.d.next = true;
