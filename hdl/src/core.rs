@@ -250,7 +250,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words, sh, D)),
             req: std::array::from_fn(|u| Requant::new(u, sh)),
             maxu: MaxUnit::new(sh),
-            seq: Sequencer::new(R, D, cfg.max_steps),
+            seq: Sequencer::new(R, D, cfg.max_steps, sh),
             logr: Constant::new((R.trailing_zeros() as u64).into()),
             t_act: Constant::new((if sh { 1u64 } else { 2 }).into()),
             t_slot: Constant::new((if sh { 2u64 } else { 5 }).into()),

@@ -12,16 +12,18 @@
 //! previous pixel's first tap, so the output stage (which needs `rows / units` cycles per
 //! pixel) is never overrun. With `k*k*cin_words >= gap_min` there is no bubble at all.
 //!
-//! Timing: the loop-end flags (`e_cw` = "cw is at its bound", ...), the first-tap flag and
-//! the gap check are registers, set from each counter's next value (a compare of `q + 1` or
-//! of the bound with 0, beside the loop logic). So an issue decides every counter and
-//! address enable from flip-flops, not through the counters' compares. This relies on the
-//! bounds being stable from `go` to `done`, which the sequencer guarantees (they are
-//! registered from the step's descriptor, fetched before `go`).
+//! Timing (`Feeder::new(true)`, the ECP5 builds): the loop-end flags (`e_cw` = "cw is at its
+//! bound", ...), the first-tap flag and the gap check are registers, set from each counter's
+//! next value (a compare of `q + 1` or of the bound with 0, beside the loop logic). So an
+//! issue decides every counter and address enable from flip-flops, not through the
+//! counters' compares. This relies on the bounds being stable from `go` to `done`, which the
+//! sequencer guarantees (they are registered from the step's descriptor, fetched before
+//! `go`). The lean iCE40 build (24 MHz, short of logic cells) compares the counters
+//! directly instead: the same flags for fewer LCs; Yosys removes the unused side.
 
 use rust_hdl::prelude::*;
 
-#[derive(LogicBlock, Default)]
+#[derive(LogicBlock)]
 pub struct Feeder {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
@@ -63,6 +65,17 @@ pub struct Feeder {
     pub busy: Signal<Out, Bit>,
     pub done: Signal<Out, Bit>,
     issue: Signal<Local, Bit>,
+    /// Take the flags from their registers (else from the counters' compares).
+    reg_flags: Constant<Bit>,
+    /// The flags the loops use: registered or compared, per `reg_flags`.
+    f_first: Signal<Local, Bit>,
+    f_cw: Signal<Local, Bit>,
+    f_kx: Signal<Local, Bit>,
+    f_ky: Signal<Local, Bit>,
+    f_pc: Signal<Local, Bit>,
+    f_ox: Signal<Local, Bit>,
+    f_oy: Signal<Local, Bit>,
+    f_gap: Signal<Local, Bit>,
     /// The bound is 0: the flag's value after its counter restarts.
     z_cw: Signal<Local, Bit>,
     z_kx: Signal<Local, Bit>,
@@ -111,6 +124,98 @@ pub struct Feeder {
     gap: DFF<Bits<8>>,
 }
 
+impl Feeder {
+    /// `reg_flags`: loop flags from registers (timing) or from compares (logic cells).
+    pub fn new(reg_flags: bool) -> Self {
+        Feeder {
+            clock: Default::default(),
+            reset: Default::default(),
+            go: Default::default(),
+            kh_m1: Default::default(),
+            kw_m1: Default::default(),
+            cwl_m1: Default::default(),
+            pcl_m1: Default::default(),
+            oh_m1: Default::default(),
+            ow_m1: Default::default(),
+            cwn: Default::default(),
+            rs: Default::default(),
+            pstep: Default::default(),
+            rstep: Default::default(),
+            p0: Default::default(),
+            w0: Default::default(),
+            o0: Default::default(),
+            ostep: Default::default(),
+            iy0: Default::default(),
+            ix0: Default::default(),
+            stride: Default::default(),
+            ih16: Default::default(),
+            iw16: Default::default(),
+            gap_min: Default::default(),
+            adv: Default::default(),
+            v: Default::default(),
+            first: Default::default(),
+            last: Default::default(),
+            inr: Default::default(),
+            a_addr: Default::default(),
+            w_addr: Default::default(),
+            o_addr: Default::default(),
+            busy: Default::default(),
+            done: Default::default(),
+            issue: Default::default(),
+            reg_flags: Constant::new(reg_flags),
+            f_first: Default::default(),
+            f_cw: Default::default(),
+            f_kx: Default::default(),
+            f_ky: Default::default(),
+            f_pc: Default::default(),
+            f_ox: Default::default(),
+            f_oy: Default::default(),
+            f_gap: Default::default(),
+            z_cw: Default::default(),
+            z_kx: Default::default(),
+            z_ky: Default::default(),
+            z_pc: Default::default(),
+            z_ox: Default::default(),
+            n_cw: Default::default(),
+            n_kx: Default::default(),
+            n_ky: Default::default(),
+            n_pc: Default::default(),
+            n_ox: Default::default(),
+            n_oy: Default::default(),
+            at_first: Default::default(),
+            e_cw: Default::default(),
+            e_kx: Default::default(),
+            e_ky: Default::default(),
+            e_pc: Default::default(),
+            e_ox: Default::default(),
+            e_oy: Default::default(),
+            gap_ok: Default::default(),
+            run: Default::default(),
+            done_r: Default::default(),
+            cw: Default::default(),
+            kx: Default::default(),
+            ky: Default::default(),
+            pc: Default::default(),
+            ox: Default::default(),
+            oy: Default::default(),
+            a: Default::default(),
+            a_kx: Default::default(),
+            a_ky: Default::default(),
+            a_pc: Default::default(),
+            a_px: Default::default(),
+            a_row: Default::default(),
+            w: Default::default(),
+            o_pc: Default::default(),
+            o_px: Default::default(),
+            iy: Default::default(),
+            ix: Default::default(),
+            iy_b: Default::default(),
+            ix_b: Default::default(),
+            gap: Default::default(),
+        }
+    }
+}
+
 impl Logic for Feeder {
     #[hdl_gen]
     fn update(&mut self) {
@@ -120,8 +225,28 @@ impl Logic for Feeder {
             gap_ok
         );
         self.done_r.d.next = false;
+        if self.reg_flags.val() {
+            self.f_first.next = self.at_first.q.val();
+            self.f_cw.next = self.e_cw.q.val();
+            self.f_kx.next = self.e_kx.q.val();
+            self.f_ky.next = self.e_ky.q.val();
+            self.f_pc.next = self.e_pc.q.val();
+            self.f_ox.next = self.e_ox.q.val();
+            self.f_oy.next = self.e_oy.q.val();
+            self.f_gap.next = self.gap_ok.q.val();
+        } else {
+            self.f_first.next =
+                (self.cw.q.val() == 0) & (self.kx.q.val() == 0) & (self.ky.q.val() == 0);
+            self.f_cw.next = self.cw.q.val() == self.cwl_m1.val();
+            self.f_kx.next = self.kx.q.val() == self.kw_m1.val();
+            self.f_ky.next = self.ky.q.val() == self.kh_m1.val();
+            self.f_pc.next = self.pc.q.val() == self.pcl_m1.val();
+            self.f_ox.next = self.ox.q.val() == self.ow_m1.val();
+            self.f_oy.next = self.oy.q.val() == self.oh_m1.val();
+            self.f_gap.next = self.gap.q.val() >= self.gap_min.val();
+        }
         self.issue.next =
-            self.run.q.val() & self.adv.val() & (!self.at_first.q.val() | self.gap_ok.q.val());
+            self.run.q.val() & self.adv.val() & (!self.f_first.val() | self.f_gap.val());
         self.z_cw.next = self.cwl_m1.val() == 0;
         self.z_kx.next = self.kw_m1.val() == 0;
         self.z_ky.next = self.kh_m1.val() == 0;
@@ -134,8 +259,8 @@ impl Logic for Feeder {
         self.n_ox.next = (self.ox.q.val() + 1) == self.ow_m1.val();
         self.n_oy.next = (self.oy.q.val() + 1) == self.oh_m1.val();
         self.v.next = self.issue.val();
-        self.first.next = self.at_first.q.val() & self.adv.val();
-        self.last.next = self.e_cw.q.val() & self.e_kx.q.val() & self.e_ky.q.val() & self.adv.val();
+        self.first.next = self.f_first.val() & self.adv.val();
+        self.last.next = self.f_cw.val() & self.f_kx.val() & self.f_ky.val() & self.adv.val();
         self.inr.next = self.adv.val()
             & (self.iy.q.val() >= 16)
             & (self.iy.q.val() < self.ih16.val())
@@ -152,17 +277,17 @@ impl Logic for Feeder {
                 (bit_cast::<9, 8>(self.gap.q.val()) + 1) >= bit_cast::<9, 8>(self.gap_min.val());
         }
         if self.issue.val() {
-            if self.at_first.q.val() {
+            if self.f_first.val() {
                 self.gap.d.next = 1.into();
                 self.gap_ok.d.next = self.gap_min.val() <= 1;
             }
             self.at_first.d.next = false;
             self.w.d.next = self.w.q.val() + 1;
-            if !self.e_cw.q.val() {
+            if !self.f_cw.val() {
                 self.cw.d.next = self.cw.q.val() + 1;
                 self.e_cw.d.next = self.n_cw.val();
                 self.a.d.next = self.a.q.val() + 1;
-            } else if !self.e_kx.q.val() {
+            } else if !self.f_kx.val() {
                 self.cw.d.next = 0.into();
                 self.e_cw.d.next = self.z_cw.val();
                 self.kx.d.next = self.kx.q.val() + 1;
@@ -170,7 +295,7 @@ impl Logic for Feeder {
                 self.a_kx.d.next = self.a_kx.q.val() + self.cwn.val();
                 self.a.d.next = self.a_kx.q.val() + self.cwn.val();
                 self.ix.d.next = self.ix.q.val() + 1;
-            } else if !self.e_ky.q.val() {
+            } else if !self.f_ky.val() {
                 self.cw.d.next = 0.into();
                 self.e_cw.d.next = self.z_cw.val();
                 self.kx.d.next = 0.into();
@@ -194,7 +319,7 @@ impl Logic for Feeder {
                 self.w.d.next = self.w0.val();
                 self.iy.d.next = self.iy_b.q.val();
                 self.ix.d.next = self.ix_b.q.val();
-                if !self.e_pc.q.val() {
+                if !self.f_pc.val() {
                     self.pc.d.next = self.pc.q.val() + 1;
                     self.e_pc.d.next = self.n_pc.val();
                     self.a_pc.d.next = self.a_pc.q.val() + 1;
@@ -202,7 +327,7 @@ impl Logic for Feeder {
                     self.a_kx.d.next = self.a_pc.q.val() + 1;
                     self.a.d.next = self.a_pc.q.val() + 1;
                     self.o_pc.d.next = self.o_pc.q.val() + 1;
-                } else if !self.e_ox.q.val() {
+                } else if !self.f_ox.val() {
                     self.pc.d.next = 0.into();
                     self.e_pc.d.next = self.z_pc.val();
                     self.ox.d.next = self.ox.q.val() + 1;
@@ -216,7 +341,7 @@ impl Logic for Feeder {
                     self.o_pc.d.next = self.o_px.q.val() + self.ostep.val();
                     self.ix_b.d.next = self.ix_b.q.val() + self.stride.val();
                     self.ix.d.next = self.ix_b.q.val() + self.stride.val();
-                } else if !self.e_oy.q.val() {
+                } else if !self.f_oy.val() {
                     self.pc.d.next = 0.into();
                     self.e_pc.d.next = self.z_pc.val();
                     self.ox.d.next = 0.into();

@@ -120,8 +120,9 @@ pub struct Sequencer {
 }
 
 impl Sequencer {
-    /// `rows` output channels per group, `drain` output-stage cycles per pixel.
-    pub fn new(rows: usize, drain: usize, max_steps: usize) -> Self {
+    /// `rows` output channels per group, `drain` output-stage cycles per pixel; `lean`: the
+    /// feeder compares its counters instead of keeping registered loop flags (`Feeder::new`).
+    pub fn new(rows: usize, drain: usize, max_steps: usize, lean: bool) -> Self {
         assert!(rows <= 128 && drain <= 128 && (1..=64).contains(&max_steps));
         Sequencer {
             clock: Default::default(),
@@ -152,7 +153,7 @@ impl Sequencer {
             a_addr: Default::default(),
             w_addr: Default::default(),
             o_addr: Default::default(),
-            feeder: Default::default(),
+            feeder: Feeder::new(!lean),
             rows: Constant::new((rows as u64).into()),
             gavg: Constant::new((rows.min(8) as u64).into()),
             drain: Constant::new((drain as u64).into()),
