@@ -82,6 +82,7 @@ pub struct Feeder {
     z_ky: Signal<Local, Bit>,
     z_pc: Signal<Local, Bit>,
     z_ox: Signal<Local, Bit>,
+    z_oy: Signal<Local, Bit>,
     /// The counter reaches its bound with this step: the flag's value after an increment.
     n_cw: Signal<Local, Bit>,
     n_kx: Signal<Local, Bit>,
@@ -176,6 +177,7 @@ impl Feeder {
             z_ky: Default::default(),
             z_pc: Default::default(),
             z_ox: Default::default(),
+            z_oy: Default::default(),
             n_cw: Default::default(),
             n_kx: Default::default(),
             n_ky: Default::default(),
@@ -252,6 +254,7 @@ impl Logic for Feeder {
         self.z_ky.next = self.kh_m1.val() == 0;
         self.z_pc.next = self.pcl_m1.val() == 0;
         self.z_ox.next = self.ow_m1.val() == 0;
+        self.z_oy.next = self.oh_m1.val() == 0;
         self.n_cw.next = (self.cw.q.val() + 1) == self.cwl_m1.val();
         self.n_kx.next = (self.kx.q.val() + 1) == self.kw_m1.val();
         self.n_ky.next = (self.ky.q.val() + 1) == self.kh_m1.val();
@@ -374,7 +377,7 @@ impl Logic for Feeder {
             self.e_ky.d.next = self.z_ky.val();
             self.e_pc.d.next = self.z_pc.val();
             self.e_ox.d.next = self.z_ox.val();
-            self.e_oy.d.next = self.oh_m1.val() == 0;
+            self.e_oy.d.next = self.z_oy.val();
             self.gap_ok.d.next = true;
         }
         if self.go.val() {
