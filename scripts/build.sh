@@ -61,8 +61,10 @@ if [ "$board" = ulx3s ]; then
     pack=$(tool ECPPACK ecppack yowasp-ecppack)
     # -abc9: timing-driven LUT mapping. Multipliers become MULT18X18D. SQZ_ECP5_DSP: the MAC
     # array instantiates MULT18X18D with its internal input/output registers (hdl/src/mul8.rs).
+    # SQZ_ECP5_BRAM: the pipelined buffers instantiate DP16KD with their output registers
+    # (hdl/src/bram.rs, hdl/src/ecp5.rs).
     synth="synth_ecp5 -abc9"
-    defines="-DSQZ_ECP5_DSP"
+    defines="-DSQZ_ECP5_DSP -DSQZ_ECP5_BRAM"
     # Extra nextpnr options (e.g. NEXTPNR_ARGS="--router router2") come from the environment.
     # shellcheck disable=SC2206
     pnr_args=(--85k --package CABGA381 --speed 6 --lpf constraints/ulx3s.lpf --textcfg "$out/$board.config"

@@ -11,7 +11,11 @@
 //! `(* keep *)` so Yosys does not merge the copies; (2) the RAM's read register; (3) its read
 //! data registered once more, directly after the RAM and before any logic (range gating, bank
 //! or buffer select). Read latency 3 cycles; a write lands one cycle later than with
-//! `Bram::new` (read latency 1, write at the clock edge that samples it).
+//! `Bram::new` (read latency 1, write at the clock edge that samples it). With the Verilog
+//! macro `SQZ_ECP5_BRAM` (`scripts/build.sh ulx3s`) stages (2) and (3) are an instantiated
+//! DP16KD's address and output registers (`ecp5::dp16kd`, `REGMODE_B = "OUTREG"`): Yosys
+//! infers DP16KD without its output register, so the read would cost the 5.8 ns clock-to-out
+//! and the placer would have to keep a fabric register next to each of the 183 RAMs.
 //!
 //! A slow clock (the iCE40 build, 24 MHz) needs none of that, but flip-flops are its scarce
 //! resource: `Bram::new_addr_delayed` gets a longer read latency from registers on the
@@ -23,11 +27,19 @@
 //! need not build the bypass (a register per data bit and a mux) that would make such a read
 //! return the old word on block RAMs whose collision behaviour is undefined.
 
+use crate::ecp5::{dp16kd, dp16kd_depth};
 use rust_hdl::prelude::*;
 
 /// Address bits needed for `depth` words (at least 1).
 pub fn addr_bits(depth: usize) -> usize {
     (usize::BITS - (depth.max(2) - 1).leading_zeros()) as usize
+}
+
+/// The DP16KD mode a pipelined RAM of `depth` words is built from with `SQZ_ECP5_BRAM` (the
+/// deepest word that holds it, so the fewest cells per bit), or `None` if it is deeper than
+/// one DP16KD: such RAMs stay inferred.
+fn ecp5_mode(depth: usize) -> Option<usize> {
+    [18, 9].into_iter().find(|&w| depth <= dp16kd_depth(w))
 }
 
 /// A `depth` x `W` simple dual-port RAM with a 16-bit address.
@@ -176,6 +188,54 @@ impl<const W: usize> Logic for Bram<W> {
             }
         };
         if self._piped {
+            // ECP5 (`SQZ_ECP5_BRAM`): DP16KD instances whose output register is `q2`.
+            let cells = match (self._init.is_empty(), ecp5_mode(d)) {
+                (true, Some(width)) => {
+                    let n = W.div_ceil(width);
+                    let (wx, ax) = (width * n, addr_bits(dp16kd_depth(width)));
+                    let mut c = format!(
+                        "wire [{}:0] rax = ra;\nwire [{}:0] wax = wa;\nwire [{}:0] wdx = wd;\nwire [{}:0] dox;\n",
+                        ax - 1,
+                        ax - 1,
+                        wx - 1,
+                        wx - 1
+                    );
+                    for i in 0..n {
+                        let (lo, hi) = (width * i, width * i + width - 1);
+                        c += &format!(
+                            "wire [{w1}:0] wd{i} = wdx[{hi}:{lo}];\nwire [{w1}:0] do{i};\nassign dox[{hi}:{lo}] = do{i};\n",
+                            w1 = width - 1
+                        );
+                        c += &dp16kd(
+                            &format!("ram{i}"),
+                            width,
+                            "wax",
+                            &format!("wd{i}"),
+                            "wen",
+                            "rax",
+                            &format!("do{i}"),
+                        );
+                    }
+                    Some(c + &out(&format!("dox[{w1}:0]"), "inr3"))
+                }
+                _ => None,
+            };
+            let inferred = format!(
+                "(* no_rw_check *) reg [{w1}:0] mem[0:{d1}];
+{init}reg [{w1}:0] q;
+reg [{w1}:0] q2;
+always @(posedge clock) begin
+   q <= mem[ra];
+   q2 <= q;
+   if (wen) mem[wa] <= wd;
+end
+{out}",
+                out = out("q2", "inr3"),
+            );
+            let body = match cells {
+                Some(c) => format!("`ifdef SQZ_ECP5_BRAM\n{c}\n`else\n{inferred}\n`endif"),
+                None => inferred,
+            };
             return Verilog::Custom(format!(
                 "reg [{a1}:0] ra;
 reg [{a1}:0] wa;
@@ -187,19 +247,10 @@ reg wen;
    wd <= wdata;
    wen <= we && (waddr < 16'd{d});
 end
-{f1}{f2}{f3}(* no_rw_check *) reg [{w1}:0] mem[0:{d1}];
-{init}reg [{w1}:0] q;
-reg [{w1}:0] q2;
-always @(posedge clock) begin
-   q <= mem[ra];
-   q2 <= q;
-   if (wen) mem[wa] <= wd;
-end
-{out}",
+{f1}{f2}{f3}{body}",
                 f1 = flag("inr", &format!("(raddr < 16'd{d})")),
                 f2 = flag("inr2", "inr"),
                 f3 = flag("inr3", "inr2"),
-                out = out("q2", "inr3"),
             ));
         }
         // `n` address registers (ra1..ran, with their range flags), then the RAM.
@@ -248,7 +299,9 @@ pub const BANK_WORDS: usize = 2048;
 /// its read data is registered right after the RAM, cleared unless the read is its own, and the
 /// read word is the OR of the banks' registers (a deep RAM inferred as one memory would put the
 /// bank mux between the RAM and a register; a bank mux after the registers needs wide select
-/// nets).
+/// nets). With `SQZ_ECP5_BRAM` that register is the DP16KD's output register and the clear
+/// follows it (an AND before the OR): the DP16KD's reset cannot clear it, because a reset
+/// also cancels the read the RAM takes at the same edge.
 #[derive(LogicBlock)]
 pub struct ActBuf {
     pub clock: Signal<In, Clock>,
@@ -331,7 +384,7 @@ impl Logic for ActBuf {
         } else {
             addr_bits(BANK_WORDS)
         };
-        let mut v = String::new();
+        let (mut v, mut cells, mut inferred) = (String::new(), String::new(), String::new());
         for k in 0..banks {
             let bd = (d - k * BANK_WORDS).min(BANK_WORDS);
             let (sel, rsel) = if banks == 1 {
@@ -360,8 +413,28 @@ end
 ",
                 a1 = ab - 1,
             );
+            // ECP5: the bank's word passes the DP16KDs' output registers, and is cleared
+            // after them unless the read is its own (their reset would also cancel the next
+            // read, see `ecp5.rs`).
+            cells += &format!(
+                "wire [10:0] rax_{k} = ra_{k};\nwire [10:0] wax_{k} = wa_{k};\nreg sel3_{k};\nalways @(posedge clock) sel3_{k} <= sel_{k};\n"
+            );
             for l in 0..8 {
-                v += &format!(
+                cells += &format!(
+                    "wire [8:0] wd{l}_{k} = {{1'b0, wd_{k}[{hi}:{lo}]}};\nwire [8:0] d{l}_{k};\nwire [7:0] r{l}_{k} = sel3_{k} ? d{l}_{k}[7:0] : 8'd0;\n",
+                    hi = 8 * l + 7,
+                    lo = 8 * l
+                );
+                cells += &dp16kd(
+                    &format!("ram{l}_{k}"),
+                    9,
+                    &format!("wax_{k}"),
+                    &format!("wd{l}_{k}"),
+                    &format!("we_{k}[{l}]"),
+                    &format!("rax_{k}"),
+                    &format!("d{l}_{k}"),
+                );
+                inferred += &format!(
                     "reg [7:0] m{l}_{k}[0:{bd1}];
 reg [7:0] q{l}_{k};
 reg [7:0] r{l}_{k};
@@ -387,6 +460,7 @@ end
                 .join(", ")
         };
         let words: Vec<String> = (0..banks).map(|k| format!("{{{}}}", word(k))).collect();
+        v += &format!("`ifdef SQZ_ECP5_BRAM\n{cells}`else\n{inferred}`endif\n");
         v += &format!("always @(*) rdata = {};", words.join(" | "));
         Verilog::Custom(v)
     }

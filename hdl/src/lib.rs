@@ -6,6 +6,7 @@ pub mod board;
 pub mod bram;
 pub mod cells;
 pub mod core;
+pub mod ecp5;
 pub mod emit;
 pub mod feeder;
 pub mod link;

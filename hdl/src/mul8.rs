@@ -124,15 +124,19 @@ impl Logic for Mul8 {
                 };
                 pins += &format!(".A{b}({ab}), .B{b}({wb}), .C{b}(1'b0), ");
             }
-            for b in 0..PW {
-                pins += &format!(".P{}(pw[{}]), ", b + 19, PW * l + b);
+            for b in 0..36 {
+                pins += &format!(".P{b}(pf{l}[{b}]), ");
             }
             v += &format!(
-                "wire sa{l} = sgn & a[{h}];
+                "wire [35:0] pf{l};
+assign pw[{p1}:{p0}] = pf{l}[35:19];
+wire sa{l} = sgn & a[{h}];
 MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_CLK(\"CLK0\"), .GSR(\"DISABLED\"))
    dsp{l} ({pins}.SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
    .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
-"
+",
+                p1 = PW * l + PW - 1,
+                p0 = PW * l,
             );
         }
         // One register per lane and stage: Yosys 0.23 (ice40_dsp) kept only the last lane of a

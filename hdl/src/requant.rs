@@ -52,11 +52,13 @@ impl Logic for ReqMul {
                 };
                 pins += &format!(".A{b}({}), .B{b}({mb}), .C{b}(1'b0), ", a(b));
             }
-            for b in 0..32 {
-                pins += &format!(".P{b}({out}[{b}]), ");
+            for b in 0..36 {
+                pins += &format!(".P{b}({out}f[{b}]), ");
             }
             format!(
-                "MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_CLK(\"CLK0\"), .GSR(\"DISABLED\"))
+                "wire [35:0] {out}f;
+assign {out} = {out}f[31:0];
+MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_CLK(\"CLK0\"), .GSR(\"DISABLED\"))
    {name} ({pins}.SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
    .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
 "

@@ -40,6 +40,8 @@ fn cleanup(path: &Path) {
     }
 }
 
+/// Every configuration as Verilator and the generic flows see it, and (ulx3s, small) as the
+/// ECP5 flow does: with `SQZ_ECP5_DSP` and `SQZ_ECP5_BRAM`, on the cell models of `ecp5.rs`.
 #[test]
 fn verilator_lint_all_configs() {
     if !tool_or_skip("verilator", "verilator_lint_all_configs") {
@@ -47,21 +49,33 @@ fn verilator_lint_all_configs() {
     }
     for cfg in DeviceConfig::all() {
         let v = emit(&cfg, "lint");
-        run(
-            Command::new("verilator")
-                .args([
-                    "--lint-only",
-                    "-Wall",
-                    "-Wno-WIDTH",
-                    "-Wno-UNUSEDSIGNAL",
-                    "-Wno-UNUSEDPARAM",
-                    "-Wno-DECLFILENAME",
-                    "--top-module",
-                    "sqz_core",
-                ])
-                .arg(&v),
-            &format!("verilator lint of {}", cfg.name),
-        );
+        let lint = |extra: &[&str], what: &str| {
+            run(
+                Command::new("verilator")
+                    .args([
+                        "--lint-only",
+                        "-Wall",
+                        "-Wno-WIDTH",
+                        "-Wno-UNUSEDSIGNAL",
+                        "-Wno-UNUSEDPARAM",
+                        "-Wno-DECLFILENAME",
+                        "--top-module",
+                        "sqz_core",
+                    ])
+                    .arg(&v)
+                    .args(extra),
+                &format!("verilator lint of {}{what}", cfg.name),
+            )
+        };
+        lint(&[], "");
+        if !cfg.shared_act_spram() {
+            let cells = v.with_file_name("ecp5_cells.v");
+            let models = hdl::ecp5::dp16kd_model() + &hdl::ecp5::mult18x18d_model();
+            std::fs::write(&cells, models).unwrap();
+            let cells = cells.display().to_string();
+            let args = ["+define+SQZ_ECP5_DSP", "+define+SQZ_ECP5_BRAM", &cells];
+            lint(&args, " with the ECP5 cells");
+        }
         cleanup(&v);
     }
 }
