@@ -7,10 +7,14 @@
 //! - `VERILATOR`: the verilator binary (default `verilator` on PATH); `VERILATOR_ROOT`: its
 //!   runtime (default: what `verilator --getenv VERILATOR_ROOT` reports).
 //!
-//! A configuration built for the iCE40 (`DeviceConfig::shared_act_spram`) is simulated as the
-//! bitstream is built: its multipliers as instantiated SB_MAC16 and its A/B/S memory as
-//! SB_SPRAM256KA, with Yosys' own models of those cells (`ice40/cells_sim.v`, found next to
-//! `yosys`). Without Yosys it falls back to the behavioural Verilog and says so.
+//! Every core is simulated as its bitstream is built. The ECP5 ones (ulx3s, small) with
+//! instantiated MULT18X18D multipliers and DP16KD buffer RAMs (`SQZ_ECP5_DSP`,
+//! `SQZ_ECP5_BRAM`) on the models of `hdl/src/ecp5.rs`. The iCE40 one
+//! (`DeviceConfig::shared_act_spram`) with its multipliers as instantiated SB_MAC16 and its
+//! A/B/S memory as SB_SPRAM256KA, on Yosys' own models of those cells (`ice40/cells_sim.v`,
+//! found next to `yosys`); without Yosys it falls back to the behavioural Verilog and says so.
+//! The ECP5 board models (link + core, for `sim serve`) keep the behavioural multipliers and
+//! RAMs, which simulate 1.8 times as fast (the cells are checked on the cores).
 //!
 //! Each model is rebuilt only when its Verilog (or the flags or harness) changed: the
 //! inputs of the last build are kept next to its library in `<target>/sqz-verilated`.
@@ -100,7 +104,7 @@ fn main() {
             panic!("SQZ_SIM_CONFIGS names unknown configuration {name:?}");
         });
         let t = Instant::now();
-        let (verilog, cells) = with_ice40_cells(&cfg, hdl::emit_core(&cfg));
+        let (verilog, cells) = with_cells(&cfg, hdl::emit_core(&cfg), true);
         if cells {
             ice40_cells.push(name.to_string());
         }
@@ -124,13 +128,14 @@ fn main() {
         // The link is built for the fast simulated baud rate (and reports it in Info).
         let mut link_cfg = cfg.clone();
         link_cfg.baud = cfg.clock_hz / BOARD_BIT_CYCLES;
-        let (verilog, _) = with_ice40_cells(
+        let (verilog, _) = with_cells(
             &cfg,
             format!(
                 "{}\n{}",
                 hdl::link::top_verilog(&link_cfg, "sqz_core"),
                 hdl::emit_core(&cfg)
             ),
+            false,
         );
         models.push(Model {
             name: format!("board_{name}"),
@@ -243,11 +248,23 @@ fn main() {
     fs::write(out.join("models.rs"), rs).unwrap();
 }
 
-/// `verilog` with the iCE40 cells the bitstream uses (see the module comment), for an
-/// iCE40 configuration; unchanged otherwise. Also whether the cells went in.
-fn with_ice40_cells(cfg: &common::DeviceConfig, verilog: String) -> (String, bool) {
+/// `verilog` with the cells the bitstream instantiates (see the module comment; the ECP5 ones
+/// only with `ecp5`). Also whether the iCE40 cells went in.
+fn with_cells(cfg: &common::DeviceConfig, verilog: String, ecp5: bool) -> (String, bool) {
     if !cfg.shared_act_spram() {
-        return (verilog, false);
+        if !ecp5 {
+            return (verilog, false);
+        }
+        eprintln!(
+            "model {}: MULT18X18D and DP16KD from hdl/src/ecp5.rs",
+            cfg.name
+        );
+        let v = format!(
+            "`define SQZ_ECP5_DSP\n`define SQZ_ECP5_BRAM\n{verilog}\n{}\n{}\n",
+            hdl::ecp5::mult18x18d_model(),
+            hdl::ecp5::dp16kd_model()
+        );
+        return (v, false);
     }
     let lib = hdl::cells::ice40_cells_sim().and_then(|p| fs::read_to_string(p).ok());
     let Some(lib) = lib else {

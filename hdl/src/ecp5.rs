@@ -140,10 +140,12 @@ parameter CLKBMUX = \"CLKB\";
    if ((REGMODE_A != \"NOREG\" && REGMODE_A != \"OUTREG\") || (REGMODE_B != \"NOREG\" && REGMODE_B != \"OUTREG\")) $fatal(1, \"DP16KD model: bad REGMODE\");
 end
 localparam W18 = DATA_WIDTH_A == 18;
-// 2048 units of 9 bits: a 9-bit word is one unit, an 18-bit word two (low byte first).
-reg [8:0] mem [0:2047];
+// One entry per word: 1024 of 18 bits, or 2048 of 9 (the upper 9 bits stay 0). Reads happen
+// in the clocked blocks only: a simulator re-evaluates a continuous read of the array
+// whenever the RAM changes, and these models run in every simulated cycle.
+reg [17:0] mem [0:2047];
 integer i;
-initial for (i = 0; i < 2048; i = i + 1) mem[i] = 9'd0;
+initial for (i = 0; i < 2048; i = i + 1) mem[i] = 18'd0;
 "
     .replace("{initvals}", &initvals)
     .replace("{initvals_zero}", &initvals_zero);
@@ -151,22 +153,23 @@ initial for (i = 0; i < 2048; i = i + 1) mem[i] = 9'd0;
         v += &format!(
             "wire [17:0] di{p} = {di};
 wire [13:0] ad{p} = {ad};
-wire [10:0] u{p} = W18 ? {{ad{p}[13:4], 1'b0}} : ad{p}[13:3];
+wire [10:0] u{p} = W18 ? {{1'b0, ad{p}[13:4]}} : ad{p}[13:3];
 wire cs{p} = {cs} == 3'b000;
 reg [17:0] node{p} = 18'd0;
 reg [17:0] oreg{p} = 18'd0;
-wire [17:0] word{p} = W18 ? {{mem[u{p} + 11'd1], mem[u{p}]}} : {{9'd0, mem[u{p}]}};
 always @(posedge CLK{p}) begin
    if (RST{p} && RESETMODE != \"SYNC\") $fatal(1, \"DP16KD model: asynchronous reset used\");
    if (RST{p}) begin
       node{p} <= 18'd0;
    end else if (CE{p} && cs{p}) begin
       if (WE{p}) begin
-         if (!W18 || ad{p}[0]) mem[u{p}] <= di{p}[8:0];
-         if (W18 && ad{p}[1]) mem[u{p} + 11'd1] <= di{p}[17:9];
-         if (WRITEMODE_{p} == \"READBEFOREWRITE\") node{p} <= word{p};
+         if (!W18) mem[u{p}] <= {{9'd0, di{p}[8:0]}};
+         else if (ad{p}[1:0] == 2'b11) mem[u{p}] <= di{p};
+         else if (ad{p}[0]) mem[u{p}][8:0] <= di{p}[8:0];
+         else if (ad{p}[1]) mem[u{p}][17:9] <= di{p}[17:9];
+         if (WRITEMODE_{p} == \"READBEFOREWRITE\") node{p} <= mem[u{p}];
       end else begin
-         node{p} <= word{p};
+         node{p} <= mem[u{p}];
       end
    end
    if (RST{p}) oreg{p} <= 18'd0;

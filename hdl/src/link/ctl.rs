@@ -120,6 +120,13 @@ pub struct LinkCtl {
     /// A Write's words, as four RAMs of byte pairs (bits 16k..16k+15 in `words[k]`): a pair
     /// is written when its odd byte comes, so no word-wide shift register is needed.
     words: Vec<Bram<16>>,
+    /// The pair write, registered (its enable comes from the whole receive decision, too long
+    /// a path into the RAMs at 100 MHz): enable, RAM (`lane / 2`), word index, byte pair. The
+    /// words are read after the frame's CRC bytes, long after the last write lands.
+    wp_we: DFF<Bit>,
+    wp_k: DFF<Bits<2>>,
+    wp_a: DFF<Bits<9>>,
+    wp_d: DFF<Bits<16>>,
     // Answer being sent.
     rkind: DFF<Bits<8>>,
     rlen: DFF<Bits<16>>,
@@ -259,6 +266,10 @@ impl LinkCtl {
             timer: Default::default(),
             arg: Default::default(),
             wlo: Default::default(),
+            wp_we: Default::default(),
+            wp_k: Default::default(),
+            wp_a: Default::default(),
+            wp_d: Default::default(),
             lane: Default::default(),
             widx: Default::default(),
             wi: Default::default(),
@@ -357,6 +368,10 @@ impl Logic for LinkCtl {
             timer,
             arg,
             wlo,
+            wp_we,
+            wp_k,
+            wp_a,
+            wp_d,
             lane,
             widx,
             wi,
@@ -391,11 +406,14 @@ impl Logic for LinkCtl {
         for k in 0..4 {
             self.words[k].clock.next = self.clock.val();
             self.words[k].raddr.next = bit_cast::<16, 9>(self.wi.q.val());
-            self.words[k].waddr.next = bit_cast::<16, 9>(self.widx.q.val());
-            self.words[k].we.next = false;
-            self.words[k].wdata.next =
-                (bit_cast::<16, 8>(self.in_data.val()) << 8) | bit_cast::<16, 8>(self.wlo.q.val());
+            self.words[k].waddr.next = bit_cast::<16, 9>(self.wp_a.q.val());
+            self.words[k].we.next = self.wp_we.q.val() & (self.wp_k.q.val().index() == k);
+            self.words[k].wdata.next = self.wp_d.q.val();
         }
+        self.wp_k.d.next = self.lane.q.val().get_bits::<2>(1);
+        self.wp_a.d.next = self.widx.q.val();
+        self.wp_d.d.next =
+            (bit_cast::<16, 8>(self.in_data.val()) << 8) | bit_cast::<16, 8>(self.wlo.q.val());
         self.word.next = bit_cast::<64, 16>(self.words[0].rdata.val())
             | (bit_cast::<64, 16>(self.words[1].rdata.val()) << 16)
             | (bit_cast::<64, 16>(self.words[2].rdata.val()) << 32)
@@ -640,6 +658,9 @@ impl Logic for LinkCtl {
             self.flags.d.next = self.flags.q.val().replace_bit(3, true);
         }
 
+        // In the receive states below `in_ready` is 1 (in Hunt0: once no Run answer is due, the
+        // branch that tests the byte), so a valid byte is an accepted one: testing `in_valid`
+        // keeps the state decode of `in_ready` out of every register these states load.
         match self.state.q.val() {
             S::Hunt0 => {
                 self.timer.d.next = 0.into();
@@ -652,13 +673,13 @@ impl Logic for LinkCtl {
                     self.rlen.d.next = 4.into();
                     self.pcount.d.next = 0.into();
                     self.state.d.next = S::TxHdr;
-                } else if self.accept.val() & (self.in_data.val() == 0xA5) {
+                } else if self.in_valid.val() & (self.in_data.val() == 0xA5) {
                     self.state.d.next = S::Hunt1;
                 }
             }
             S::Hunt1 => {
                 self.timer.d.next = 0.into();
-                if self.accept.val() {
+                if self.in_valid.val() {
                     if self.in_data.val() == 0x5A {
                         self.crc.d.next = 0xFFFF.into();
                         self.state.d.next = S::Kind;
@@ -668,21 +689,21 @@ impl Logic for LinkCtl {
                 }
             }
             S::Kind => {
-                if self.accept.val() {
+                if self.in_valid.val() {
                     self.kind.d.next = self.in_data.val();
                     self.crc.d.next = self.crc_rx.out.val();
                     self.state.d.next = S::Seq;
                 }
             }
             S::Seq => {
-                if self.accept.val() {
+                if self.in_valid.val() {
                     self.seq.d.next = self.in_data.val();
                     self.crc.d.next = self.crc_rx.out.val();
                     self.state.d.next = S::Len0;
                 }
             }
             S::Len0 => {
-                if self.accept.val() {
+                if self.in_valid.val() {
                     self.len.d.next = bit_cast::<16, 8>(self.in_data.val());
                     self.len_lo_gt.d.next =
                         self.in_data.val() > self.max_payload.val().get_bits::<8>(0);
@@ -691,7 +712,7 @@ impl Logic for LinkCtl {
                 }
             }
             S::Len1 => {
-                if self.accept.val() {
+                if self.in_valid.val() {
                     self.len.d.next = self.len_next.val();
                     self.len_m1.d.next = self.len_next.val() - 1;
                     self.crc.d.next = self.crc_rx.out.val();
@@ -715,7 +736,7 @@ impl Logic for LinkCtl {
                 }
             }
             S::Payload => {
-                if self.accept.val() {
+                if self.in_valid.val() {
                     self.crc.d.next = self.crc_rx.out.val();
                     self.pcount.d.next = self.pcount.q.val() + 1;
                     if self.pcount.q.val() < 6 {
@@ -739,13 +760,13 @@ impl Logic for LinkCtl {
                 }
             }
             S::Crc0 => {
-                if self.accept.val() {
+                if self.in_valid.val() {
                     self.crc_lo.d.next = self.in_data.val();
                     self.state.d.next = S::Crc1;
                 }
             }
             S::Crc1 => {
-                if self.accept.val() {
+                if self.in_valid.val() {
                     self.pcount.d.next = 0.into();
                     if ((bit_cast::<16, 8>(self.in_data.val()) << 8)
                         | bit_cast::<16, 8>(self.crc_lo.q.val()))
@@ -934,10 +955,7 @@ impl Logic for LinkCtl {
             self.flags.d.next = 0.into();
             self.clr_on.d.next = true;
         }
-        for k in 0..4 {
-            self.words[k].we.next =
-                self.wpair.val() & (self.lane.q.val().get_bits::<2>(1).index() == k);
-        }
+        self.wp_we.d.next = self.wpair.val();
         // Pending counter updates: this cycle's events in, the update that starts out. Zeroing
         // drops what was pending when it starts (events during it are counted after it).
         self.ev.next = bit_cast::<7, 1>(self.ev_run.val().into())
