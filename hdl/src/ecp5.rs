@@ -99,7 +99,9 @@ fn bus(p: &str, n: usize) -> String {
 /// reset (an asynchronous one must stay low); chip selects decoded as 0b000; no initial
 /// contents (the RAM reads 0 until written, as after configuration with zero INITVALs).
 pub fn dp16kd_model() -> String {
-    let mut v = String::from("module DP16KD (\n");
+    // Not traced: the cells' pins and internals would double the traced signals of a core
+    // (and the C++ to compile); the nets connected to them are traced in the design.
+    let mut v = String::from("/* verilator tracing_off */\nmodule DP16KD (\n");
     v += &pins("input", &[("DIA", 18), ("ADA", 14), ("CSA", 3)]);
     v += "   input CEA, OCEA, CLKA, WEA, RSTA,\n";
     v += &pins("output", &[("DOA", 18)]);
@@ -183,7 +185,7 @@ assign {dout} = (REGMODE_{p} == \"OUTREG\") ? oreg{p} : node{p};
             dout = bus(&format!("DO{p}"), 18),
         );
     }
-    v + "endmodule\n"
+    v + "endmodule\n/* verilator tracing_on */\n"
 }
 
 /// Simulation model of the MULT18X18D subset used here: A and B from the pins (SOURCEA/B = 0),
@@ -191,7 +193,7 @@ assign {dout} = (REGMODE_{p} == \"OUTREG\") ? oreg{p} : node{p};
 /// CE0 and a synchronous RST0; the 36-bit product of A and B, signed or unsigned per
 /// SIGNEDA/SIGNEDB (as registered with the inputs).
 pub fn mult18x18d_model() -> String {
-    let mut v = String::from("module MULT18X18D (\n");
+    let mut v = String::from("/* verilator tracing_off */\nmodule MULT18X18D (\n");
     v += &pins("input", &[("A", 18), ("B", 18), ("C", 18)]);
     v += "   input SIGNEDA, SIGNEDB, SOURCEA, SOURCEB, CLK0, CE0, RST0,\n";
     v += pins("output", &[("P", 36)])
@@ -234,6 +236,7 @@ always @(posedge CLK0) begin
 end
 assign {pout} = REG_OUTPUT_CLK == \"CLK0\" ? pr : p;
 endmodule
+/* verilator tracing_on */
 ",
         a = bus("A", 18),
         b = bus("B", 18),
