@@ -4,6 +4,17 @@ use crate::core::SqzCore;
 use common::DeviceConfig;
 use rust_hdl::prelude::*;
 
+/// `verilator` arguments of the lint every emitted module must pass: `-Wall` with only the
+/// waivers rust-hdl's output needs (see the rust-hdl notes); the top module comes after.
+pub const VERILATOR_LINT: &[&str] = &[
+    "--lint-only",
+    "-Wall",
+    "-Wno-WIDTH",
+    "-Wno-UNUSEDSIGNAL",
+    "-Wno-UNUSEDPARAM",
+    "-Wno-DECLFILENAME",
+];
+
 fn emit<const R: usize, const U: usize, const D: usize>(cfg: &DeviceConfig) -> String {
     let mut core = SqzCore::<R, U, D>::new(cfg);
     core.connect_all();

@@ -52,16 +52,8 @@ fn verilator_lint_all_configs() {
         let lint = |extra: &[&str], what: &str| {
             run(
                 Command::new("verilator")
-                    .args([
-                        "--lint-only",
-                        "-Wall",
-                        "-Wno-WIDTH",
-                        "-Wno-UNUSEDSIGNAL",
-                        "-Wno-UNUSEDPARAM",
-                        "-Wno-DECLFILENAME",
-                        "--top-module",
-                        "sqz_core",
-                    ])
+                    .args(hdl::emit::VERILATOR_LINT)
+                    .args(["--top-module", "sqz_core"])
                     .arg(&v)
                     .args(extra),
                 &format!("verilator lint of {}{what}", cfg.name),

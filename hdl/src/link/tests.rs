@@ -502,16 +502,8 @@ fn verilog_lints() {
     let f = dir.join("sqz_link.v");
     std::fs::write(&f, &v).unwrap();
     let r = std::process::Command::new(std::env::var("VERILATOR").unwrap_or("verilator".into()))
-        .args([
-            "--lint-only",
-            "-Wall",
-            "-Wno-WIDTH",
-            "-Wno-UNUSEDSIGNAL",
-            "-Wno-UNUSEDPARAM",
-            "-Wno-DECLFILENAME",
-            "--top-module",
-            "sqz_link",
-        ])
+        .args(crate::emit::VERILATOR_LINT)
+        .args(["--top-module", "sqz_link"])
         .arg(&f)
         .output();
     match r {
