@@ -191,6 +191,8 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             !sh || D == 1,
             "a shared A/B port needs rows = requant units"
         );
+        // The multipliers' places on the ECP5 (the ULX3S builds; ignored elsewhere).
+        let plan = crate::floorplan::ecp5_85f(R, U);
         SqzCore {
             clock: Default::default(),
             reset: Default::default(),
@@ -247,8 +249,13 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             param_words: Constant::new((cfg.param_words as u64).into()),
             weight_words: Constant::new((cfg.weight_words as u64).into()),
             in_depth: Default::default(),
-            rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words, sh, D)),
-            req: std::array::from_fn(|u| Requant::new(u, sh)),
+            rows: std::array::from_fn(|r| {
+                let sites = plan.as_ref().map(|p| p.rows[r].clone());
+                MacRow::new(r, cfg.weight_words, sh, D, sites)
+            }),
+            req: std::array::from_fn(|u| {
+                Requant::new(u, sh, plan.as_ref().map(|p| p.requant[u].clone()))
+            }),
             maxu: MaxUnit::new(sh),
             seq: Sequencer::new(R, D, cfg.max_steps, sh),
             logr: Constant::new((R.trailing_zeros() as u64).into()),

@@ -9,6 +9,7 @@ pub mod core;
 pub mod ecp5;
 pub mod emit;
 pub mod feeder;
+pub mod floorplan;
 pub mod link;
 pub mod mac_row;
 pub mod mul8;

@@ -92,7 +92,14 @@ pub struct MacRow {
 
 impl MacRow {
     /// `drain`: the output stage's drain cycles per pixel (D = rows / requantizers, <= 8).
-    pub fn new(row: usize, weight_words: usize, lean: bool, drain: usize) -> Self {
+    /// `dsp_sites`: where the ECP5 build places the row's 8 MULT18X18D (`floorplan`).
+    pub fn new(
+        row: usize,
+        weight_words: usize,
+        lean: bool,
+        drain: usize,
+        dsp_sites: Option<[String; 8]>,
+    ) -> Self {
         assert!((1..=8).contains(&drain), "drain {drain} out of range");
         MacRow {
             clock: Default::default(),
@@ -143,7 +150,7 @@ impl MacRow {
             } else {
                 FlagCopy::default()
             },
-            mul: Default::default(),
+            mul: Mul8::placed(dsp_sites),
             pairs: Default::default(),
             sum4: Default::default(),
             accu: Default::default(),

@@ -60,6 +60,18 @@ pub struct Mul8 {
     pub slot: Signal<In, Bit>,
     pub p: Signal<Out, Bits<136>>,
     _p1: Bits<136>,
+    /// ECP5 sites of the 8 lanes' MULT18X18D (`floorplan`), or none.
+    _sites: Vec<String>,
+}
+
+impl Mul8 {
+    /// The ECP5 build places lane `l`'s MULT18X18D at `sites[l]` (`floorplan::ecp5_85f`).
+    pub fn placed(sites: Option<[String; 8]>) -> Self {
+        Mul8 {
+            _sites: sites.map(Vec::from).unwrap_or_default(),
+            ..Default::default()
+        }
+    }
 }
 
 /// The SB_MAC16 ports every instance ties off the same way (no accumulator, no holds, no resets).
@@ -131,12 +143,13 @@ impl Logic for Mul8 {
                 "wire [35:0] pf{l};
 assign pw[{p1}:{p0}] = pf{l}[35:19];
 wire sa{l} = sgn & a[{h}];
-MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_CLK(\"CLK0\"), .GSR(\"DISABLED\"))
+{bel}MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_CLK(\"CLK0\"), .GSR(\"DISABLED\"))
    dsp{l} ({pins}.SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
    .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
 ",
                 p1 = PW * l + PW - 1,
                 p0 = PW * l,
+                bel = crate::floorplan::bel_attr(self._sites.get(l).map(String::as_str)),
             );
         }
         // One register per lane and stage: Yosys 0.23 (ice40_dsp) kept only the last lane of a

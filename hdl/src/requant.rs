@@ -24,6 +24,18 @@ pub struct ReqMul {
     pub m: Signal<In, Bits<16>>,
     pub p: Signal<Out, Bits<49>>,
     _d: [u64; 2],
+    /// ECP5 sites of the low and high MULT18X18D (`floorplan`), or none.
+    _sites: Vec<String>,
+}
+
+impl ReqMul {
+    /// The ECP5 build places the low and high partial products at `sites`.
+    pub fn placed(sites: Option<[String; 2]>) -> Self {
+        ReqMul {
+            _sites: sites.map(Vec::from).unwrap_or_default(),
+            ..Default::default()
+        }
+    }
 }
 
 /// Cycles from `ReqMul`'s inputs to its product.
@@ -42,7 +54,7 @@ impl Logic for ReqMul {
         self.p.connect();
     }
     fn hdl(&self) -> Verilog {
-        let dsp = |name: &str, a: &dyn Fn(usize) -> String, out: &str| {
+        let dsp = |name: &str, a: &dyn Fn(usize) -> String, out: &str, site: usize| {
             let mut pins = String::new();
             for b in 0..18 {
                 let mb = if b < 16 {
@@ -58,10 +70,11 @@ impl Logic for ReqMul {
             format!(
                 "wire [35:0] {out}f;
 assign {out} = {out}f[31:0];
-MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_CLK(\"CLK0\"), .GSR(\"DISABLED\"))
+{bel}MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_CLK(\"CLK0\"), .GSR(\"DISABLED\"))
    {name} ({pins}.SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
    .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
-"
+",
+                bel = crate::floorplan::bel_attr(self._sites.get(site).map(String::as_str)),
             )
         };
         let lo = dsp(
@@ -74,6 +87,7 @@ MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_C
                 }
             },
             "pl",
+            0,
         );
         let hi = dsp(
             "dsp_hi",
@@ -85,6 +99,7 @@ MULT18X18D #(.REG_INPUTA_CLK(\"CLK0\"), .REG_INPUTB_CLK(\"CLK0\"), .REG_OUTPUT_C
                 }
             },
             "ph",
+            1,
         );
         // iCE40: the same two partial products in SB_MAC16s with input and product registers.
         let lo40 = crate::mul8::sb_mac16("mac_lo", true, false, false, "x[15:0]", "m", "pl");
@@ -317,7 +332,7 @@ end"
 /// Pipeline stages of `Requant`: its inputs are taken in the drain cycle, the byte comes out
 /// this many cycles later.
 pub const REQ_STAGES: usize = 8;
-/// The same for `Requant::new(_, true)`.
+/// The same for `Requant::new(_, true, _)`.
 pub const REQ_STAGES_LEAN: usize = 6;
 
 /// One requantizer unit of the output stage. Inputs are taken in the drain cycle; the
@@ -414,7 +429,8 @@ pub struct Requant {
 }
 
 impl Requant {
-    pub fn new(unit: usize, lean: bool) -> Self {
+    /// `sites`: where the ECP5 build places the multiplier's two MULT18X18D (`floorplan`).
+    pub fn new(unit: usize, lean: bool, sites: Option<[String; 2]>) -> Self {
         Requant {
             clock: Default::default(),
             dv: Default::default(),
@@ -442,7 +458,7 @@ impl Requant {
             rl_s: Default::default(),
             shsat: Default::default(),
             ch: Default::default(),
-            mul: Default::default(),
+            mul: ReqMul::placed(sites),
             round: Default::default(),
             shr: Default::default(),
             sat: Default::default(),

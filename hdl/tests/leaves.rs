@@ -224,7 +224,7 @@ fn requant_pipeline(lean: bool, stages: usize) {
         }
         sim.done(x)
     });
-    let mut uut = Requant::new(0, lean);
+    let mut uut = Requant::new(0, lean, None);
     uut.connect_all();
     sim.run(Box::new(uut), 100_000).unwrap();
     let got = got.lock().unwrap();

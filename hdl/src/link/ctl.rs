@@ -159,6 +159,9 @@ pub struct LinkCtl {
     stats: Bram<8>,
     /// Counter k has an event to count (bit 0: the last job's cycles are to be stored).
     pend: DFF<Bits<7>>,
+    /// Some counter is pending: `pend.q.any()`, registered from `pend`'s next value so the
+    /// counters' RAM address does not wait for the 7-input OR.
+    pend_any: DFF<Bit>,
     /// The counter being updated (`sv_on`), its byte, and whether that byte's read is out.
     sv_on: DFF<Bit>,
     sv_k: DFF<Bits<3>>,
@@ -294,6 +297,7 @@ impl LinkCtl {
             flags: Default::default(),
             stats,
             pend: Default::default(),
+            pend_any: Default::default(),
             sv_on: Default::default(),
             sv_k: Default::default(),
             sv_i: Default::default(),
@@ -394,6 +398,7 @@ impl Logic for LinkCtl {
             run_seq,
             flags,
             pend,
+            pend_any,
             sv_on,
             sv_k,
             sv_i,
@@ -477,7 +482,7 @@ impl Logic for LinkCtl {
             } else {
                 self.sv_rd.d.next = true;
             }
-        } else if self.pend.q.val().any() {
+        } else if self.pend_any.q.val() {
             // The lowest pending counter.
             self.sv_on.d.next = true;
             self.sv_i.d.next = 0.into();
@@ -971,5 +976,6 @@ impl Logic for LinkCtl {
             self.sv_on.d.next = false;
             self.clr_a.d.next = 2.into();
         }
+        self.pend_any.d.next = self.pend.d.val().any();
     }
 }
