@@ -42,6 +42,11 @@ fn ecp5_mode(depth: usize) -> Option<usize> {
     [18, 9].into_iter().find(|&w| depth <= dp16kd_depth(w))
 }
 
+/// How many DP16KDs a pipelined `depth` x `width` RAM instantiates with `SQZ_ECP5_BRAM`.
+pub fn ecp5_cells(width: usize, depth: usize) -> Option<usize> {
+    ecp5_mode(depth).map(|w| width.div_ceil(w))
+}
+
 /// A `depth` x `W` simple dual-port RAM with a 16-bit address.
 #[derive(LogicBlock)]
 pub struct Bram<const W: usize> {
@@ -64,6 +69,8 @@ pub struct Bram<const W: usize> {
     _mem: Vec<Bits<W>>,
     /// Initial contents (from address 0), emitted as an `initial` block.
     _init: Vec<Bits<W>>,
+    /// ECP5 sites of the DP16KDs (pipelined build, `floorplan`), in data-bit order.
+    _sites: Vec<String>,
 }
 
 impl<const W: usize> Bram<W> {
@@ -103,7 +110,14 @@ impl<const W: usize> Bram<W> {
             _q: Default::default(),
             _mem: vec![Bits::<W>::default(); depth],
             _init: Vec::new(),
+            _sites: Vec::new(),
         }
+    }
+    /// The same RAM, its DP16KD `i` (data bits from `i` times its width) placed at
+    /// `sites[i]` in the ECP5 build (`floorplan::ecp5_85f`).
+    pub fn placed(mut self, sites: Vec<String>) -> Self {
+        self._sites = sites;
+        self
     }
     /// The same RAM without the out-of-range read gating (a 2:1 select per data bit): for
     /// users whose reads are in range by construction, or which check the range themselves
@@ -214,6 +228,7 @@ impl<const W: usize> Logic for Bram<W> {
                             "wen",
                             "rax",
                             &format!("do{i}"),
+                            self._sites.get(i).map(String::as_str),
                         );
                     }
                     Some(c + &out(&format!("dox[{w1}:0]"), "inr3"))
@@ -433,6 +448,7 @@ end
                     &format!("we_{k}[{l}]"),
                     &format!("rax_{k}"),
                     &format!("d{l}_{k}"),
+                    None,
                 );
                 inferred += &format!(
                     "reg [7:0] m{l}_{k}[0:{bd1}];

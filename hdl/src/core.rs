@@ -138,7 +138,7 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     wsel: Signal<Local, Bits<64>>,
     rd_v4: DFF<Bit>,
     rd_w4: DFF<Bit>,
-    wsel_r: DFF<Bits<64>>,
+    rd_row4: DFF<Bits<8>>,
     osel_r: DFF<Bits<64>>,
     rdata_r: DFF<Bits<64>>,
     rvalid_r: DFF<Bit>,
@@ -186,6 +186,11 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
         let sh = cfg.shared_act_spram();
         let desc_words = cfg.max_steps * common::job::STEP_WORDS;
         assert!(cfg.param_words < 1 << 16 && cfg.weight_words < 1 << 16);
+        // Weight read-back goes by row pairs (`MacRow::w_pair`) except in the lean build.
+        assert!(
+            sh || R >= 2,
+            "the pipelined build reads weights back by row pairs"
+        );
         // The time-sharing relies on at most one write per issue (D = 1).
         assert!(
             !sh || D == 1,
@@ -249,10 +254,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             param_words: Constant::new((cfg.param_words as u64).into()),
             weight_words: Constant::new((cfg.weight_words as u64).into()),
             in_depth: Default::default(),
-            rows: std::array::from_fn(|r| {
-                let sites = plan.as_ref().map(|p| p.rows[r].clone());
-                MacRow::new(r, cfg.weight_words, sh, D, sites)
-            }),
+            rows: std::array::from_fn(|r| MacRow::new(r, cfg.weight_words, sh, D, plan.as_ref())),
             req: std::array::from_fn(|u| {
                 Requant::new(u, sh, plan.as_ref().map(|p| p.requant[u].clone()))
             }),
@@ -310,7 +312,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             wsel: Default::default(),
             rd_v4: Default::default(),
             rd_w4: Default::default(),
-            wsel_r: Default::default(),
+            rd_row4: Default::default(),
             osel_r: Default::default(),
             rdata_r: Default::default(),
             rvalid_r: Default::default(),
@@ -373,7 +375,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         dff_setup!(
             self, clock, in_a1, in_d1, in_w1, in_r1, in_st1, in_a2, in_d2, in_w2, in_r2, in_st2,
             rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3, rd_reg3, rd_row3,
-            rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, wsel_r, osel_r, rdata_r, rvalid_r, vsr, fsr,
+            rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, rd_row4, osel_r, rdata_r, rvalid_r, vsr, fsr,
             lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, pv1, pidx1, pv2, pidx2, pv3,
             pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap, ph, bda1
         );
@@ -492,14 +494,22 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.spram.val() {
             self.desc_word.next = self.desc.rdata.val();
         }
-        // t3 -> t4: the addressed weight row's word, and the other regions' word, registered.
+        // t3 -> t4: the other regions' word registered, and each pair of weight rows' word
+        // (`MacRow::w_pair`: rows 2k and 2k + 1 sit side by side, and a 16-way select of
+        // 64-bit words in one place was the ULX3S's worst routing hot spot). Lean: the
+        // addressed row's word, without a register.
         self.wsel.next = 0.into();
         for r in 0..R {
             if self.rd_row3.q.val().index() == r {
                 self.wsel.next = self.rows[r].w_rdata.val();
             }
+            self.rows[r].w_nb.next = 0.into();
+            self.rows[r].rb_odd.next = self.rd_row3.q.val().get_bit(0);
         }
-        self.wsel_r.d.next = self.wsel.val();
+        for k in 0..(R / 2) {
+            self.rows[2 * k].w_nb.next = self.rows[2 * k + 1].w_rdata.val();
+        }
+        self.rd_row4.d.next = self.rd_row3.q.val();
         self.osel_r.d.next = 0.into();
         if self.rd_reg3.q.val() == 0 {
             self.osel_r.d.next = self.desc_word.val();
@@ -531,7 +541,11 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         // t4 -> t5: the answer (bus_rvalid 7 cycles after bus_read: 2 input registers, then t0..t5).
         self.rdata_r.d.next = self.osel_r.q.val();
         if self.rd_w4.q.val() & !self.spram.val() {
-            self.rdata_r.d.next = self.wsel_r.q.val();
+            for k in 0..(R / 2) {
+                if self.rd_row4.q.val().get_bits::<7>(1).index() == k {
+                    self.rdata_r.d.next = self.rows[2 * k].w_pair.val();
+                }
+            }
         }
         self.rvalid_r.d.next = self.rd_v4.q.val();
         self.bus_rdata.next = self.rdata_r.q.val();

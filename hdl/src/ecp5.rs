@@ -26,7 +26,9 @@ pub fn dp16kd_depth(width: usize) -> usize {
 /// A DP16KD instance `name` in `width`-bit mode (9 or 18) on `clock`: writes `wd` (a wire of
 /// `width` bits) at word `wa` when `we`, reads word `ra` into `dout` (a wire of `width` bits)
 /// through the output register: read latency 2 from `ra` (the RAM's address register, then
-/// its output register). `wa` and `ra` are wires of `log2(depth)` bits.
+/// its output register). `wa` and `ra` are wires of `log2(depth)` bits. `site`: where nextpnr
+/// places it (`floorplan`), or anywhere.
+#[allow(clippy::too_many_arguments)]
 pub fn dp16kd(
     name: &str,
     width: usize,
@@ -35,6 +37,7 @@ pub fn dp16kd(
     we: &str,
     ra: &str,
     dout: &str,
+    site: Option<&str>,
 ) -> String {
     let ab = dp16kd_depth(width).trailing_zeros() as usize;
     let lo = 14 - ab;
@@ -65,14 +68,15 @@ pub fn dp16kd(
         "wire [17:0] {name}_doa;
 wire [17:0] {name}_dob;
 assign {dout} = {name}_dob[{w1}:0];
-DP16KD #(.DATA_WIDTH_A({width}), .DATA_WIDTH_B({width}), .REGMODE_A(\"NOREG\"), .REGMODE_B(\"OUTREG\"),
+{bel}DP16KD #(.DATA_WIDTH_A({width}), .DATA_WIDTH_B({width}), .REGMODE_A(\"NOREG\"), .REGMODE_B(\"OUTREG\"),
    .RESETMODE(\"SYNC\"), .ASYNC_RESET_RELEASE(\"SYNC\"), .CSDECODE_A(\"0b000\"), .CSDECODE_B(\"0b000\"),
    .WRITEMODE_A(\"NORMAL\"), .WRITEMODE_B(\"NORMAL\"), .GSR(\"AUTO\"))
    {name} ({pins}
    .CLKA(clock), .CEA(1'b1), .OCEA(1'b1), .WEA({we}), .RSTA(1'b0), .CSA0(1'b0), .CSA1(1'b0), .CSA2(1'b0),
    .CLKB(clock), .CEB(1'b1), .OCEB(1'b1), .WEB(1'b0), .RSTB(1'b0), .CSB0(1'b0), .CSB1(1'b0), .CSB2(1'b0));
 ",
-        w1 = width - 1
+        w1 = width - 1,
+        bel = crate::floorplan::bel_attr(site),
     )
 }
 

@@ -7,15 +7,23 @@
 //! MAC row gets two adjacent blocks of one DSP row and each requantizer half a block, as
 //! `BEL` attributes on the instances (`SQZ_ECP5_DSP` builds only; nextpnr places the cell there).
 //! Rows fill the middle DSP row (34) first, from its centre outwards, then rows 58 and 10; the
-//! centre block of each DSP row holds two requantizers.
+//! centre block of each DSP row holds two requantizers. A row's weight RAMs sit in the block
+//! RAM row 12 tiles below its DSP row (22, 46, 70 for DSP rows 10, 34, 58), in the same
+//! columns: otherwise the shared write and read addresses pull all 16 rows' RAMs to the
+//! middle of the chip and each row's weight words cross it to reach the multipliers.
 
 /// First column of each 4-multiplier DSP block (the centre clock spine shifts the right half).
 const BLOCK_X: [usize; 13] = [4, 13, 22, 31, 40, 49, 58, 69, 78, 87, 96, 105, 114];
 /// Grid rows of the DSP tiles, in fill order (the middle one first).
 const DSP_Y: [usize; 3] = [34, 58, 10];
 /// Block pairs for MAC rows within a DSP row, centre first; block 6 is for requantizers.
-const ROW_BLOCKS: [(usize, usize); 6] = [(4, 5), (7, 8), (2, 3), (9, 10), (0, 1), (11, 12)];
+/// Rows 2k and 2k + 1 are neighbours (they share a weight read-back register, `MacRow`).
+const ROW_BLOCKS: [(usize, usize); 6] = [(4, 5), (7, 8), (2, 3), (0, 1), (9, 10), (11, 12)];
 const REQ_BLOCK: usize = 6;
+/// The block RAM row (4 DP16KD per block, at columns +0, +2, +4, +6) below each DSP row.
+fn ebr_y(dsp_y: usize) -> usize {
+    dsp_y + 12
+}
 
 /// The nextpnr BEL names of one block's 4 multipliers.
 fn block(y: usize, b: usize) -> [String; 4] {
@@ -28,6 +36,20 @@ fn block(y: usize, b: usize) -> [String; 4] {
 pub struct DspSites {
     pub rows: Vec<[String; 8]>,
     pub requant: Vec<[String; 2]>,
+    /// Per MAC row: the 8 DP16KD sites next to its multipliers, 4 by lanes 0-3 then 4 by
+    /// lanes 4-7 (see `weight_sites`).
+    pub rams: Vec<[String; 8]>,
+}
+
+impl DspSites {
+    /// Sites for MAC row `r`'s weight RAM built of `n` DP16KDs (4 or 8; DP16KD `i` holds
+    /// lanes from `8 i / n`), each by the multipliers of its lanes.
+    pub fn weight_sites(&self, r: usize, n: usize) -> Vec<String> {
+        assert!(n == 4 || n == 8, "{n} DP16KDs per weight RAM");
+        (0..n)
+            .map(|i| self.rams[r][(i / (n / 2)) * 4 + i % (n / 2)].clone())
+            .collect()
+    }
 }
 
 /// Sites on the LFE5U-85F for `rows` MAC rows and `units` requantizers, or `None` when the
@@ -36,10 +58,24 @@ pub fn ecp5_85f(rows: usize, units: usize) -> Option<DspSites> {
     if rows > DSP_Y.len() * ROW_BLOCKS.len() || units > 2 * DSP_Y.len() {
         return None;
     }
+    let place = |r: usize| {
+        (
+            DSP_Y[r / ROW_BLOCKS.len()],
+            ROW_BLOCKS[r % ROW_BLOCKS.len()],
+        )
+    };
+    let rams = (0..rows)
+        .map(|r| {
+            let (y, (b0, b1)) = place(r);
+            std::array::from_fn(|i| {
+                let x = BLOCK_X[if i < 4 { b0 } else { b1 }] + 2 * (i % 4);
+                format!("X{x}/Y{}/EBR{}", ebr_y(y), i % 4)
+            })
+        })
+        .collect();
     let rows = (0..rows)
         .map(|r| {
-            let y = DSP_Y[r / ROW_BLOCKS.len()];
-            let (b0, b1) = ROW_BLOCKS[r % ROW_BLOCKS.len()];
+            let (y, (b0, b1)) = place(r);
             let mut s = block(y, b0).into_iter().chain(block(y, b1));
             std::array::from_fn(|_| s.next().unwrap())
         })
@@ -50,7 +86,11 @@ pub fn ecp5_85f(rows: usize, units: usize) -> Option<DspSites> {
             [b[2 * (u % 2)].clone(), b[2 * (u % 2) + 1].clone()]
         })
         .collect();
-    Some(DspSites { rows, requant })
+    Some(DspSites {
+        rows,
+        requant,
+        rams,
+    })
 }
 
 /// The Verilog attribute that places an instance at `site` (empty without a site).
@@ -102,6 +142,21 @@ mod tests {
             "row 0 sits next to the middle DSP row's centre"
         );
         assert!(ecp5_85f(19, 4).is_none() && ecp5_85f(16, 7).is_none());
+        // Weight RAMs: distinct sites in the block RAM row below, by their lanes' DSP block.
+        let s = ecp5_85f(18, 6).unwrap();
+        let rams: HashSet<&String> = s.rams.iter().flatten().collect();
+        assert_eq!(rams.len(), 18 * 8);
+        assert_eq!(s.rams[0][0], "X40/Y46/EBR0");
+        assert_eq!(
+            s.weight_sites(0, 4),
+            [
+                "X40/Y46/EBR0",
+                "X42/Y46/EBR1",
+                "X49/Y46/EBR0",
+                "X51/Y46/EBR1"
+            ]
+        );
+        assert_eq!(s.weight_sites(0, 8)[7], "X55/Y46/EBR3");
     }
 
     #[test]

@@ -50,6 +50,12 @@ pub struct MacRow {
     pub w_we: Signal<In, Bit>,
     pub w_row: Signal<In, Bits<8>>,
     pub w_rdata: Signal<Out, Bits<64>>,
+    /// Bus read-back in pairs: an even row registers its own word, or (`rb_odd`, at t3) its
+    /// odd neighbour's (`w_nb`), as `w_pair` at t4. The pair's two rows are side by side on
+    /// the chip (`floorplan`), so the read-back select in the core takes R/2 words, not R.
+    pub w_nb: Signal<In, Bits<64>>,
+    pub rb_odd: Signal<In, Bit>,
+    pub w_pair: Signal<Out, Bits<64>>,
     /// Output-stage drain: for the `D` cycles after the row captures a pixel's sum into
     /// `bank` (its own registered valid & last flags, as the core's drain starts), `bank` and
     /// the parameters take the values of the row `U` further on (`rot_bank`, `rot_par`), in a
@@ -80,6 +86,7 @@ pub struct MacRow {
     w_pre: DFF<Bits<64>>,
     w_mid: DFF<Bits<64>>,
     w_r: DFF<Bits<64>>,
+    wp_r: DFF<Bits<64>>,
     q_r: DFF<Bits<72>>,
     sum_r: DFF<Bits<20>>,
     acc_r: DFF<Bits<32>>,
@@ -92,13 +99,14 @@ pub struct MacRow {
 
 impl MacRow {
     /// `drain`: the output stage's drain cycles per pixel (D = rows / requantizers, <= 8).
-    /// `dsp_sites`: where the ECP5 build places the row's 8 MULT18X18D (`floorplan`).
+    /// `plan`: where the ECP5 build places the row's 8 MULT18X18D and its weight RAM's
+    /// DP16KDs (`floorplan`).
     pub fn new(
         row: usize,
         weight_words: usize,
         lean: bool,
         drain: usize,
-        dsp_sites: Option<[String; 8]>,
+        plan: Option<&crate::floorplan::DspSites>,
     ) -> Self {
         assert!((1..=8).contains(&drain), "drain {drain} out of range");
         MacRow {
@@ -119,6 +127,9 @@ impl MacRow {
             w_we: Default::default(),
             w_row: Default::default(),
             w_rdata: Default::default(),
+            w_nb: Default::default(),
+            rb_odd: Default::default(),
+            w_pair: Default::default(),
             clr: Default::default(),
             rot_bank: Default::default(),
             rot_par: Default::default(),
@@ -133,10 +144,12 @@ impl MacRow {
             lane: Constant::new(((row % 8) as u64).into()),
             lean: Constant::new(lean),
             // The engine reads in range; its bus reads check the range themselves.
-            wram: if lean {
-                Bram::new_addr_delayed(weight_words, 2)
-            } else {
-                Bram::new_pipelined(weight_words)
+            wram: match (lean, plan, crate::bram::ecp5_cells(64, weight_words)) {
+                (true, ..) => Bram::new_addr_delayed(weight_words, 2),
+                (false, Some(p), Some(n)) => {
+                    Bram::new_pipelined(weight_words).placed(p.weight_sites(row, n))
+                }
+                _ => Bram::new_pipelined(weight_words),
             }
             .ungated(),
             onehot: Default::default(),
@@ -150,13 +163,14 @@ impl MacRow {
             } else {
                 FlagCopy::default()
             },
-            mul: Mul8::placed(dsp_sites),
+            mul: Mul8::placed(plan.map(|p| p.rows[row].clone())),
             pairs: Default::default(),
             sum4: Default::default(),
             accu: Default::default(),
             w_pre: Default::default(),
             w_mid: Default::default(),
             w_r: Default::default(),
+            wp_r: Default::default(),
             q_r: Default::default(),
             sum_r: Default::default(),
             acc_r: Default::default(),
@@ -172,7 +186,7 @@ impl Logic for MacRow {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, w_pre, w_mid, w_r, q_r, sum_r, acc_r, bank_r, par_r, dsr
+            self, clock, w_pre, w_mid, w_r, wp_r, q_r, sum_r, acc_r, bank_r, par_r, dsr
         );
         self.wram.clock.next = self.clock.val();
         self.wram.raddr.next = self.w_raddr.val();
@@ -180,6 +194,11 @@ impl Logic for MacRow {
         self.wram.wdata.next = self.w_wdata.val();
         self.wram.we.next = self.w_we.val() & (self.w_row.val() == self.row.val());
         self.w_rdata.next = self.wram.rdata.val();
+        self.wp_r.d.next = self.wram.rdata.val();
+        if self.rb_odd.val() {
+            self.wp_r.d.next = self.w_nb.val();
+        }
+        self.w_pair.next = self.wp_r.q.val();
         // t3 -> t4 -> t5: weight word registered (twice, as the activation's broadcast tree);
         // t5 -> t6: the multiplier operands.
         self.w_pre.d.next = self.wram.rdata.val();
