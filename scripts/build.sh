@@ -65,12 +65,12 @@ if [ "$board" = ulx3s ]; then
     # (hdl/src/bram.rs, hdl/src/ecp5.rs).
     synth="synth_ecp5 -abc9"
     defines="-DSQZ_ECP5_DSP -DSQZ_ECP5_BRAM"
-    # The full array (config ulx3s): the analytic placer "static" and router2. With the
-    # floorplan (hdl/src/floorplan.rs) they route it; HeAP + router1 (nextpnr's defaults)
-    # did not converge on it (docs/results.md). The small configurations keep the defaults.
-    # NEXTPNR_ARGS (e.g. "--router router1") replaces these options.
+    # The full array (config ulx3s): the analytic placer "static" (with the floorplan,
+    # hdl/src/floorplan.rs; router1 then routes it, router2 stalls; HeAP's placements did not
+    # route: docs/results.md). The small configurations keep nextpnr's defaults.
+    # NEXTPNR_ARGS (e.g. "--router router2") replaces this option.
     pnr_default=""
-    if [ -z "$config" ] || [ "$config" = ulx3s ]; then pnr_default="--placer static --router router2"; fi
+    if [ -z "$config" ] || [ "$config" = ulx3s ]; then pnr_default="--placer static"; fi
     # shellcheck disable=SC2206
     pnr_args=(--85k --package CABGA381 --speed 6 --lpf constraints/ulx3s.lpf --textcfg "$out/$board.config"
         ${NEXTPNR_ARGS-$pnr_default})
