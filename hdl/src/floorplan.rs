@@ -1,4 +1,4 @@
-//! Where the multipliers sit on the ECP5 LFE5U-85F (the ULX3S builds).
+//! Where the multipliers and the weight RAMs sit on the ECP5 LFE5U-85F (the ULX3S builds).
 //!
 //! The 85F has 156 MULT18X18D in three rows of DSP tiles (grid rows 10, 34 and 58), 13 blocks
 //! of 4 per row. Left to itself, nextpnr treats them as interchangeable: on the full array it
@@ -6,8 +6,9 @@
 //! row's adder tree and weight words crossed the die, and the router never converged. Here each
 //! MAC row gets two adjacent blocks of one DSP row and each requantizer half a block, as
 //! `BEL` attributes on the instances (`SQZ_ECP5_DSP` builds only; nextpnr places the cell there).
-//! Rows fill the middle DSP row (34) first, from its centre outwards, then rows 58 and 10; the
-//! centre block of each DSP row holds two requantizers. A row's weight RAMs sit in the block
+//! Rows fill the middle DSP row (34) first, then rows 58 and 10, in neighbouring pairs: the
+//! two blocks either side of the centre, then the left pair, then the right pair. The centre
+//! block of each DSP row holds two requantizers. A row's weight RAMs sit in the block
 //! RAM row 12 tiles below its DSP row (22, 46, 70 for DSP rows 10, 34, 58), in the same
 //! columns: otherwise the shared write and read addresses pull all 16 rows' RAMs to the
 //! middle of the chip and each row's weight words cross it to reach the multipliers.
@@ -16,7 +17,8 @@
 const BLOCK_X: [usize; 13] = [4, 13, 22, 31, 40, 49, 58, 69, 78, 87, 96, 105, 114];
 /// Grid rows of the DSP tiles, in fill order (the middle one first).
 const DSP_Y: [usize; 3] = [34, 58, 10];
-/// Block pairs for MAC rows within a DSP row, centre first; block 6 is for requantizers.
+/// Block pairs for MAC rows within a DSP row: either side of the centre, then the left and
+/// the right pair of neighbours; block 6 is for requantizers.
 /// Rows 2k and 2k + 1 are neighbours (they share a weight read-back register, `MacRow`).
 const ROW_BLOCKS: [(usize, usize); 6] = [(4, 5), (7, 8), (2, 3), (0, 1), (9, 10), (11, 12)];
 const REQ_BLOCK: usize = 6;
@@ -31,9 +33,10 @@ fn block(y: usize, b: usize) -> [String; 4] {
     [(0, 0), (1, 1), (4, 4), (5, 5)].map(|(dx, z)| format!("X{}/Y{y}/MULT18_{z}", x + dx))
 }
 
-/// MULT18X18D sites: 8 per MAC row (lane order) and 2 per requantizer (low, high half).
+/// The sites: MULT18X18D, 8 per MAC row (lane order) and 2 per requantizer (low, high
+/// half), and DP16KD next to each MAC row.
 #[derive(Clone, Debug, PartialEq)]
-pub struct DspSites {
+pub struct Floorplan {
     pub rows: Vec<[String; 8]>,
     pub requant: Vec<[String; 2]>,
     /// Per MAC row: the 8 DP16KD sites next to its multipliers, 4 by lanes 0-3 then 4 by
@@ -41,7 +44,7 @@ pub struct DspSites {
     pub rams: Vec<[String; 8]>,
 }
 
-impl DspSites {
+impl Floorplan {
     /// Sites for MAC row `r`'s weight RAM built of `n` DP16KDs (4 or 8; DP16KD `i` holds
     /// lanes from `8 i / n`), each by the multipliers of its lanes.
     pub fn weight_sites(&self, r: usize, n: usize) -> Vec<String> {
@@ -54,7 +57,7 @@ impl DspSites {
 
 /// Sites on the LFE5U-85F for `rows` MAC rows and `units` requantizers, or `None` when the
 /// array does not fit this plan (then no placement is imposed).
-pub fn ecp5_85f(rows: usize, units: usize) -> Option<DspSites> {
+pub fn ecp5_85f(rows: usize, units: usize) -> Option<Floorplan> {
     if rows > DSP_Y.len() * ROW_BLOCKS.len() || units > 2 * DSP_Y.len() {
         return None;
     }
@@ -86,7 +89,7 @@ pub fn ecp5_85f(rows: usize, units: usize) -> Option<DspSites> {
             [b[2 * (u % 2)].clone(), b[2 * (u % 2) + 1].clone()]
         })
         .collect();
-    Some(DspSites {
+    Some(Floorplan {
         rows,
         requant,
         rams,

@@ -106,7 +106,7 @@ impl MacRow {
         weight_words: usize,
         lean: bool,
         drain: usize,
-        plan: Option<&crate::floorplan::DspSites>,
+        plan: Option<&crate::floorplan::Floorplan>,
     ) -> Self {
         assert!((1..=8).contains(&drain), "drain {drain} out of range");
         MacRow {
