@@ -162,18 +162,27 @@ pub struct LinkCtl {
     /// Some counter is pending: `pend.q.any()`, registered from `pend`'s next value so the
     /// counters' RAM address does not wait for the 7-input OR.
     pend_any: DFF<Bit>,
-    /// The counter being updated (`sv_on`), its byte, and whether that byte's read is out.
+    /// The counter being updated (`sv_on`), its byte, and how far that byte's read is (0: the
+    /// address is chosen, 1: it is in `st_raddr`, 2: the byte is in `stats.rdata`).
     sv_on: DFF<Bit>,
     sv_k: DFF<Bits<3>>,
     sv_i: DFF<Bits<2>>,
-    sv_rd: DFF<Bit>,
+    sv_ph: DFF<Bits<2>>,
     /// Zeroing the counters (after reset or a Reset command): the next byte to clear.
     clr_on: DFF<Bit>,
     clr_a: DFF<Bits<5>>,
-    /// An Info or Status byte was read from `stats` last cycle, at payload offset `st_off` (bits).
+    /// `stats`' read address, registered: its select (clearing, counting or answering, and
+    /// which answer) was the routed ULX3S build's critical path in front of the LUT RAM.
+    st_raddr: DFF<Bits<7>>,
+    /// An Info or Status byte's address went into `st_raddr` last cycle (`st_v1`), or the byte
+    /// was read from `stats` last cycle (`st_v`); at payload offset `st_off1` / `st_off` (bits).
+    st_v1: DFF<Bit>,
+    st_off1: DFF<Bits<9>>,
     st_v: DFF<Bit>,
     st_off: DFF<Bits<9>>,
     sv_base: Signal<Local, Bits<5>>,
+    /// The address of byte `sv_i` of counter `sv_k`.
+    sv_addr: Signal<Local, Bits<5>>,
     /// The bit offset of byte `sv_i` in a 32-bit counter.
     sv_off: Signal<Local, Bits<5>>,
     /// This cycle's events: the job's cycles to store, a job done, a good frame, a CRC error,
@@ -301,12 +310,16 @@ impl LinkCtl {
             sv_on: Default::default(),
             sv_k: Default::default(),
             sv_i: Default::default(),
-            sv_rd: Default::default(),
+            sv_ph: Default::default(),
             clr_on: Default::default(),
             clr_a: Default::default(),
+            st_raddr: Default::default(),
+            st_v1: Default::default(),
+            st_off1: Default::default(),
             st_v: Default::default(),
             st_off: Default::default(),
             sv_base: Default::default(),
+            sv_addr: Default::default(),
             sv_off: Default::default(),
             ev_run: Default::default(),
             ev_job: Default::default(),
@@ -402,9 +415,12 @@ impl Logic for LinkCtl {
             sv_on,
             sv_k,
             sv_i,
-            sv_rd,
+            sv_ph,
             clr_on,
             clr_a,
+            st_raddr,
+            st_v1,
+            st_off1,
             st_v,
             st_off
         );
@@ -439,11 +455,14 @@ impl Logic for LinkCtl {
         self.stats.wdata.next = self.stats.rdata.val() + 1;
         self.sv_base.next = (bit_cast::<5, 3>(self.sv_k.q.val()) << 2) + 2;
         self.sv_off.next = bit_cast::<5, 2>(self.sv_i.q.val()) << 3;
-        self.stats.raddr.next =
-            bit_cast::<16, 5>(self.sv_base.val() + bit_cast::<5, 2>(self.sv_i.q.val()));
-        self.stats.waddr.next = self.stats.raddr.val();
-        self.st_v.d.next = false;
-        self.sv_rd.d.next = false;
+        self.sv_addr.next = self.sv_base.val() + bit_cast::<5, 2>(self.sv_i.q.val());
+        self.stats.raddr.next = bit_cast::<16, 7>(self.st_raddr.q.val());
+        self.st_raddr.d.next = bit_cast::<7, 5>(self.sv_addr.val());
+        self.stats.waddr.next = bit_cast::<16, 5>(self.sv_addr.val());
+        self.st_v1.d.next = false;
+        self.st_v.d.next = self.st_v1.q.val();
+        self.st_off.d.next = self.st_off1.q.val();
+        self.sv_ph.d.next = 0.into();
         self.pend_low.next = 0.into();
         self.ev_run.next = false;
         self.ev_job.next = false;
@@ -473,14 +492,15 @@ impl Logic for LinkCtl {
                 if self.sv_i.q.val() == 3 {
                     self.sv_on.d.next = false;
                 }
-            } else if self.sv_rd.q.val() {
+            } else if self.sv_ph.q.val() == 2 {
+                // The byte read two cycles ago (`sv_i` and so the address held still since).
                 self.stats.we.next = true;
                 self.sv_i.d.next = self.sv_i.q.val() + 1;
                 if (self.stats.rdata.val() != 0xFF) | (self.sv_i.q.val() == 3) {
                     self.sv_on.d.next = false;
                 }
             } else {
-                self.sv_rd.d.next = true;
+                self.sv_ph.d.next = self.sv_ph.q.val() + 1;
             }
         } else if self.pend_any.q.val() {
             // The lowest pending counter.
@@ -508,13 +528,13 @@ impl Logic for LinkCtl {
             self.pend_low.next = self.pend.q.val() & (!self.pend.q.val() + 1);
         } else if (self.rkind.q.val() == 0x81) | (self.rkind.q.val() == 0x86) {
             // Status from address 0, Info from 64.
-            self.stats.raddr.next = bit_cast::<16, 6>(self.bitoff.q.val().get_bits::<6>(3));
+            self.st_raddr.d.next = bit_cast::<7, 6>(self.bitoff.q.val().get_bits::<6>(3));
             if self.rkind.q.val() == 0x81 {
-                self.stats.raddr.next =
-                    bit_cast::<16, 6>(self.bitoff.q.val().get_bits::<6>(3)) + 64;
+                self.st_raddr.d.next =
+                    bit_cast::<7, 6>(self.bitoff.q.val().get_bits::<6>(3)) + 64;
             }
-            self.st_v.d.next = true;
-            self.st_off.d.next = self.bitoff.q.val();
+            self.st_v1.d.next = true;
+            self.st_off1.d.next = self.bitoff.q.val();
         }
         // Known type and a payload length that fits it.
         self.known.next = (self.kind.q.val() >= 1) & (self.kind.q.val() <= 6);
