@@ -90,6 +90,9 @@ pub struct Sequencer {
     p0_mask: Signal<Local, Bits<16>>,
     p0_new: Signal<Local, Bits<16>>,
     state: DFF<SeqState>,
+    /// `state != Idle`, registered from the next state: the engine's port selects (every
+    /// activation buffer bank's address and enables) do not wait for the state decode.
+    busy_r: DFF<Bit>,
     step: DFF<Bits<8>>,
     fc: DFF<Bits<3>>,
     d0: DFF<Bits<64>>,
@@ -179,6 +182,7 @@ impl Sequencer {
             p0_mask: Default::default(),
             p0_new: Default::default(),
             state: Default::default(),
+            busy_r: Default::default(),
             step: Default::default(),
             fc: Default::default(),
             d0: Default::default(),
@@ -210,8 +214,8 @@ impl Logic for Sequencer {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, step, fc, d0, d1, d2, cyc, rs, cnt, p0, yc, xc, cob, wg, pi, fl,
-            f_cwl, f_pcl, f_kh, f_kw, f_oh, f_ow, f_ih, f_iw, co_nx, more, lim_r
+            self, clock, state, busy_r, step, fc, d0, d1, d2, cyc, rs, cnt, p0, yc, xc, cob, wg,
+            pi, fl, f_cwl, f_pcl, f_kh, f_kw, f_oh, f_ow, f_ih, f_iw, co_nx, more, lim_r
         );
         self.feeder.clock.next = self.clock.val();
         self.feeder.reset.next = self.reset.val();
@@ -334,7 +338,7 @@ impl Logic for Sequencer {
         self.par_idx.next = self.pi.q.val().get_bits::<8>(0);
         self.desc_raddr.next =
             (bit_cast::<16, 8>(self.step.q.val()) << 2) + bit_cast::<16, 3>(self.fc.q.val());
-        self.busy.next = self.state.q.val() != SeqState::Idle;
+        self.busy.next = self.busy_r.q.val();
         self.done.next = self.state.q.val() == SeqState::Done;
         self.job_cycles.next = self.cyc.q.val();
         if (self.state.q.val() != SeqState::Idle) & (self.state.q.val() != SeqState::Done) {
@@ -481,5 +485,6 @@ impl Logic for Sequencer {
             self.yc.d.next = 0.into();
             self.xc.d.next = 0.into();
         }
+        self.busy_r.d.next = self.state.d.val() != SeqState::Idle;
     }
 }

@@ -530,8 +530,7 @@ impl Logic for LinkCtl {
             // Status from address 0, Info from 64.
             self.st_raddr.d.next = bit_cast::<7, 6>(self.bitoff.q.val().get_bits::<6>(3));
             if self.rkind.q.val() == 0x81 {
-                self.st_raddr.d.next =
-                    bit_cast::<7, 6>(self.bitoff.q.val().get_bits::<6>(3)) + 64;
+                self.st_raddr.d.next = bit_cast::<7, 6>(self.bitoff.q.val().get_bits::<6>(3)) + 64;
             }
             self.st_v1.d.next = true;
             self.st_off1.d.next = self.bitoff.q.val();
