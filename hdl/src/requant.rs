@@ -132,28 +132,47 @@ always @(*) p = ps;"
     }
 }
 
-/// Add the rounding term `2^(shift-1)` (nothing for shift 0).
+/// The rounding term of a shift: `2^(shift-1)` (nothing for shift 0). It depends on the
+/// shift alone, so `Requant` registers it a stage ahead of the addition (`ReqRound`).
+#[derive(LogicBlock, Default)]
+pub struct ReqRoundTerm {
+    pub sh: Signal<In, Bits<6>>,
+    pub t: Signal<Out, Bits<49>>,
+}
+
+impl Logic for ReqRoundTerm {
+    fn update(&mut self) {
+        let s = self.sh.val().to_u64();
+        let t = if s == 0 { 0 } else { 1u64 << (s - 1) };
+        self.t.next = trunc(t as i64, RW).into();
+    }
+    fn connect(&mut self) {
+        self.t.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom("always @(*) t = (sh == 6'd0) ? 49'd0 : (49'd1 << (sh - 6'd1));".into())
+    }
+}
+
+/// Add the rounding term (`ReqRoundTerm`), wrapping at 49 bits.
 #[derive(LogicBlock, Default)]
 pub struct ReqRound {
     pub p: Signal<In, Bits<49>>,
-    pub sh: Signal<In, Bits<6>>,
+    pub t: Signal<In, Bits<49>>,
     pub r: Signal<Out, Bits<49>>,
 }
 
 impl Logic for ReqRound {
     fn update(&mut self) {
-        let s = self.sh.val().to_u64();
         let p = sext(self.p.val().to_u64(), RW);
-        let add = if s == 0 { 0 } else { 1i64 << (s - 1) };
-        self.r.next = trunc(p.wrapping_add(add), RW).into();
+        let t = self.t.val().to_u64() as i64;
+        self.r.next = trunc(p.wrapping_add(t), RW).into();
     }
     fn connect(&mut self) {
         self.r.connect();
     }
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(
-            "always @(*) r = p + ((sh == 6'd0) ? 49'd0 : (49'd1 << (sh - 6'd1)));".into(),
-        )
+        Verilog::Custom("always @(*) r = p + t;".into())
     }
 }
 
@@ -375,6 +394,7 @@ pub struct Requant {
     rl_s: Signal<Local, Bit>,
     shsat: ReqShiftSat,
     mul: ReqMul,
+    rterm: ReqRoundTerm,
     round: ReqRound,
     shr: ReqShift,
     sat: ReqSat,
@@ -390,6 +410,8 @@ pub struct Requant {
     rl0: DFF<Bit>,
     x1: DFF<Bits<32>>,
     m1: DFF<Bits<16>>,
+    /// The rounding term of `sh3`, registered with `sh4` (not for `lean`: few flip-flops).
+    rt4: DFF<Bits<49>>,
     r5: DFF<Bits<49>>,
     y6: DFF<Bits<49>>,
     b7: DFF<Bits<8>>,
@@ -459,6 +481,7 @@ impl Requant {
             shsat: Default::default(),
             ch: Default::default(),
             mul: ReqMul::placed(sites),
+            rterm: Default::default(),
             round: Default::default(),
             shr: Default::default(),
             sat: Default::default(),
@@ -473,6 +496,7 @@ impl Requant {
             rl0: Default::default(),
             x1: Default::default(),
             m1: Default::default(),
+            rt4: Default::default(),
             r5: Default::default(),
             y6: Default::default(),
             b7: Default::default(),
@@ -516,9 +540,9 @@ impl Logic for Requant {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, dv0, cj0, ob0, acc0, bias0, m0, sh0, rl0, x1, m1, r5, y6, b7, sh1, sh2,
-            sh3, sh4, sh5, v1, v2, v3, v4, v5, v6, v7, rl1, rl2, rl3, rl4, rl5, rl6, l1, l2, l3,
-            l4, l5, l6, l7, a1, a2, a3, a4, a5, a6, a7
+            self, clock, dv0, cj0, ob0, acc0, bias0, m0, sh0, rl0, x1, m1, rt4, r5, y6, b7, sh1,
+            sh2, sh3, sh4, sh5, v1, v2, v3, v4, v5, v6, v7, rl1, rl2, rl3, rl4, rl5, rl6, l1, l2,
+            l3, l4, l5, l6, l7, a1, a2, a3, a4, a5, a6, a7
         );
         // Stage 0: inputs registered.
         self.dv0.d.next = self.dv.val();
@@ -574,9 +598,15 @@ impl Logic for Requant {
         self.a2.d.next = self.a1.q.val();
         self.a3.d.next = self.a2.q.val();
         self.a4.d.next = self.a3.q.val();
-        // Stage 5: rounding term.
+        self.rterm.sh.next = self.sh3.q.val();
+        self.rt4.d.next = self.rterm.t.val();
+        // Stage 5: rounding term added.
         self.round.p.next = self.mul.p.val();
-        self.round.sh.next = self.sh4.q.val();
+        self.round.t.next = self.rt4.q.val();
+        if self.lean.val() {
+            self.rterm.sh.next = self.sh4.q.val();
+            self.round.t.next = self.rterm.t.val();
+        }
         self.r5.d.next = self.round.r.val();
         self.sh5.d.next = self.sh4.q.val();
         self.v5.d.next = self.v4.q.val();
