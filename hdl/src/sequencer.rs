@@ -120,6 +120,17 @@ pub struct Sequencer {
     f_ow: DFF<Bits<9>>,
     f_ih: DFF<Bits<12>>,
     f_iw: DFF<Bits<12>>,
+    // The feeder's start addresses, steps and start coordinates, registered too: `go` comes at
+    // least a cycle after their last change (`p0` in SetX, `cob` in Next, then ParLoad), and
+    // the descriptor decode (`is_max`, `op`) stays out of the feeder's address adders.
+    f_p0: DFF<Bits<16>>,
+    f_o0: DFF<Bits<16>>,
+    f_pstep: DFF<Bits<16>>,
+    f_rstep: DFF<Bits<16>>,
+    f_iy0: DFF<Bits<12>>,
+    f_ix0: DFF<Bits<12>>,
+    f_stride: DFF<Bits<12>>,
+    f_gap: DFF<Bits<8>>,
 }
 
 impl Sequencer {
@@ -206,6 +217,14 @@ impl Sequencer {
             f_ow: Default::default(),
             f_ih: Default::default(),
             f_iw: Default::default(),
+            f_p0: Default::default(),
+            f_o0: Default::default(),
+            f_pstep: Default::default(),
+            f_rstep: Default::default(),
+            f_iy0: Default::default(),
+            f_ix0: Default::default(),
+            f_stride: Default::default(),
+            f_gap: Default::default(),
         }
     }
 }
@@ -215,7 +234,8 @@ impl Logic for Sequencer {
     fn update(&mut self) {
         dff_setup!(
             self, clock, state, busy_r, step, fc, d0, d1, d2, cyc, rs, cnt, p0, yc, xc, cob, wg,
-            pi, fl, f_cwl, f_pcl, f_kh, f_kw, f_oh, f_ow, f_ih, f_iw, co_nx, more, lim_r
+            pi, fl, f_cwl, f_pcl, f_kh, f_kw, f_oh, f_ow, f_ih, f_iw, co_nx, more, lim_r, f_p0,
+            f_o0, f_pstep, f_rstep, f_iy0, f_ix0, f_stride, f_gap
         );
         self.feeder.clock.next = self.clock.val();
         self.feeder.reset.next = self.reset.val();
@@ -259,7 +279,7 @@ impl Logic for Sequencer {
         // Feeder configuration (held while it runs).
         self.feeder.cwn.next = self.cwn16.val();
         self.feeder.rs.next = self.rs.q.val();
-        self.feeder.o0.next = self.d2.q.val().get_bits::<16>(16)
+        self.f_o0.d.next = self.d2.q.val().get_bits::<16>(16)
             + bit_cast::<16, 8>(self.d1.q.val().get_bits::<8>(26));
         self.feeder.ostep.next = bit_cast::<16, 8>(self.d1.q.val().get_bits::<8>(18));
         self.f_ih.d.next = bit_cast::<12, 9>(self.in_h.val()) + 16;
@@ -267,54 +287,62 @@ impl Logic for Sequencer {
         self.f_oh.d.next = self.d1.q.val().get_bits::<9>(0) - 1;
         self.f_ow.d.next = self.d1.q.val().get_bits::<9>(9) - 1;
         self.feeder.w0.next = self.wg.q.val();
-        self.feeder.gap_min.next = self.drain.val();
+        self.f_gap.d.next = self.drain.val();
         self.feeder.adv.next = self.adv.val();
         self.f_cwl.d.next = 0.into();
         self.f_pcl.d.next = 0.into();
-        self.feeder.pstep.next = self.cwn16.val();
-        self.feeder.rstep.next = self.rs.q.val();
-        self.feeder.iy0.next = 16.into();
-        self.feeder.ix0.next = 16.into();
-        self.feeder.stride.next = 1.into();
+        self.f_pstep.d.next = self.cwn16.val();
+        self.f_rstep.d.next = self.rs.q.val();
+        self.f_iy0.d.next = 16.into();
+        self.f_ix0.d.next = 16.into();
+        self.f_stride.d.next = 1.into();
         self.f_kh.d.next = 2.into();
         self.f_kw.d.next = 2.into();
-        self.feeder.p0.next = self.d2.q.val().get_bits::<16>(0);
+        self.f_p0.d.next = self.d2.q.val().get_bits::<16>(0);
         if self.op.val() == 0 {
             // Conv: k x k taps of cin_words words, padding from (y0, x0).
-            self.feeder.p0.next = self.p0.q.val();
+            self.f_p0.d.next = self.p0.q.val();
             self.f_cwl.d.next = self.cwn8.val() - 1;
             if !self.k3.val() {
                 self.f_kh.d.next = 0.into();
                 self.f_kw.d.next = 0.into();
             }
             if self.y0.val().get_bit(3) {
-                self.feeder.iy0.next = bit_cast::<12, 4>(self.y0.val());
+                self.f_iy0.d.next = bit_cast::<12, 4>(self.y0.val());
             } else {
-                self.feeder.iy0.next = bit_cast::<12, 4>(self.y0.val()) + 16;
+                self.f_iy0.d.next = bit_cast::<12, 4>(self.y0.val()) + 16;
             }
             if self.x0.val().get_bit(3) {
-                self.feeder.ix0.next = bit_cast::<12, 4>(self.x0.val());
+                self.f_ix0.d.next = bit_cast::<12, 4>(self.x0.val());
             } else {
-                self.feeder.ix0.next = bit_cast::<12, 4>(self.x0.val()) + 16;
+                self.f_ix0.d.next = bit_cast::<12, 4>(self.x0.val()) + 16;
             }
         }
         if self.is_max.val() {
             // 3x3 stride-2 windows, one channel word at a time.
             self.f_pcl.d.next = self.cwn8.val() - 1;
-            self.feeder.pstep.next = self.cwn16.val() << 1;
-            self.feeder.rstep.next = self.rs.q.val() << 1;
-            self.feeder.stride.next = 2.into();
-            self.feeder.gap_min.next = 0.into();
+            self.f_pstep.d.next = self.cwn16.val() << 1;
+            self.f_rstep.d.next = self.rs.q.val() << 1;
+            self.f_stride.d.next = 2.into();
+            self.f_gap.d.next = 0.into();
         }
         if self.is_avg.val() {
             // One "pixel" whose taps are every input pixel, at channel word co_base / 8.
-            self.feeder.p0.next = self.d2.q.val().get_bits::<16>(0)
+            self.f_p0.d.next = self.d2.q.val().get_bits::<16>(0)
                 + bit_cast::<16, 8>(self.cob.q.val().get_bits::<8>(3));
             self.f_kh.d.next = self.in_h.val() - 1;
             self.f_kw.d.next = self.in_w.val() - 1;
             self.f_oh.d.next = 0.into();
             self.f_ow.d.next = 0.into();
         }
+        self.feeder.p0.next = self.f_p0.q.val();
+        self.feeder.o0.next = self.f_o0.q.val();
+        self.feeder.pstep.next = self.f_pstep.q.val();
+        self.feeder.rstep.next = self.f_rstep.q.val();
+        self.feeder.iy0.next = self.f_iy0.q.val();
+        self.feeder.ix0.next = self.f_ix0.q.val();
+        self.feeder.stride.next = self.f_stride.q.val();
+        self.feeder.gap_min.next = self.f_gap.q.val();
         self.feeder.cwl_m1.next = self.f_cwl.q.val();
         self.feeder.pcl_m1.next = self.f_pcl.q.val();
         self.feeder.kh_m1.next = self.f_kh.q.val();
