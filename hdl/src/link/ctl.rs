@@ -108,6 +108,11 @@ pub struct LinkCtl {
     len_ok_r: DFF<Bit>,
     pcount: DFF<Bits<16>>,
     crc: DFF<Bits<16>>,
+    /// An answer byte sent last cycle still to go into `crc` (`tx_b`): the CRC step runs a
+    /// cycle after the send, off the answer byte's select (the routed ULX3S build's critical
+    /// path, 10.82 ns); the CRC bytes wait for it.
+    tx_pend: DFF<Bit>,
+    tx_b: DFF<Bits<8>>,
     crc_lo: DFF<Bits<8>>,
     timer: DFF<Bits<24>>,
     /// First 6 payload bytes, little-endian: address (23:0), read count (47:32).
@@ -274,6 +279,8 @@ impl LinkCtl {
             len_ok_r: Default::default(),
             pcount: Default::default(),
             crc: Default::default(),
+            tx_pend: Default::default(),
+            tx_b: Default::default(),
             crc_lo: Default::default(),
             timer: Default::default(),
             arg: Default::default(),
@@ -381,6 +388,8 @@ impl Logic for LinkCtl {
             len_ok_r,
             pcount,
             crc,
+            tx_pend,
+            tx_b,
             crc_lo,
             timer,
             arg,
@@ -621,11 +630,11 @@ impl Logic for LinkCtl {
         }
         self.out_data.next = self.out_byte.val();
         self.crc_tx.crc.next = self.crc.q.val();
-        self.crc_tx.data.next = self.out_byte.val();
+        self.crc_tx.data.next = self.tx_b.q.val();
         self.out_valid.next = (self.state.q.val() == S::TxHdr)
             | ((self.state.q.val() == S::TxPay)
                 & ((self.rom_off.q.val() == self.bitoff.q.val()) | !self.is_rom.val()))
-            | (self.state.q.val() == S::TxCrc0)
+            | ((self.state.q.val() == S::TxCrc0) & !self.tx_pend.q.val())
             | (self.state.q.val() == S::TxCrc1);
         self.send.next = self.out_valid.val() & self.out_ready.val();
 
@@ -680,6 +689,14 @@ impl Logic for LinkCtl {
         if self.in_unstoppable.val() & !self.in_ready.val() {
             self.ev_ovr.next = true;
             self.flags.d.next = self.flags.q.val().replace_bit(3, true);
+        }
+
+        // The CRC step of the answer byte sent last cycle (`tx_pend`); the states below
+        // override it (a new frame's CRC start), and no state both sends and loads `crc`.
+        self.tx_pend.d.next = false;
+        self.tx_b.d.next = self.out_byte.val();
+        if self.tx_pend.q.val() {
+            self.crc.d.next = self.crc_tx.out.val();
         }
 
         // In the receive states below `in_ready` is 1 (in Hunt0: once no Run answer is due, the
@@ -900,7 +917,7 @@ impl Logic for LinkCtl {
                         self.crc.d.next = 0xFFFF.into();
                     }
                     if self.pcount.q.val() >= 2 {
-                        self.crc.d.next = self.crc_tx.out.val();
+                        self.tx_pend.d.next = true;
                     }
                     if self.pcount.q.val() == 5 {
                         self.pcount.d.next = 0.into();
@@ -917,7 +934,7 @@ impl Logic for LinkCtl {
             }
             S::TxPay => {
                 if self.send.val() {
-                    self.crc.d.next = self.crc_tx.out.val();
+                    self.tx_pend.d.next = true;
                     self.pcount.d.next = self.pcount.q.val() + 1;
                     self.bitoff.d.next = self.bitoff.q.val() + 8;
                     self.lane.d.next = self.lane.q.val() + 1;
