@@ -402,14 +402,23 @@ impl Logic for ActBuf {
         let (mut v, mut cells, mut inferred) = (String::new(), String::new(), String::new());
         for k in 0..banks {
             let bd = (d - k * BANK_WORDS).min(BANK_WORDS);
-            let (sel, rsel) = if banks == 1 {
-                (String::new(), String::new())
-            } else {
-                (
-                    format!(" && (waddr[15:{ab}] == {}'d{k})", 16 - ab),
-                    format!(" && (raddr[15:{ab}] == {}'d{k})", 16 - ab),
-                )
+            // Whether an address is this bank's, from its own bits only: a shared `addr < depth`
+            // compare would be one net to every bank across the chip (the routed ULX3S build's
+            // critical path). Only a partial last bank needs a bound, on the in-bank bits.
+            let own = |a: &str| {
+                if banks == 1 {
+                    format!("({a} < 16'd{d})")
+                } else if bd < BANK_WORDS {
+                    format!(
+                        "({a}[15:{ab}] == {}'d{k}) && ({a}[{a1}:0] < {ab}'d{bd})",
+                        16 - ab,
+                        a1 = ab - 1
+                    )
+                } else {
+                    format!("({a}[15:{ab}] == {}'d{k})", 16 - ab)
+                }
             };
+            let (sel, rsel) = (own("waddr"), own("raddr"));
             v += &format!(
                 "reg [{a1}:0] ra_{k};
 reg [{a1}:0] wa_{k};
@@ -419,11 +428,11 @@ reg rs_{k};
 reg sel_{k};
 (* keep *) always @(posedge clock) begin
    ra_{k} <= raddr[{a1}:0];
-   rs_{k} <= (raddr < 16'd{d}){rsel};
+   rs_{k} <= {rsel};
    sel_{k} <= rs_{k};
    wa_{k} <= waddr[{a1}:0];
    wd_{k} <= wdata;
-   we_{k} <= ((waddr < 16'd{d}){sel}) ? wbe : 8'd0;
+   we_{k} <= ({sel}) ? wbe : 8'd0;
 end
 ",
                 a1 = ab - 1,

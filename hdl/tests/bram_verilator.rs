@@ -161,7 +161,9 @@ fn check(tag: &str, dir: &Path, files: &[&str], extra: &[&str]) {
     let mut rng = Rng(0xb7a3_0f1e_55aa_c3d2);
     let mut v: Vec<[u64; 6]> = Vec::new();
     for i in 0..6000u64 {
-        let ra = addr(&mut rng, ACT + 40) as u64;
+        // Now and then anywhere in the 16-bit space (each bank decodes all the upper bits).
+        let far = |rng: &mut Rng| rng.next().is_multiple_of(16).then(|| rng.next() & 0xffff);
+        let ra = far(&mut rng).unwrap_or_else(|| addr(&mut rng, ACT + 40) as u64);
         let pra = (addr(&mut rng, PAR - 1) as u64).min(PAR as u64 - 1);
         // Bursts of writes, then bursts of reads, then a mix.
         let write = match (i / 500) % 3 {
@@ -169,7 +171,7 @@ fn check(tag: &str, dir: &Path, files: &[&str], extra: &[&str]) {
             1 => false,
             _ => rng.next() & 1 == 1,
         };
-        let wa = addr(&mut rng, ACT + 40) as u64;
+        let wa = far(&mut rng).unwrap_or_else(|| addr(&mut rng, ACT + 40) as u64);
         v.push([
             ra,
             pra,
