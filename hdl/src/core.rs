@@ -164,6 +164,17 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     o9: DFF<Bits<16>>,
     o10: DFF<Bits<16>>,
     act_r: DFF<Bits<64>>,
+    // Full build, t4: each buffer's word registered on its own, and which one is the source
+    // (a padding tap: none), so the source select comes after the registers: the banks' OR,
+    // the select and the padding gate in one cycle was the routed ULX3S build's critical
+    // path (RAM across the chip -> 4 logic levels -> act_r, 10.38 ns). `act4` is act_r's word.
+    a_q: DFF<Bits<64>>,
+    b_q: DFF<Bits<64>>,
+    s_q: DFF<Bits<64>>,
+    use_a4: DFF<Bit>,
+    use_b4: DFF<Bit>,
+    use_s4: DFF<Bit>,
+    act4: Signal<Local, Bits<64>>,
     // First level of the activation broadcast: U kept copies; copy u feeds the rows j·U + u
     // (the rows' own copies are the second level).
     grp: [ActCopy; U],
@@ -340,6 +351,13 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             o9: Default::default(),
             o10: Default::default(),
             act_r: Default::default(),
+            a_q: Default::default(),
+            b_q: Default::default(),
+            s_q: Default::default(),
+            use_a4: Default::default(),
+            use_b4: Default::default(),
+            use_s4: Default::default(),
+            act4: Default::default(),
             grp: std::array::from_fn(|_| {
                 if sh {
                     ActCopy::wire()
@@ -385,8 +403,9 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self, clock, in_a1, in_d1, in_w1, in_r1, in_st1, in_a2, in_d2, in_w2, in_r2, in_st2,
             bwr, rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3, rd_reg3,
             rd_row3, rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, rd_row4, osel_r, rdata_r, rvalid_r,
-            vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, pv1, pidx1, pv2,
-            pidx2, pv3, pidx3, ew_a, ew_d, ew_e, dact, dj, cj, ocap, ph, bda1
+            vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, a_q, b_q, s_q,
+            use_a4, use_b4, use_s4, pv1, pidx1, pv2, pidx2, pv3, pidx3, ew_a, ew_d, ew_e, dact, dj,
+            cj, ocap, ph, bda1
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -623,9 +642,10 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.seq.src.val() == 1 {
             self.act_src.next = self.b_rd.val();
         }
-        // t4: selected and registered once before the broadcast; padding taps read as zero.
-        // A 2-level register tree broadcasts it: U group copies (t5), then each row's own copy
-        // (t6) next to its multipliers. (Lean: act_r at t3 goes to the multipliers as it is.)
+        // t4: the source word, padding taps read as zero (act_r; the full build selects it
+        // after its own registers instead, `act4`). A 2-level register tree broadcasts it: U
+        // group copies (t5), then each row's own copy (t6) next to its multipliers. (Lean:
+        // act_r at t3 goes to the multipliers as it is.)
         self.act_r.d.next = 0.into();
         if self.spram.val() {
             // A, B and S are one memory.
@@ -638,9 +658,32 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             // Lean: held between issues (the iCE40 `Mul8` reads it for two cycles).
             self.act_r.d.next = self.act_r.q.val();
         }
+        self.a_q.d.next = self.a_rd.val();
+        self.b_q.d.next = self.b_rd.val();
+        self.s_q.d.next = self.s_rd.val();
+        self.use_a4.d.next =
+            self.isr.q.val().get_bit(self.t_act.val().index()) & (self.seq.src.val() == 0);
+        self.use_b4.d.next =
+            self.isr.q.val().get_bit(self.t_act.val().index()) & (self.seq.src.val() == 1);
+        self.use_s4.d.next = self.isr.q.val().get_bit(self.t_act.val().index())
+            & (self.seq.src.val() != 0)
+            & (self.seq.src.val() != 1);
+        self.act4.next = 0.into();
+        if self.use_a4.q.val() {
+            self.act4.next = self.a_q.q.val();
+        }
+        if self.use_b4.q.val() {
+            self.act4.next = self.b_q.q.val();
+        }
+        if self.use_s4.q.val() {
+            self.act4.next = self.s_q.q.val();
+        }
+        if self.spram.val() {
+            self.act4.next = self.act_r.q.val();
+        }
         for u in 0..U {
             self.grp[u].clock.next = self.clock.val();
-            self.grp[u].d.next = self.act_r.q.val();
+            self.grp[u].d.next = self.act4.val();
             self.grp[u].ds.next = self.seq.sgn.val();
             for j in 0..D {
                 for uu in U..(U + 1) {
@@ -673,7 +716,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         }
         // Max pool datapath (t4 -> write at t5). Taps outside the tile are zero here, and
         // `inr` tells the unit to skip them.
-        self.maxu.a.next = self.act_r.q.val();
+        self.maxu.a.next = self.act4.val();
         self.maxu.sgn.next = self.seq.sgn.val();
         self.maxu.v.next =
             self.vsr.q.val().get_bit(self.t_max.val().index()) & self.seq.is_max.val();
