@@ -144,6 +144,9 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     wsel: Signal<Local, Bits<64>>,
     rd_v4: DFF<Bit>,
     rd_w4: DFF<Bit>,
+    rd_a4: DFF<Bit>,
+    rd_b4: DFF<Bit>,
+    rd_s4: DFF<Bit>,
     rd_row4: DFF<Bits<8>>,
     osel_r: DFF<Bits<64>>,
     rdata_r: DFF<Bits<64>>,
@@ -332,6 +335,9 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             wsel: Default::default(),
             rd_v4: Default::default(),
             rd_w4: Default::default(),
+            rd_a4: Default::default(),
+            rd_b4: Default::default(),
+            rd_s4: Default::default(),
             rd_row4: Default::default(),
             osel_r: Default::default(),
             rdata_r: Default::default(),
@@ -402,10 +408,10 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         dff_setup!(
             self, clock, in_a1, in_d1, in_w1, in_r1, in_st1, in_a2, in_d2, in_w2, in_r2, in_st2,
             bwr, rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3, rd_reg3,
-            rd_row3, rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, rd_row4, osel_r, rdata_r, rvalid_r,
-            vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r, a_q, b_q, s_q,
-            use_a4, use_b4, use_s4, pv1, pidx1, pv2, pidx2, pv3, pidx3, ew_a, ew_d, ew_e, dact, dj,
-            cj, ocap, ph, bda1
+            rd_row3, rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, rd_a4, rd_b4, rd_s4, rd_row4, osel_r,
+            rdata_r, rvalid_r, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r,
+            a_q, b_q, s_q, use_a4, use_b4, use_s4, pv1, pidx1, pv2, pidx2, pv3, pidx3, ew_a, ew_d,
+            ew_e, dact, dj, cj, ocap, ph, bda1
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -542,14 +548,13 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         if self.rd_reg3.q.val() == 0 {
             self.osel_r.d.next = self.desc_word.val();
         }
-        if self.rd_reg3.q.val() == 1 {
+        if self.spram.val()
+            & ((self.rd_reg3.q.val() == 1)
+                | (self.rd_reg3.q.val() == 2)
+                | (self.rd_reg3.q.val() == 3))
+        {
+            // Lean: A, B and S are one memory (the full build answers them at t4, below).
             self.osel_r.d.next = self.a_rd.val();
-        }
-        if self.rd_reg3.q.val() == 2 {
-            self.osel_r.d.next = self.b_rd.val();
-        }
-        if self.rd_reg3.q.val() == 3 {
-            self.osel_r.d.next = self.s_rd.val();
         }
         if self.rd_reg3.q.val() == 5 {
             self.osel_r.d.next = bit_cast::<64, 54>(self.params.rdata.val());
@@ -566,6 +571,9 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         }
         self.rd_v4.d.next = self.rd_v3.q.val();
         self.rd_w4.d.next = self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 4);
+        self.rd_a4.d.next = self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 1);
+        self.rd_b4.d.next = self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 2);
+        self.rd_s4.d.next = self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 3);
         // t4 -> t5: the answer (bus_rvalid 7 cycles after bus_read: 2 input registers, then t0..t5).
         self.rdata_r.d.next = self.osel_r.q.val();
         if self.rd_w4.q.val() & !self.spram.val() {
@@ -574,6 +582,18 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
                     self.rdata_r.d.next = self.rows[2 * k].w_pair.val();
                 }
             }
+        }
+        // A, B and S answer from their own t4 registers (the engine's a_q, b_q, s_q), not
+        // through osel_r: the banks' OR and the region select in one cycle is a path from
+        // across the chip, like the engine's was.
+        if self.rd_a4.q.val() & !self.spram.val() {
+            self.rdata_r.d.next = self.a_q.q.val();
+        }
+        if self.rd_b4.q.val() & !self.spram.val() {
+            self.rdata_r.d.next = self.b_q.q.val();
+        }
+        if self.rd_s4.q.val() & !self.spram.val() {
+            self.rdata_r.d.next = self.s_q.q.val();
         }
         self.rvalid_r.d.next = self.rd_v4.q.val();
         self.bus_rdata.next = self.rdata_r.q.val();
