@@ -33,6 +33,9 @@ pub struct Sequencer {
     pub desc_raddr: Signal<Out, Bits<16>>,
     pub desc_rdata: Signal<In, Bits<64>>,
     pub busy: Signal<Out, Bit>,
+    /// `busy` of the next cycle (the value its register loads), so the core can register
+    /// what it selects by `busy`.
+    pub busy_next: Signal<Out, Bit>,
     pub done: Signal<Out, Bit>,
     pub job_cycles: Signal<Out, Bits<32>>,
     /// The current step, decoded.
@@ -146,6 +149,7 @@ impl Sequencer {
             desc_raddr: Default::default(),
             desc_rdata: Default::default(),
             busy: Default::default(),
+            busy_next: Default::default(),
             done: Default::default(),
             job_cycles: Default::default(),
             is_max: Default::default(),
@@ -514,5 +518,6 @@ impl Logic for Sequencer {
             self.xc.d.next = 0.into();
         }
         self.busy_r.d.next = self.state.d.val() != SeqState::Idle;
+        self.busy_next.next = self.state.d.val() != SeqState::Idle;
     }
 }
