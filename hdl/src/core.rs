@@ -172,16 +172,18 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     o9: DFF<Bits<16>>,
     o10: DFF<Bits<16>>,
     act_r: DFF<Bits<64>>,
-    // Full build, t4: each buffer's word registered on its own, and which one is the source
-    // (a padding tap: none), so the source select comes after the registers: the banks' OR,
-    // the select and the padding gate in one cycle was the routed ULX3S build's critical
-    // path (RAM across the chip -> 4 logic levels -> act_r, 10.38 ns). `act4` is act_r's word.
+    // Full build, t4: each buffer's word registered on its own, loaded only if it is the
+    // engine's source (a padding tap: none) or a bus read's, so the source word is their OR
+    // after the registers (`act4`, act_r's word): the banks' OR, the source select and the
+    // padding gate in one cycle was the routed ULX3S build's critical path (RAM across the
+    // chip -> 4 logic levels -> act_r, 10.38 ns), and a select after the registers in front
+    // of the max-pool compare the next one (10.57 ns).
     a_q: DFF<Bits<64>>,
     b_q: DFF<Bits<64>>,
     s_q: DFF<Bits<64>>,
-    use_a4: DFF<Bit>,
-    use_b4: DFF<Bit>,
-    use_s4: DFF<Bit>,
+    use_a3: Signal<Local, Bit>,
+    use_b3: Signal<Local, Bit>,
+    use_s3: Signal<Local, Bit>,
     act4: Signal<Local, Bits<64>>,
     // First level of the activation broadcast: U kept copies; copy u feeds the rows j·U + u
     // (the rows' own copies are the second level).
@@ -366,9 +368,9 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             a_q: Default::default(),
             b_q: Default::default(),
             s_q: Default::default(),
-            use_a4: Default::default(),
-            use_b4: Default::default(),
-            use_s4: Default::default(),
+            use_a3: Default::default(),
+            use_b3: Default::default(),
+            use_s3: Default::default(),
             act4: Default::default(),
             grp: std::array::from_fn(|_| {
                 if sh {
@@ -416,8 +418,8 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             bwr, rd_v, rd_reg, rd_row, rd_ok, rd_v2, rd_reg2, rd_row2, rd_ok2, rd_v3, rd_reg3,
             rd_row3, rd_ok3, desc_q2, desc_q3, rd_v4, rd_w4, rd_a4, rd_b4, rd_s4, rd_row4, osel_r,
             rdata_r, rvalid_r, vsr, fsr, lsr, isr, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, act_r,
-            a_q, b_q, s_q, use_a4, use_b4, use_s4, pv1, pidx1, pv2, pidx2, pv3, pidx3, ew_a, wpa,
-            ew_d, ew_e, dact, dj, cj, ocap, ph, bda1
+            a_q, b_q, s_q, pv1, pidx1, pv2, pidx2, pv3, pidx3, ew_a, wpa, ew_d, ew_e, dact, dj, cj,
+            ocap, ph, bda1
         );
         self.buf_a.clock.next = self.clock.val();
         self.buf_b.clock.next = self.clock.val();
@@ -684,26 +686,30 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             // Lean: held between issues (the iCE40 `Mul8` reads it for two cycles).
             self.act_r.d.next = self.act_r.q.val();
         }
-        self.a_q.d.next = self.a_rd.val();
-        self.b_q.d.next = self.b_rd.val();
-        self.s_q.d.next = self.s_rd.val();
-        self.use_a4.d.next =
-            self.isr.q.val().get_bit(self.t_act.val().index()) & (self.seq.src.val() == 0);
-        self.use_b4.d.next =
-            self.isr.q.val().get_bit(self.t_act.val().index()) & (self.seq.src.val() == 1);
-        self.use_s4.d.next = self.isr.q.val().get_bit(self.t_act.val().index())
+        // (Bus reads come only while the engine is idle, so the two never load together.)
+        self.use_a3.next = (self.isr.q.val().get_bit(self.t_act.val().index())
+            & (self.seq.src.val() == 0))
+            | (self.rd_v3.q.val() & self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 1));
+        self.use_b3.next = (self.isr.q.val().get_bit(self.t_act.val().index())
+            & (self.seq.src.val() == 1))
+            | (self.rd_v3.q.val() & self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 2));
+        self.use_s3.next = (self.isr.q.val().get_bit(self.t_act.val().index())
             & (self.seq.src.val() != 0)
-            & (self.seq.src.val() != 1);
-        self.act4.next = 0.into();
-        if self.use_a4.q.val() {
-            self.act4.next = self.a_q.q.val();
+            & (self.seq.src.val() != 1))
+            | (self.rd_v3.q.val() & self.rd_ok3.q.val() & (self.rd_reg3.q.val() == 3));
+        self.a_q.d.next = 0.into();
+        self.b_q.d.next = 0.into();
+        self.s_q.d.next = 0.into();
+        if self.use_a3.val() {
+            self.a_q.d.next = self.a_rd.val();
         }
-        if self.use_b4.q.val() {
-            self.act4.next = self.b_q.q.val();
+        if self.use_b3.val() {
+            self.b_q.d.next = self.b_rd.val();
         }
-        if self.use_s4.q.val() {
-            self.act4.next = self.s_q.q.val();
+        if self.use_s3.val() {
+            self.s_q.d.next = self.s_rd.val();
         }
+        self.act4.next = self.a_q.q.val() | self.b_q.q.val() | self.s_q.q.val();
         if self.spram.val() {
             self.act4.next = self.act_r.q.val();
         }
