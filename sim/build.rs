@@ -10,7 +10,7 @@
 //! Every core is simulated as its bitstream is built. The ECP5 ones (ulx3s, small) with
 //! instantiated MULT18X18D multipliers and DP16KD buffer RAMs (`SQZ_ECP5_DSP`,
 //! `SQZ_ECP5_BRAM`) on the models of `hdl/src/ecp5.rs`. The iCE40 one
-//! (`DeviceConfig::shared_act_spram`) with its multipliers as instantiated SB_MAC16 and its
+//! (`DeviceConfig::lean`) with its multipliers as instantiated SB_MAC16 and its
 //! A/B/S memory as SB_SPRAM256KA, on Yosys' own models of those cells (`ice40/cells_sim.v`,
 //! found next to `yosys`); without Yosys it falls back to the behavioural Verilog and says so.
 //! The ECP5 board models (link + core, for `sim serve`) keep the behavioural multipliers and
@@ -251,7 +251,7 @@ fn main() {
 /// `verilog` with the cells the bitstream instantiates (see the module comment; the ECP5 ones
 /// only with `ecp5`). Also whether the iCE40 cells went in.
 fn with_cells(cfg: &common::DeviceConfig, verilog: String, ecp5: bool) -> (String, bool) {
-    if !cfg.shared_act_spram() {
+    if !cfg.lean() {
         if !ecp5 {
             return (verilog, false);
         }

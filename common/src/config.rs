@@ -7,6 +7,39 @@ use serde::{Deserialize, Serialize};
 /// word of 8 input channels per row per cycle.
 pub const LANES: usize = 8;
 
+/// How the engine's memories and pipeline are built. It changes no size the host sees, so
+/// the host compiles the same jobs either way; `Info` reports it (byte 7) so a host can
+/// tell which board it is talking to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Pipeline {
+    /// Dual-port banked activation buffers, every memory and multiplier registered on both
+    /// sides (ECP5 block RAMs and DSPs, 100 MHz).
+    #[default]
+    Full,
+    /// A, B and S share one single-port memory (the iCE40 UP5K's SPRAMs) and the engine
+    /// time-shares its port (reads on one clock parity, writes on the other), with the
+    /// shorter pipeline of a slow, flip-flop-poor part.
+    Lean,
+}
+
+impl Pipeline {
+    /// The value `Info` carries (byte 7).
+    pub fn code(self) -> u8 {
+        match self {
+            Pipeline::Full => 0,
+            Pipeline::Lean => 1,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Pipeline::Full),
+            1 => Some(Pipeline::Lean),
+            _ => None,
+        }
+    }
+}
+
 /// Shape and sizes of one accelerator build.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceConfig {
@@ -30,6 +63,9 @@ pub struct DeviceConfig {
     pub clock_hz: u32,
     /// UART baud rate the design is built for.
     pub baud: u32,
+    /// Memory organisation and pipeline depth of the engine.
+    #[serde(default)]
+    pub pipeline: Pipeline,
 }
 
 impl DeviceConfig {
@@ -46,6 +82,7 @@ impl DeviceConfig {
             max_steps: 4,
             clock_hz: 100_000_000,
             baud: 3_000_000,
+            pipeline: Pipeline::Full,
         }
     }
 
@@ -62,11 +99,12 @@ impl DeviceConfig {
             max_steps: 4,
             clock_hz: 50_000_000,
             baud: 3_000_000,
+            pipeline: Pipeline::Full,
         }
     }
 
     /// The tiny board: iCEBreaker, iCE40 UP5K (8 DSPs, 30 EBR, 4 SPRAM). A, B and S share
-    /// the four SPRAMs (16K x 64 bit, see `shared_act_spram`): 6K + 6K + 4K words. That
+    /// the four SPRAMs (16K x 64 bit, see `Pipeline::Lean`): 6K + 6K + 4K words. That
     /// leaves the EBRs for 1K weight words (fire8/9's expand3x3 needs 576 per row for its
     /// smallest chunk of 8 channels), the parameters, descriptors and the link.
     pub fn icebreaker() -> Self {
@@ -81,6 +119,7 @@ impl DeviceConfig {
             max_steps: 4,
             clock_hz: 24_000_000,
             baud: 3_000_000,
+            pipeline: Pipeline::Lean,
         }
     }
 
@@ -94,13 +133,9 @@ impl DeviceConfig {
         Self::all().into_iter().find(|c| c.name == name)
     }
 
-    /// Hardware generation choice: A, B and S live in one single-port memory (the iCE40 UP5K's
-    /// SPRAMs) and the engine time-shares its port (reads on one clock parity, writes on the
-    /// other), which doubles the engine's cycles per MAC issue. Only the iCEBreaker build does
-    /// this. It changes no size the host sees, so it is not a field (nor part of `Info`):
-    /// the host compiles the same jobs either way.
-    pub fn shared_act_spram(&self) -> bool {
-        self.name == "icebreaker"
+    /// A, B and S share one single-port memory and the short pipeline (`Pipeline::Lean`).
+    pub fn lean(&self) -> bool {
+        self.pipeline == Pipeline::Lean
     }
 
     /// Multipliers in the MAC array.
@@ -122,7 +157,7 @@ mod tests {
         }
         assert!(DeviceConfig::ulx3s().multipliers() >= 128);
         // The shared A/B/S memory is 16K words.
-        for c in DeviceConfig::all().iter().filter(|c| c.shared_act_spram()) {
+        for c in DeviceConfig::all().iter().filter(|c| c.lean()) {
             assert!(2 * c.act_words + c.sq_words <= 16 * 1024);
         }
     }

@@ -16,5 +16,5 @@ pub mod reference;
 pub mod synthetic;
 pub mod tensor;
 
-pub use config::{DeviceConfig, LANES};
+pub use config::{DeviceConfig, LANES, Pipeline};
 pub use job::{Buf, Op, Step};

@@ -404,7 +404,7 @@ impl Info {
         p.push(LANES as u8);
         p.push(c.requant_units as u8);
         p.push(c.max_steps as u8);
-        p.push(0);
+        p.push(c.pipeline.code());
         for v in [c.act_words, c.sq_words, c.weight_words, c.param_words] {
             p.extend_from_slice(&(v as u32).to_le_bytes());
         }
@@ -436,6 +436,8 @@ impl Info {
         if p[4] as usize != LANES {
             return Err(format!("device has {} lanes, host expects {LANES}", p[4]));
         }
+        let pipeline = crate::config::Pipeline::from_code(p[7])
+            .ok_or_else(|| format!("device reports an unknown pipeline kind {}", p[7]))?;
         let name_bytes = &p[34..34 + NAME_LEN];
         let end = name_bytes.iter().position(|&b| b == 0).unwrap_or(NAME_LEN);
         let name = String::from_utf8_lossy(&name_bytes[..end]).into_owned();
@@ -452,6 +454,7 @@ impl Info {
                 param_words: get_u32(p, 20) as usize,
                 clock_hz: get_u32(p, 24),
                 baud: get_u32(p, 28),
+                pipeline,
             },
             max_words: get_u16(p, 32),
         })

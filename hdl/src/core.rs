@@ -4,7 +4,7 @@
 //! `D = R / U` drain cycles per pixel. Buffer depths come from the `DeviceConfig`.
 //! Ports are the "Core ports" table of docs/architecture.md.
 //!
-//! With `DeviceConfig::shared_act_spram` A, B and S are one single-port memory (`SharedAb`):
+//! With `DeviceConfig::lean` A, B and S are one single-port memory (`SharedAb`):
 //! the feeder issues on every other cycle (`ph` high) and the engine's writes reach the memory
 //! one register earlier (without `ew`), an odd number of cycles after their issue, so the
 //! engine's reads and writes never meet at the port.
@@ -210,7 +210,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             "rows must be a power of two"
         );
         assert!(U * D == R && 8 % U == 0 && R.min(8).is_multiple_of(U));
-        let sh = cfg.shared_act_spram();
+        let sh = cfg.lean();
         let desc_words = cfg.max_steps * common::job::STEP_WORDS;
         assert!(cfg.param_words < 1 << 16 && cfg.weight_words < 1 << 16);
         // Weight read-back goes by row pairs (`MacRow::w_pair`) except in the lean build.

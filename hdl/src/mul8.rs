@@ -16,7 +16,7 @@
 //! high, lanes 4-7 the cycle after, and lanes 0-3's products wait a register for them. `p` is
 //! the same as above for the inputs of a `slot` cycle, provided the inputs hold for the next
 //! cycle and it is not a `slot` one: true in the shared A/B/S build, whose feeder issues every
-//! other cycle (`DeviceConfig::shared_act_spram`) and whose MAC rows load their operand
+//! other cycle (`DeviceConfig::lean`) and whose MAC rows load their operand
 //! registers only on an issue. The UP5K has 8 DSPs, and the requantizer needs 2 of them.
 //!
 //! `ActCopy` is a per-row copy of the broadcast activation word (and the sign mode) marked

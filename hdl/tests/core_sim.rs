@@ -43,7 +43,7 @@ fn loads(dev: &Device) -> Vec<(u32, u64)> {
 /// Cycles from `bus_read` to `bus_rvalid` (docs/architecture.md, "Handshake details").
 /// Cycles from bus_read to bus_rvalid (the lean, shared-port build: 4).
 fn bus_read_latency(cfg: &DeviceConfig) -> usize {
-    if cfg.shared_act_spram() { 4 } else { 7 }
+    if cfg.lean() { 4 } else { 7 }
 }
 
 /// Make the bus `writes`, run the job in descriptor memory (if `job`) on the RTL; return the

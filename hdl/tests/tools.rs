@@ -50,7 +50,7 @@ fn verilator_lint_all_configs() {
             )
         };
         lint(&[], "");
-        if !cfg.shared_act_spram() {
+        if !cfg.lean() {
             let cells = v.with_file_name("ecp5_cells.v");
             let models = hdl::ecp5::dp16kd_model() + &hdl::ecp5::mult18x18d_model();
             std::fs::write(&cells, models).unwrap();

@@ -268,7 +268,7 @@ impl LinkCtl {
             error: Default::default(),
             timeout: Constant::new(timeout_cycles.to_bits()),
             max_payload: Constant::new((MAX_PAYLOAD as u64).to_bits()),
-            lean: Constant::new(cfg.shared_act_spram()),
+            lean: Constant::new(cfg.lean()),
             state: Default::default(),
             kind: Default::default(),
             seq: Default::default(),

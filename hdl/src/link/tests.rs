@@ -45,7 +45,7 @@ const JOB_CYCLES: u64 = 300;
 
 /// Run `script` against the link of configuration `cfg`.
 fn run(cfg: &DeviceConfig, timeout: u64, port: Port, script: Vec<Ev>) -> Outcome {
-    let lean = cfg.shared_act_spram();
+    let lean = cfg.lean();
     let mut uut = SqzLink::with_timeout(cfg, timeout);
     uut.connect_all();
     let period = cfg.clock_hz as f64 / cfg.baud as f64;
