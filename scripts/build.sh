@@ -3,8 +3,10 @@
 # OUT/report.json (resources used/available, Fmax, target, timing_met). Exits non-zero if any
 # step fails or timing is not met.
 #
-#   scripts/build.sh BOARD [--design accel|echo] [--config NAME] [--out DIR] [--seed N[,N...]]
+#   scripts/build.sh BOARD [--design accel|echo] [--config NAME] [--out DIR] [--seed N[,N...]] [--synth-only]
 #
+# --synth-only stops after Yosys and prints the cell counts (OUT/yosys-stat.json): the quick
+# check that a refactor left the netlist no larger.
 # With several seeds, place and route is retried with the next seed until timing is met.
 # Default: seed 1; the full ULX3S configuration tries 3, 2, 1 (seeds 3 and 2 met 100 MHz there,
 # docs/results.md).
@@ -16,16 +18,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: scripts/build.sh ulx3s|icebreaker [--design accel|echo] [--config NAME] [--out DIR] [--seed N[,N...]]" >&2; exit 2; }
+usage() { echo "usage: scripts/build.sh ulx3s|icebreaker [--design accel|echo] [--config NAME] [--out DIR] [--seed N[,N...]] [--synth-only]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 board="$1"; shift
-design=accel; config=""; out=""; seeds=""
+design=accel; config=""; out=""; seeds=""; synth_only=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --design) design="${2:?}"; shift 2 ;;
         --config) config="${2:?}"; shift 2 ;;
         --out) out="${2:?}"; shift 2 ;;
         --seed) seeds="${2:?}"; shift 2 ;;
+        --synth-only) synth_only=1; shift ;;
         *) echo "build: unknown option '$1'" >&2; usage ;;
     esac
 done
@@ -98,6 +101,11 @@ else
 fi
 "$yosys" -q -l "$out/yosys.log" -p "read_verilog $defines $out/$top.v; $synth -top $top -json $out/$board.json; tee -q -o $out/yosys-stat.json stat -json"
 t2=$(now)
+if [ "$synth_only" = 1 ]; then
+    echo "build: $board${config:+ ($config)} synthesised in $(secs "$t1" "$t2") s; cells of $top:"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["design"]; print("  total", d["num_cells"]); [print("  %-14s %d" % kv) for kv in sorted(d["num_cells_by_type"].items())]' "$out/yosys-stat.json"
+    exit 0
+fi
 freq=$(cargo run -q -p hdl -- board-freq --board "$board" "${cfg_args[@]}")
 
 met=1
