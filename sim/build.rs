@@ -14,7 +14,7 @@
 //! A/B/S memory as SB_SPRAM256KA, on Yosys' own models of those cells (`ice40/cells_sim.v`,
 //! found next to `yosys`); without Yosys it falls back to the behavioural Verilog and says so.
 //! The ECP5 board models (link + core, for `sim serve`) keep the behavioural multipliers and
-//! RAMs, which simulate 1.8 times as fast (the cells are checked on the cores).
+//! RAMs, which simulate faster (docs/results.md; the cells are checked on the cores).
 //!
 //! Each model is rebuilt only when its Verilog (or the flags or harness) changed: the
 //! inputs of the last build are kept next to its library in `<target>/sqz-verilated`.

@@ -2,10 +2,10 @@
 //!
 //! - `dp16kd`: a DP16KD block RAM as a simple dual-port RAM (port A writes, port B reads)
 //!   whose read data passes the RAM's own output register (`REGMODE_B = "OUTREG"`). Yosys
-//!   0.70 infers DP16KD without it, and nextpnr times a DP16KD read without it at 5.8 ns
-//!   clock-to-out instead of 0.95 ns (speed 6). Pins are driven the way Yosys' own
-//!   `brams_map_16kd.v` drives them: in the 9-bit mode the word address is on AD[13:3], in
-//!   the 18-bit mode on AD[13:4] with the byte write enables on AD[1:0].
+//!   0.70 infers DP16KD without it, and nextpnr times a DP16KD read without it several times
+//!   slower (clock-to-out; docs/results.md, "How timing was closed"). Pins are driven the way
+//!   Yosys' own `brams_map_16kd.v` drives them: in the 9-bit mode the word address is on
+//!   AD[13:3], in the 18-bit mode on AD[13:4] with the byte write enables on AD[1:0].
 //! - `DP16KD_MODEL`, `MULT18X18D_MODEL`: Verilog models of exactly the subset of the two cells
 //!   that `dp16kd`, `mul8.rs` and `requant.rs` use, for Verilator (Yosys ships both cells
 //!   only as black boxes). Any other parameter value stops the simulation at time 0. The

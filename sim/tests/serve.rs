@@ -196,8 +196,9 @@ fn check_device(s: &Setup, device: &str, images: &[PathBuf], timeout_ms: u64) ->
 }
 
 /// Through the pty, every byte crossing the RTL UART bit by bit in both directions. A
-/// v1.1 inference moves 8.6 MB, 356 M cycles at 4 cycles per bit, so each image gets its own
-/// simulated board and they run side by side: two images, one per core of a CI runner.
+/// v1.1 inference moves megabytes, hundreds of millions of cycles at 4 cycles per bit
+/// (docs/results.md), so each image gets its own simulated board and they run side by side:
+/// two images, one per core of a CI runner.
 #[test]
 fn uart_pty_top5_equals_golden() {
     let Some(s) = setup("uart_pty_top5_equals_golden") else {
@@ -240,7 +241,7 @@ fn xdma_stream_top5_equals_golden() {
 /// One byte in 10,000 flipped, both directions, on the RTL behind the pty: the same answer,
 /// with the retries counted. Then a run with dropped bytes: each drop costs a host timeout
 /// (the device waits for the missing byte until its frame timeout), so it runs at 2e-5 with a
-/// short timeout to stay quick; at 1e-4 it also passes (976 retries, about 5 minutes).
+/// short timeout to stay quick; at 1e-4 it also passes, but takes minutes (docs/results.md).
 #[test]
 fn faults_give_the_same_answer() {
     let Some(s) = setup("faults_give_the_same_answer") else {
