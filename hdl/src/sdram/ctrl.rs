@@ -107,6 +107,14 @@ pub struct SdramCtrl {
     cur: DFF<Bits<21>>,
     nxt: DFF<Bits<21>>,
     left: DFF<Bits<16>>,
+    // Row hits of this burst and the next, registered to keep the row compares out of the
+    // command decision; `settle` blocks the decision for the cycle after a change to the
+    // request or the banks, when they are stale.
+    hit_c: DFF<Bit>,
+    open_c: DFF<Bit>,
+    hit_n: DFF<Bit>,
+    open_n: DFF<Bit>,
+    settle: DFF<Bit>,
     // Data: beats of the write burst still to take, read bursts in flight, beats to deliver.
     wr_cnt: DFF<Bits<3>>,
     rd_pipe: DFF<Bits<8>>,
@@ -122,7 +130,8 @@ pub struct SdramCtrl {
 
     cur_bank: Signal<Local, Bits<2>>,
     cur_row: Signal<Local, Bits<13>>,
-    cur_hit: Signal<Local, Bit>,
+    nxt_bank: Signal<Local, Bits<2>>,
+    nxt_row: Signal<Local, Bits<13>>,
     cur_rcd: Signal<Local, Bit>,
     tgt_any: Signal<Local, Bit>,
     tgt_bank: Signal<Local, Bits<2>>,
@@ -210,6 +219,11 @@ impl SdramCtrl {
             cur: Default::default(),
             nxt: Default::default(),
             left: Default::default(),
+            hit_c: Default::default(),
+            open_c: Default::default(),
+            hit_n: Default::default(),
+            open_n: Default::default(),
+            settle: Default::default(),
             wr_cnt: Default::default(),
             rd_pipe: Default::default(),
             rd_cnt: Default::default(),
@@ -222,7 +236,8 @@ impl SdramCtrl {
             dq_in: Default::default(),
             cur_bank: Default::default(),
             cur_row: Default::default(),
-            cur_hit: Default::default(),
+            nxt_bank: Default::default(),
+            nxt_row: Default::default(),
             cur_rcd: Default::default(),
             tgt_any: Default::default(),
             tgt_bank: Default::default(),
@@ -244,7 +259,8 @@ impl Logic for SdramCtrl {
     fn update(&mut self) {
         dff_setup!(
             self, clock, state, hold, ref_timer, ref_due, rrd_wait, rd_wait, wr_wait, active,
-            write, cur, nxt, left, wr_cnt, rd_pipe, rd_cnt, cmd, a, ba, dq_out, dq_oe, cke, dq_in
+            write, cur, nxt, left, hit_c, open_c, hit_n, open_n, settle, wr_cnt, rd_pipe, rd_cnt,
+            cmd, a, ba, dq_out, dq_oe, cke, dq_in
         );
         for b in 0..4 {
             self.open[b].clock.next = self.clock.val();
@@ -325,33 +341,44 @@ impl Logic for SdramCtrl {
         // open, else the next burst's (opened while the current streams).
         self.cur_bank.next = self.cur.q.val().get_bits::<2>(6);
         self.cur_row.next = self.cur.q.val().get_bits::<13>(8);
-        self.cur_hit.next = false;
+        self.nxt_bank.next = self.nxt.q.val().get_bits::<2>(6);
+        self.nxt_row.next = self.nxt.q.val().get_bits::<13>(8);
+        self.hit_c.d.next = false;
+        self.open_c.d.next = false;
+        self.hit_n.d.next = false;
+        self.open_n.d.next = false;
         self.cur_rcd.next = false;
         for b in 0..4 {
             if self.cur_bank.val().index() == b {
-                self.cur_hit.next =
+                self.open_c.d.next = self.open[b].q.val();
+                self.hit_c.d.next =
                     self.open[b].q.val() && (self.row[b].q.val() == self.cur_row.val());
                 self.cur_rcd.next = self.rcd_wait[b].q.val() == 0;
             }
+            if self.nxt_bank.val().index() == b {
+                self.open_n.d.next = self.open[b].q.val();
+                self.hit_n.d.next =
+                    self.open[b].q.val() && (self.row[b].q.val() == self.nxt_row.val());
+            }
         }
+        self.settle.d.next = false;
         self.tgt_any.next = self.active.q.val();
         self.tgt_bank.next = self.cur_bank.val();
         self.tgt_row.next = self.cur_row.val();
-        if self.cur_hit.val() {
-            self.tgt_any.next = self.active.q.val() && (self.left.q.val() != 1);
-            self.tgt_bank.next = self.nxt.q.val().get_bits::<2>(6);
-            self.tgt_row.next = self.nxt.q.val().get_bits::<13>(8);
-        }
-        self.tgt_open.next = false;
+        self.tgt_open.next = self.open_c.q.val();
         self.tgt_hit.next = false;
+        if self.hit_c.q.val() {
+            self.tgt_any.next = self.active.q.val() && (self.left.q.val() != 1);
+            self.tgt_bank.next = self.nxt_bank.val();
+            self.tgt_row.next = self.nxt_row.val();
+            self.tgt_open.next = self.open_n.q.val();
+            self.tgt_hit.next = self.hit_n.q.val();
+        }
         self.tgt_pre_ok.next = false;
         self.tgt_act_ok.next = false;
         self.all_pre_ok.next = true;
         for b in 0..4 {
             if self.tgt_bank.val().index() == b {
-                self.tgt_open.next = self.open[b].q.val();
-                self.tgt_hit.next =
-                    self.open[b].q.val() && (self.row[b].q.val() == self.tgt_row.val());
                 self.tgt_pre_ok.next = self.pre_wait[b].q.val() == 0;
                 self.tgt_act_ok.next = self.act_wait[b].q.val() == 0;
             }
@@ -405,8 +432,9 @@ impl Logic for SdramCtrl {
                     self.cur.d.next = self.req_addr.val().get_bits::<21>(3);
                     self.nxt.d.next = self.req_addr.val().get_bits::<21>(3) + 1;
                     self.left.d.next = self.req_bursts.val();
+                    self.settle.d.next = true;
                 }
-                if self.hold.q.val() == 0 {
+                if (self.hold.q.val() == 0) && !self.settle.q.val() {
                     if self.ref_due.q.val() {
                         // Refresh: let the banks' bursts end, close them all.
                         if self.all_pre_ok.val() {
@@ -419,7 +447,7 @@ impl Logic for SdramCtrl {
                             }
                         }
                     } else if self.active.q.val()
-                        && self.cur_hit.val()
+                        && self.hit_c.q.val()
                         && self.cur_rcd.val()
                         && ((self.write.q.val()
                             && self.wr_valid.val()
@@ -452,6 +480,9 @@ impl Logic for SdramCtrl {
             }
         }
 
+        if self.do_col.val() || self.do_pre.val() || self.do_act.val() {
+            self.settle.d.next = true;
+        }
         if self.do_col.val() {
             self.ba.d.next = self.cur_bank.val();
             self.a.d.next = bit_cast::<13, 6>(self.cur.q.val().get_bits::<6>(0)) << 3;

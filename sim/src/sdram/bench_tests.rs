@@ -152,12 +152,91 @@ fn stream_ends_at_the_top_of_memory() {
     stream(3, chip, addr, bursts);
 }
 
+/// Sequential requests of `bursts` bursts each, back to back, covering `total` bursts:
+/// written, then read. Returns the write and read runs.
+fn chopped(cl: u32, bursts: u16, total: u32) -> (Run, Run) {
+    let mut b = Bench::new(cl, parts(cl)[0].clone());
+    let mut client = Client::default();
+    let reqs = |write| -> Vec<Request> {
+        (0..total / bursts as u32)
+            .map(|i| Request {
+                write,
+                addr: i * bursts as u32 * 8,
+                bursts,
+            })
+            .collect()
+    };
+    let wr = client.run(&mut b, &reqs(true), |_| (false, false)).unwrap();
+    let rd = client
+        .run(&mut b, &reqs(false), |_| (false, false))
+        .unwrap();
+    (wr, rd)
+}
+
+/// Single bursts at random rows anywhere in memory, written then read in another random
+/// order, no stalls: every access a row miss.
+fn scattered(cl: u32, n: usize) -> (Run, Run) {
+    let mut rng = Rng(0xabcd + cl as u64);
+    let mut b = Bench::new(cl, parts(cl)[0].clone());
+    let mut client = Client::default();
+    let mut at: Vec<u32> = (0..n)
+        .map(|_| (rng.below(8192 * ROW_BURSTS) * 8) as u32)
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    let reqs = |write, at: &[u32]| -> Vec<Request> {
+        at.iter()
+            .map(|&addr| Request {
+                write,
+                addr,
+                bursts: 1,
+            })
+            .collect()
+    };
+    // Shuffle both orders.
+    for i in (1..at.len()).rev() {
+        at.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    let wr = client
+        .run(&mut b, &reqs(true, &at), |_| (false, false))
+        .unwrap();
+    for i in (1..at.len()).rev() {
+        at.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    let rd = client
+        .run(&mut b, &reqs(false, &at), |_| (false, false))
+        .unwrap();
+    (wr, rd)
+}
+
+#[test]
+fn short_and_scattered_requests_complete() {
+    let (wr, rd) = chopped(2, 1, 256);
+    assert!(wr.words_per_cycle() > 0.5 && rd.words_per_cycle() > 0.5);
+    let (wr, rd) = scattered(3, 64);
+    assert_eq!(wr.words_written, rd.words_read);
+}
+
 /// The long runs of docs/sdram.md: `cargo test -p sim --release -- --ignored sdram`.
 #[test]
 #[ignore]
 fn sdram_soak() {
     for cl in [2, 3] {
         stream(cl, parts(cl)[0].clone(), 0, 65535);
+        for bursts in [1, 2, 4, 16, 64] {
+            let (wr, rd) = chopped(cl, bursts, 16384);
+            eprintln!(
+                "soak CAS {cl}, sequential requests of {bursts} bursts: write {:.3}, read {:.3} words/cycle",
+                wr.words_per_cycle(),
+                rd.words_per_cycle()
+            );
+        }
+        let (wr, rd) = scattered(cl, 20_000);
+        eprintln!(
+            "soak CAS {cl}, single bursts at random rows: write {:.3}, read {:.3} words/cycle",
+            wr.words_per_cycle(),
+            rd.words_per_cycle()
+        );
         for chip in parts(cl) {
             let run = random_traffic(cl, chip, 20_000, 0xfeed + cl as u64);
             eprintln!(
