@@ -167,5 +167,7 @@ mod tests {
         assert_eq!(t.power_up, 20_000);
         // 64 ms / 8192 rows = 781 cycles; with the margin 742.
         assert_eq!(t.refresh_interval(), 742);
+        // Every row within tREF even with a burst and the init sequence in front.
+        assert!(t.refresh_interval() * t.rows as u64 + t.power_up + 1000 < t.t_ref);
     }
 }
