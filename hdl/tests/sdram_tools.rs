@@ -49,19 +49,14 @@ fn sdram_ctrl_synthesises_for_ecp5() {
         "yosys synth_ecp5 of sdram_ctrl",
     );
     let stat = std::fs::read_to_string(dir.join("stat.txt")).unwrap();
+    // Yosys 0.70 lists cells as "<count> <type>".
     let count = |cell: &str| -> u64 {
         stat.lines()
-            .filter_map(|l| {
+            .find_map(|l| {
                 let mut w = l.split_whitespace();
                 let (n, c) = (w.next()?, w.next()?);
                 (c == cell).then(|| n.parse().ok()).flatten()
             })
-            .chain(stat.lines().filter_map(|l| {
-                let mut w = l.split_whitespace();
-                let (c, n) = (w.next()?, w.next()?);
-                (c == cell).then(|| n.parse().ok()).flatten()
-            }))
-            .next()
             .unwrap_or(0)
     };
     let (luts, ffs) = (count("LUT4"), count("TRELLIS_FF"));

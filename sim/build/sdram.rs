@@ -14,7 +14,15 @@ pub fn build(verilator: &str, include: &Path, manifest: &Path, cache: &Path) -> 
     println!("cargo:rerun-if-changed=build/sdram.rs");
     let dir = cache.join("sdram");
     let wrapper = fs::read_to_string(manifest.join("csrc/sdram_bench.cpp")).unwrap();
-    let mut stamp = format!("{}\n{wrapper}", super::verilator_version(verilator));
+    let flags: Vec<&str> = super::VERILATOR_FLAGS
+        .iter()
+        .copied()
+        .filter(|f| *f != "--trace")
+        .collect();
+    let mut stamp = format!(
+        "{}\n{flags:?}\n{wrapper}",
+        super::verilator_version(verilator)
+    );
     let verilog: Vec<(u32, String)> = CAS
         .iter()
         .map(|&cl| {
@@ -41,15 +49,7 @@ pub fn build(verilator: &str, include: &Path, manifest: &Path, cache: &Path) -> 
         let src = obj.join("sdram_ctrl.v");
         fs::write(&src, v).unwrap();
         let status = Command::new(verilator)
-            .args([
-                "--cc",
-                "-O3",
-                "--x-assign",
-                "fast",
-                "--x-initial",
-                "fast",
-                "-Wno-fatal",
-            ])
+            .args(&flags)
             .args([
                 "--prefix",
                 &prefix,

@@ -47,21 +47,32 @@ impl T {
             .step(&Pins::command(cmd, ba, a))
             .unwrap_or_else(|v| panic!("{v}"));
     }
-    /// Power-up, PRECHARGE ALL, 2 AUTO REFRESH, mode `mode` (BL8, CL2 by default).
-    fn init_mode(mut self, mode: u16) -> Self {
-        self.nops(timing().power_up);
-        self.ok(Cmd::Precharge, 0, 1 << 10);
-        self.nops(1);
-        self.ok(Cmd::Refresh, 0, 0);
-        self.nops(6);
-        self.ok(Cmd::Refresh, 0, 0);
-        self.nops(6);
-        self.ok(Cmd::LoadMode, 0, mode);
-        self.nops(1);
-        self
+    /// Through the power-up wait and PRECHARGE ALL.
+    fn powered() -> Self {
+        let mut t = T::new();
+        t.nops(timing().power_up);
+        t.ok(Cmd::Precharge, 0, 1 << 10);
+        t.nops(1);
+        t
+    }
+    /// Powered, `refs` AUTO REFRESH (tRFC apart), LOAD MODE REGISTER `mode`; no wait after.
+    fn until_mode(refs: usize, mode: u16) -> Self {
+        let mut t = T::powered();
+        for _ in 0..refs {
+            t.ok(Cmd::Refresh, 0, 0);
+            t.nops(6);
+        }
+        t.ok(Cmd::LoadMode, 0, mode);
+        t
+    }
+    /// Initialised with `mode` (BL8, CL2 by default) and past tMRD.
+    fn init_mode(mode: u16) -> Self {
+        let mut t = T::until_mode(2, mode);
+        t.nops(1);
+        t
     }
     fn init() -> Self {
-        T::new().init_mode(0x23)
+        T::init_mode(0x23)
     }
     /// A write burst of `data` at (bank, col) of the open row: WRITE with the first word, the
     /// rest driven beat by beat with `dqm`.
@@ -129,13 +140,7 @@ fn rule_init_sequence() {
     t.nops(timing().power_up);
     assert_eq!(t.cmd(Cmd::Refresh, 0, 0), Err(Rule::InitSequence));
     // ACTIVE with one refresh only.
-    let mut t = T::new();
-    t.nops(timing().power_up);
-    t.ok(Cmd::Precharge, 0, 1 << 10);
-    t.nops(1);
-    t.ok(Cmd::Refresh, 0, 0);
-    t.nops(6);
-    t.ok(Cmd::LoadMode, 0, 0x23);
+    let mut t = T::until_mode(1, 0x23);
     t.nops(1);
     assert_eq!(t.cmd(Cmd::Active, 0, 0), Err(Rule::InitSequence));
 }
@@ -157,18 +162,9 @@ fn rule_mode_register() {
 
 #[test]
 fn rule_tmrd() {
-    let mut t = T::init();
-    let mut t2 = T::new();
-    t2.nops(timing().power_up);
-    t2.ok(Cmd::Precharge, 0, 1 << 10);
-    t2.nops(1);
-    t2.ok(Cmd::Refresh, 0, 0);
-    t2.nops(6);
-    t2.ok(Cmd::Refresh, 0, 0);
-    t2.nops(6);
-    t2.ok(Cmd::LoadMode, 0, 0x23);
-    assert_eq!(t2.cmd(Cmd::Active, 0, 0), Err(Rule::Tmrd));
-    t.ok(Cmd::Active, 0, 0);
+    let mut t = T::until_mode(2, 0x23);
+    assert_eq!(t.cmd(Cmd::Active, 0, 0), Err(Rule::Tmrd));
+    T::init().ok(Cmd::Active, 0, 0);
 }
 
 #[test]
@@ -395,7 +391,7 @@ fn burst_terminate_and_masks() {
 #[test]
 fn full_page_burst_wraps_in_the_row() {
     // Full page (A2..A0 = 7), CAS latency 3.
-    let mut t = T::new().init_mode(0x37);
+    let mut t = T::init_mode(0x37);
     t.ok(Cmd::Active, 0, 1);
     t.nops(2);
     let data: Vec<u16> = (0..512).map(|i| i as u16 ^ 0x5a5a).collect();
