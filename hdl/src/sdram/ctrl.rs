@@ -155,6 +155,9 @@ impl SdramCtrl {
             "needs 4 x 8192 x 512"
         );
         assert!(t.cl == 2 || t.cl == 3, "CAS latency 2 or 3");
+        // AUTO REFRESH follows PRECHARGE ALL by tRP, which PRECHARGE (after tRAS) makes tRC
+        // after the last ACTIVE only if tRAS + tRP covers tRC (as on every part in use).
+        assert!(t.t_ras + t.t_rp >= t.t_rc, "tRAS + tRP < tRC");
         let w = |cycles: u64| -> Constant<Bits<5>> {
             assert!((1..=32).contains(&cycles), "wait of {cycles} cycles");
             Constant::new((cycles - 1).to_bits())
