@@ -192,7 +192,7 @@ struct Row {
     written: Vec<u8>,
 }
 
-/// Data leaving the chip: the beat's word (`None`: never written) at the edge it is sampled.
+/// Data leaving the chip: a read beat's word and location, and the edge that samples it.
 #[derive(Clone, Copy, Debug)]
 struct OutWord {
     at: u64,
