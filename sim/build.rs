@@ -26,6 +26,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+#[path = "build/sdram.rs"]
+mod sdram;
+
 /// Verilator flags for every model (the top module and prefix are added per model).
 const VERILATOR_FLAGS: &[&str] = &[
     "--cc",
@@ -159,6 +162,8 @@ fn main() {
             m, &verilator, &include, &manifest, &cache, &harness_h,
         ));
     }
+
+    libs.push(sdram::build(&verilator, &include, &manifest, &cache));
 
     // The Verilator runtime and the model-independent harness, after the models that use them.
     let rt_stamp = format!(

@@ -13,6 +13,7 @@ pub mod job;
 pub mod protocol;
 pub mod qnet;
 pub mod reference;
+pub mod sdram;
 pub mod synthetic;
 pub mod tensor;
 

@@ -15,6 +15,7 @@ pub mod mac_row;
 pub mod mul8;
 pub mod pool;
 pub mod requant;
+pub mod sdram;
 pub mod sequencer;
 pub mod spram;
 pub mod tree;

@@ -1,0 +1,13 @@
+//! The ULX3S SDRAM in simulation: a chip model with the datasheet's rules ([`chip`]) and
+//! the Verilated controller of `hdl::sdram` on it ([`bench`]). See docs/sdram.md.
+
+pub mod bench;
+pub mod chip;
+
+#[cfg(test)]
+mod bench_tests;
+#[cfg(test)]
+mod chip_tests;
+
+pub use bench::{Bench, BenchError, Client, Request, Run};
+pub use chip::{Chip, Cmd, Pins, Rule, Violation};
