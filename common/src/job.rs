@@ -211,11 +211,7 @@ fn get(words: &[u64; STEP_WORDS], f: Field, signed: bool) -> i64 {
 impl Step {
     /// The output mode the requantizer uses.
     pub fn out_mode(&self) -> OutMode {
-        if self.relu {
-            OutMode::Relu
-        } else {
-            OutMode::Linear
-        }
+        OutMode::of(self.relu)
     }
 
     /// Number of output channel groups a `Conv` step runs (rows of the MAC array each).

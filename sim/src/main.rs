@@ -112,19 +112,7 @@ fn workload(a: &RunArgs) -> Result<Workload> {
     let x = Preprocess::caffe(net.in_h as u32).load(image)?;
     let input = quantize_input(x.as_slice().expect("contiguous"), net.in_scale);
     let (n, x) = (net.clone(), input.clone());
-    let golden = std::thread::spawn(move || {
-        Golden::new(&n)
-            .run_layers(&x)
-            .into_iter()
-            .map(|l| LayerOutput {
-                name: l.name,
-                c: l.out.c,
-                h: l.out.h,
-                w: l.out.w,
-                bytes: l.out.data,
-            })
-            .collect()
-    });
+    let golden = std::thread::spawn(move || Golden::new(&n).run_layers(&x));
     Ok(Workload { net, input, golden })
 }
 
