@@ -37,18 +37,17 @@ fn quantized_v11_matches_reference() {
     let Some(dir) = shared_or_skip("quantized_v11_matches_reference") else {
         return;
     };
-    let net = host::net::Net::load(&dir.join("models/squeezenet_v1.1.onnx")).unwrap();
-    let pre = host::preprocess::Preprocess::caffe(227);
-    let q = host::model::quantize_from_dir(
-        &net,
-        &dir.join("images/dev"),
+    let (q, pre) = host::model::load_quantized(
+        &dir.join("models/squeezenet_v1.1.onnx"),
+        Some(&dir.join("images/dev")),
         Some(2),
-        &pre,
         Default::default(),
+        |(_, h, _)| Ok(host::preprocess::Preprocess::caffe(h as u32)),
     )
     .unwrap();
-    let x = pre.load(&dir.join("reference/sample_input.jpg")).unwrap();
-    let qi = host::golden::quantize_input(x.as_slice().unwrap(), q.in_scale);
+    let qi = pre
+        .load_int8(&dir.join("reference/sample_input.jpg"), q.in_scale)
+        .unwrap();
     assert_same(&q, &qi);
     // The calibrated network keeps its accumulators far from 32-bit wrap-around.
     let ext = host::golden::accumulator_extremes(&q, &qi);
