@@ -18,5 +18,6 @@ pub mod requant;
 pub mod sequencer;
 pub mod spram;
 pub mod tree;
+pub mod verilator;
 
 pub use emit::{emit_core, try_emit_core};
