@@ -18,6 +18,13 @@ pub enum OutMode {
     Linear,
 }
 
+impl OutMode {
+    /// The mode of a layer with (`true`) or without a fused ReLU.
+    pub fn of(relu: bool) -> OutMode {
+        if relu { OutMode::Relu } else { OutMode::Linear }
+    }
+}
+
 /// Fixed-point requantization of an int32 accumulator to one output byte.
 ///
 /// `y = sat((acc * m + 2^(shift-1)) >> shift)` for `shift >= 1`, `y = sat(acc * m)` for

@@ -20,7 +20,7 @@ use crate::bus::{Param, Region};
 use crate::config::{DeviceConfig, LANES};
 use crate::job::{Buf, JobError, Op, Step, encode_job};
 use crate::qnet::{QConv, QLayer, QNet};
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, Tensor8};
 
 /// Words moved between host tensor and a device buffer: rows `r0..r1` and channel words
 /// `c0..c1` of the host tensor, packed pixel-major at word `base` of `buf`.
@@ -248,14 +248,8 @@ impl Plan {
                 jobs: Vec::new(),
             };
             match layer {
-                QLayer::Conv(q) => {
-                    conv_layer(&mut lp, q, cfg).map_err(err)?;
-                    signed = !q.relu;
-                }
-                QLayer::Fire(f) => {
-                    fire_layer(&mut lp, f, cfg).map_err(err)?;
-                    signed = !f.expand1x1.relu;
-                }
+                QLayer::Conv(q) => conv_layer(&mut lp, q, cfg).map_err(err)?,
+                QLayer::Fire(f) => fire_layer(&mut lp, f, cfg).map_err(err)?,
                 QLayer::MaxPool { .. } => max_pool_layer(&mut lp, signed, cfg).map_err(err)?,
                 QLayer::AvgPool {
                     bias,
@@ -263,11 +257,9 @@ impl Plan {
                     shift,
                     relu,
                     ..
-                } => {
-                    avg_pool_layer(&mut lp, signed, *relu, bias, m, shift, cfg).map_err(err)?;
-                    signed = !relu;
-                }
+                } => avg_pool_layer(&mut lp, signed, *relu, bias, m, shift, cfg).map_err(err)?,
             }
+            signed = layer.out_signed(signed);
             for j in &lp.jobs {
                 encode_job(&j.steps, cfg).map_err(|source| CompileError::Job {
                     layer: lp.name.clone(),
@@ -789,16 +781,18 @@ impl<'a, B: Backend> Executor<'a, B> {
     }
 
     /// Run the whole network on signed input bytes `[c][h][w]`; every layer's output and stats.
+    /// `on_job` is called after every job with the index of its layer.
     pub fn run(
         &mut self,
         net: &QNet,
         input: &[i8],
+        mut on_job: impl FnMut(usize),
     ) -> Result<Vec<(Tensor, LayerStats)>, ExecError> {
-        let bytes: Vec<u8> = input.iter().map(|&v| v as u8).collect();
-        let mut x = Tensor::from_chw(&bytes, net.in_c, net.in_h, net.in_w);
+        let x = Tensor8::input(net, input);
+        let mut x = Tensor::from_chw(&x.data, x.c, x.h, x.w);
         let mut outs = Vec::new();
         for li in 0..self.plan.layers.len() {
-            let (y, st) = self.run_layer(li, &x, |_| {})?;
+            let (y, st) = self.run_layer(li, &x, |_| on_job(li))?;
             x = y.clone();
             outs.push((y, st));
         }
@@ -821,15 +815,23 @@ mod tests {
         let want = reference::run(&net, &x);
         let plan = Plan::compile(&net, &cfg).unwrap();
         let mut dev = Device::new(cfg.clone());
-        let got = Executor::new(&plan, &mut dev).run(&net, &x).unwrap();
+        let got = Executor::new(&plan, &mut dev)
+            .run(&net, &x, |_| {})
+            .unwrap();
         for ((t, _), r) in got.iter().zip(&want) {
-            assert_eq!((t.c, t.h, t.w), (r.c, r.h, r.w), "{} shape", r.name);
+            let r_bytes = &r.out.data;
+            assert_eq!(
+                (t.c, t.h, t.w),
+                (r.out.c, r.out.h, r.out.w),
+                "{} shape",
+                r.name
+            );
             let bytes = t.to_chw();
-            if let Some(i) = (0..bytes.len()).find(|&i| bytes[i] != r.bytes[i]) {
+            if let Some(i) = (0..bytes.len()).find(|&i| bytes[i] != r_bytes[i]) {
                 panic!("{} on {}: first mismatch at byte {i}", r.name, cfg.name);
             }
             // The synthetic weights must exercise the range, or equality proves little.
-            let zeros = r.bytes.iter().filter(|&&b| b == 0).count() as f64 / r.bytes.len() as f64;
+            let zeros = r_bytes.iter().filter(|&&b| b == 0).count() as f64 / r_bytes.len() as f64;
             assert!(zeros < 0.9, "{}: {:.0} % zeros", r.name, zeros * 100.0);
         }
         plan

@@ -2,7 +2,8 @@
 //!
 //! `SQZ_DATA` names the folder; without it, `../shared` beside the workspace. Tests that
 //! need the data call [`shared_or_skip`]: without the data they skip loudly, unless
-//! `SQZ_REQUIRE_DATA=1` (set by `.ci/run`), which turns the skip into a failure.
+//! `SQZ_REQUIRE_DATA=1` (set by `.ci/run`), which turns the skip into a failure. A test
+//! missing anything else (a tool, a simulation model) goes through the same [`skip`].
 
 use std::path::PathBuf;
 
@@ -25,18 +26,25 @@ pub fn shared_dir() -> Option<PathBuf> {
     dir.join("README.md").exists().then_some(dir)
 }
 
-/// The shared data folder for a test, or `None` after printing a loud skip message.
-/// Panics (fails the test) when `SQZ_REQUIRE_DATA=1` and the data is missing.
+/// The shared data folder for a test, or `None` after a [`skip`].
 pub fn shared_or_skip(test: &str) -> Option<PathBuf> {
-    if let Some(d) = shared_dir() {
-        return Some(d);
+    let d = shared_dir();
+    if d.is_none() {
+        skip(
+            test,
+            "shared data not found (set SQZ_DATA to the folder holding models/ and reference/)",
+        );
     }
-    let msg = format!(
-        "SKIPPED {test}: shared data not found (set SQZ_DATA to the folder holding models/ and reference/)"
-    );
+    d
+}
+
+/// Skip `test` loudly because of `why` (missing data, tool or simulation model), or fail it
+/// when `SQZ_REQUIRE_DATA=1` (CI), so nothing a test needs goes missing unnoticed there.
+/// Every crate's tests skip through this.
+pub fn skip(test: &str, why: &str) {
+    let msg = format!("SKIPPED {test}: {why}");
     if std::env::var("SQZ_REQUIRE_DATA").is_ok_and(|v| v == "1") {
         panic!("{msg}, and SQZ_REQUIRE_DATA=1");
     }
     eprintln!("{msg}");
-    None
 }

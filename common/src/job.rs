@@ -211,11 +211,7 @@ fn get(words: &[u64; STEP_WORDS], f: Field, signed: bool) -> i64 {
 impl Step {
     /// The output mode the requantizer uses.
     pub fn out_mode(&self) -> OutMode {
-        if self.relu {
-            OutMode::Relu
-        } else {
-            OutMode::Linear
-        }
+        OutMode::of(self.relu)
     }
 
     /// Number of output channel groups a `Conv` step runs (rows of the MAC array each).
@@ -432,11 +428,6 @@ pub(crate) mod tests {
 
     pub fn fire_squeeze() -> Step {
         Step {
-            op: Op::Conv,
-            kernel: 1,
-            in_signed: false,
-            relu: true,
-            src: Buf::A,
             dst: Buf::S,
             cin_words: 12,
             cout: 16,
@@ -444,14 +435,8 @@ pub(crate) mod tests {
             in_w: 55,
             out_h: 10,
             out_w: 55,
-            y0: 0,
-            x0: 0,
-            src_base: 0,
-            dst_base: 0,
             dst_wpp: 2,
-            dst_off: 0,
-            weight_base: 0,
-            param_base: 0,
+            ..crate::synthetic::tiny_step()
         }
     }
 

@@ -831,36 +831,11 @@ mod tests {
         assert_eq!(st.flags, flag::JOB);
     }
 
-    fn tiny_step() -> crate::job::Step {
-        use crate::job::{Buf, Op, Step};
-        Step {
-            op: Op::Conv,
-            kernel: 1,
-            in_signed: false,
-            relu: true,
-            src: Buf::A,
-            dst: Buf::B,
-            cin_words: 1,
-            cout: 4,
-            in_h: 2,
-            in_w: 2,
-            out_h: 2,
-            out_w: 2,
-            y0: 0,
-            x0: 0,
-            src_base: 0,
-            dst_base: 0,
-            dst_wpp: 1,
-            dst_off: 0,
-            weight_base: 0,
-            param_base: 0,
-        }
-    }
-
     #[test]
     fn run_retry_is_answered_from_cache() {
         let mut s = server();
-        let job = crate::job::encode_job(&[tiny_step()], &DeviceConfig::small()).unwrap();
+        let job = crate::job::encode_job(&[crate::synthetic::tiny_step()], &DeviceConfig::small())
+            .unwrap();
         ask(
             &mut s,
             &Command::Write {

@@ -38,11 +38,7 @@ pub struct QConv {
 
 impl QConv {
     pub fn out_mode(&self) -> OutMode {
-        if self.relu {
-            OutMode::Relu
-        } else {
-            OutMode::Linear
-        }
+        OutMode::of(self.relu)
     }
     /// Output size for an input of `h x w`.
     pub fn out_size(&self, h: usize, w: usize) -> (usize, usize) {
@@ -128,6 +124,17 @@ impl QLayer {
             QLayer::Fire(f) => (f.expand1x1.cout + f.expand3x3.cout, h, w),
             QLayer::MaxPool { .. } => (c, maxpool_out(h), maxpool_out(w)),
             QLayer::AvgPool { .. } => (c, 1, 1),
+        }
+    }
+
+    /// Whether the layer's output bytes are signed, given whether its input's are (a layer
+    /// without a ReLU writes signed bytes; a max pool keeps its input's kind).
+    pub fn out_signed(&self, in_signed: bool) -> bool {
+        match self {
+            QLayer::Conv(q) => !q.relu,
+            QLayer::Fire(f) => !f.expand1x1.relu,
+            QLayer::MaxPool { .. } => in_signed,
+            QLayer::AvgPool { relu, .. } => !relu,
         }
     }
 

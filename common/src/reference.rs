@@ -3,17 +3,17 @@
 //! fast golden model, the device model running compiled jobs, and the RTL are compared to it.
 //! Tensors are channel-major bytes `[c][h][w]` (signed input bytes stored as `i8 as u8`).
 
-use crate::arith::{activation_value, mac, requantize};
+use crate::arith::{OutMode, activation_value, mac, requantize};
 use crate::qnet::{QConv, QLayer, QNet, maxpool_out};
+use crate::tensor::Tensor8;
 
-/// One layer's output.
+/// One layer's result: its output (for a Fire: the concatenation of the expands) and, for
+/// a Fire, the squeeze output.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerOutput {
     pub name: String,
-    pub c: usize,
-    pub h: usize,
-    pub w: usize,
-    pub bytes: Vec<u8>,
+    pub out: Tensor8,
+    pub squeeze: Option<Tensor8>,
 }
 
 /// Direct convolution.
@@ -78,69 +78,73 @@ pub fn max_pool(
     (out, oh, ow)
 }
 
+/// [`conv`] on a tensor, whose signedness must be the layer's.
+pub fn conv_tensor(q: &QConv, x: &Tensor8) -> Tensor8 {
+    assert_eq!(x.signed, q.in_signed, "conv '{}': input signedness", q.name);
+    assert_eq!(x.c, q.cin, "conv '{}': input channels", q.name);
+    let (data, h, w) = conv(q, &x.data, x.h, x.w);
+    Tensor8 {
+        c: q.cout,
+        h,
+        w,
+        signed: !q.relu,
+        data,
+    }
+}
+
+/// Global average pool: per channel `requantize(bias + sum of the channel's bytes)`.
+pub fn avg_pool(x: &Tensor8, bias: &[i32], m: &[u16], shift: &[u8], relu: bool) -> Tensor8 {
+    let n = x.h * x.w;
+    let data = (0..x.c)
+        .map(|ch| {
+            let acc = x.data[ch * n..(ch + 1) * n].iter().fold(bias[ch], |a, &b| {
+                a.wrapping_add(activation_value(b, x.signed))
+            });
+            requantize(acc, m[ch], shift[ch], OutMode::of(relu))
+        })
+        .collect();
+    Tensor8 {
+        c: x.c,
+        h: 1,
+        w: 1,
+        signed: !relu,
+        data,
+    }
+}
+
 /// Run the whole network on signed input bytes `[c][h][w]`; returns every layer's output
-/// (for a Fire module: its concatenated output).
+/// (for a Fire module: its concatenated output, and its squeeze output).
 pub fn run(net: &QNet, input: &[i8]) -> Vec<LayerOutput> {
-    let (mut c, mut h, mut w) = (net.in_c, net.in_h, net.in_w);
-    let mut x: Vec<u8> = input.iter().map(|&v| v as u8).collect();
-    let mut signed = true;
-    let mut outs = Vec::new();
+    let mut x = Tensor8::input(net, input);
+    let mut outs = Vec::with_capacity(net.layers.len());
     for layer in &net.layers {
-        let name = match layer {
-            QLayer::Conv(q) => {
-                let (y, oh, ow) = conv(q, &x, h, w);
-                (x, c, h, w) = (y, q.cout, oh, ow);
-                signed = !q.relu;
-                q.name.clone()
-            }
+        let mut squeeze = None;
+        x = match layer {
+            QLayer::Conv(q) => conv_tensor(q, &x),
             QLayer::Fire(f) => {
-                let (s, sh, sw) = conv(&f.squeeze, &x, h, w);
-                let (mut e1, oh, ow) = conv(&f.expand1x1, &s, sh, sw);
-                let (e3, _, _) = conv(&f.expand3x3, &s, sh, sw);
-                e1.extend_from_slice(&e3);
-                (x, c, h, w) = (e1, f.expand1x1.cout + f.expand3x3.cout, oh, ow);
-                signed = !f.expand1x1.relu;
-                f.name.clone()
+                let s = conv_tensor(&f.squeeze, &x);
+                let mut e = conv_tensor(&f.expand1x1, &s);
+                e.data.extend(conv_tensor(&f.expand3x3, &s).data);
+                e.c += f.expand3x3.cout;
+                squeeze = Some(s);
+                e
             }
-            QLayer::MaxPool { name } => {
-                let (y, oh, ow) = max_pool(&x, signed, c, h, w);
-                (x, h, w) = (y, oh, ow);
-                name.clone()
+            QLayer::MaxPool { .. } => {
+                let (data, h, w) = max_pool(&x.data, x.signed, x.c, x.h, x.w);
+                Tensor8 { h, w, data, ..x }
             }
             QLayer::AvgPool {
-                name,
                 bias,
                 m,
                 shift,
                 relu,
                 ..
-            } => {
-                let mode = if *relu {
-                    crate::arith::OutMode::Relu
-                } else {
-                    crate::arith::OutMode::Linear
-                };
-                let y: Vec<u8> = (0..c)
-                    .map(|ch| {
-                        let acc = x[ch * h * w..(ch + 1) * h * w]
-                            .iter()
-                            .fold(bias[ch], |a, &b| {
-                                a.wrapping_add(activation_value(b, signed))
-                            });
-                        requantize(acc, m[ch], shift[ch], mode)
-                    })
-                    .collect();
-                (x, h, w) = (y, 1, 1);
-                signed = !*relu;
-                name.clone()
-            }
+            } => avg_pool(&x, bias, m, shift, *relu),
         };
         outs.push(LayerOutput {
-            name,
-            c,
-            h,
-            w,
-            bytes: x.clone(),
+            name: layer.name().to_string(),
+            out: x.clone(),
+            squeeze,
         });
     }
     outs

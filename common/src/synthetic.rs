@@ -1,10 +1,12 @@
 //! SqueezeNet v1.0 / v1.1 with deterministic synthetic int8 weights: the network
-//! `cargo run -p sim` simulates when no model file is given, and the compiler's tests use.
+//! `cargo run -p sim` simulates when no model file is given, and the compiler's tests use;
+//! and the smallest job step, for tests of the link and the engine.
 //! Multipliers and biases are chosen from each layer's fan-in so that activations spread
 //! over the byte range (neither all zero nor all saturated) and every path is exercised.
 
 use serde::{Deserialize, Serialize};
 
+use crate::job::{Buf, Op, Step};
 use crate::qnet::{QConv, QFire, QLayer, QNet};
 
 /// The two SqueezeNet releases.
@@ -169,4 +171,31 @@ pub fn input(size: usize, seed: u64) -> Vec<i8> {
             v.clamp(-128, 127) as i8
         })
         .collect()
+}
+
+/// The smallest job step, for tests of the link and the engine: a 1x1 ReLU conv of a 2x2
+/// tile, one channel word in, 4 channels out, from buffer A to B, weights and parameters at 0.
+pub fn tiny_step() -> Step {
+    Step {
+        op: Op::Conv,
+        kernel: 1,
+        in_signed: false,
+        relu: true,
+        src: Buf::A,
+        dst: Buf::B,
+        cin_words: 1,
+        cout: 4,
+        in_h: 2,
+        in_w: 2,
+        out_h: 2,
+        out_w: 2,
+        y0: 0,
+        x0: 0,
+        src_base: 0,
+        dst_base: 0,
+        dst_wpp: 1,
+        dst_off: 0,
+        weight_base: 0,
+        param_base: 0,
+    }
 }

@@ -1,8 +1,36 @@
-//! Activation tensors in the device's layout: pixel-major (row-major pixels), each pixel
-//! `cw` words of [`LANES`] channel bytes, channels past `c` zero. A band of rows is one
-//! contiguous run of words, which is what a tile transfer moves.
+//! Activation tensors: [`Tensor8`], channel-major bytes as the reference and the golden
+//! model compute them, and [`Tensor`], the device's layout: pixel-major (row-major pixels),
+//! each pixel `cw` words of [`LANES`] channel bytes, channels past `c` zero. A band of rows
+//! is one contiguous run of words, which is what a tile transfer moves.
 
 use crate::config::LANES;
+use crate::qnet::QNet;
+
+/// A tensor of bytes in channel-major order `[c][h][w]`, the reference's and the golden
+/// model's layout: `signed` bytes are two's complement, the others unsigned activations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tensor8 {
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub signed: bool,
+    pub data: Vec<u8>,
+}
+
+impl Tensor8 {
+    /// The input of `net`: signed bytes `[in_c][in_h][in_w]`.
+    pub fn input(net: &QNet, input: &[i8]) -> Tensor8 {
+        let (c, h, w) = (net.in_c, net.in_h, net.in_w);
+        assert_eq!(input.len(), c * h * w, "input must be {c}x{h}x{w} bytes");
+        Tensor8 {
+            c,
+            h,
+            w,
+            signed: true,
+            data: input.iter().map(|&v| v as u8).collect(),
+        }
+    }
+}
 
 /// An activation tensor of `c` channels, `h x w` pixels, in device words.
 #[derive(Clone, Debug, PartialEq, Eq)]

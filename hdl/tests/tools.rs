@@ -34,20 +34,15 @@ fn cleanup(path: &Path) {
 /// ECP5 flow does: with `SQZ_ECP5_DSP` and `SQZ_ECP5_BRAM`, on the cell models of `ecp5.rs`.
 #[test]
 fn verilator_lint_all_configs() {
-    if !tool_or_skip("verilator", "verilator_lint_all_configs") {
+    if !hdl::verilator::available_or_skip("verilator_lint_all_configs") {
         return;
     }
     for cfg in DeviceConfig::all() {
         let v = emit(&cfg, "lint");
         let lint = |extra: &[&str], what: &str| {
-            run(
-                Command::new("verilator")
-                    .args(hdl::emit::VERILATOR_LINT)
-                    .args(["--top-module", "sqz_core"])
-                    .arg(&v)
-                    .args(extra),
-                &format!("verilator lint of {}{what}", cfg.name),
-            )
+            if let Err(e) = hdl::verilator::lint("sqz_core", &[&v], extra) {
+                panic!("verilator lint of {}{what} failed:\n{e}", cfg.name);
+            }
         };
         lint(&[], "");
         if !cfg.lean() {

@@ -6,9 +6,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use common::compile::{Executor, LayerStats, Plan};
+use common::compile::{Executor, Plan};
 use common::qnet::QNet;
-use common::tensor::Tensor;
 use serde::Serialize;
 
 use crate::golden::output_probabilities;
@@ -102,28 +101,25 @@ pub fn infer<L: Link>(
     })?;
     let t = Instant::now();
     let before: LinkStats = client.stats.clone();
-    let bytes: Vec<u8> = input.iter().map(|&v| v as u8).collect();
-    let mut x = Tensor::from_chw(&bytes, net.in_c, net.in_h, net.in_w);
-    let mut layers = Vec::new();
-    {
-        let mut exec = Executor::new(&plan, client);
-        for (li, lp) in plan.layers.iter().enumerate() {
-            let (y, st): (Tensor, LayerStats) = exec
-                .run_layer(li, &x, |_| on_job(&lp.name))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            layers.push(LayerCost {
-                name: lp.name.clone(),
-                jobs: st.jobs,
-                cycles: st.cycles,
-                bytes_in: st.bytes_in,
-                bytes_out: st.bytes_out,
-            });
-            x = y;
-        }
-    }
+    let outputs = Executor::new(&plan, client)
+        .run(net, input, |li| on_job(&plan.layers[li].name))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let layers: Vec<LayerCost> = plan
+        .layers
+        .iter()
+        .zip(&outputs)
+        .map(|(lp, (_, st))| LayerCost {
+            name: lp.name.clone(),
+            jobs: st.jobs,
+            cycles: st.cycles,
+            bytes_in: st.bytes_in,
+            bytes_out: st.bytes_out,
+        })
+        .collect();
+    let output = outputs.last().map(|(y, _)| y.to_chw()).unwrap_or_default();
     let after = &client.stats;
     Ok(DeviceInference {
-        probs: output_probabilities(net, &x.to_chw()),
+        probs: output_probabilities(net, &output),
         cycles: layers.iter().map(|l| l.cycles).sum(),
         layers,
         clock_hz: cfg.clock_hz,

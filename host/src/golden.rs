@@ -1,6 +1,8 @@
 //! The int8 golden model: executes a [`QNet`] with exactly the hardware's arithmetic
 //! (`common::arith`): wrapping i32 accumulation from the bias, then `requantize` per
 //! output channel. Every layer's output bytes are available (CHW) for the RTL comparison.
+//! It is the optimised twin of `common::reference`, the direct definition, and is tested
+//! against it (`tests/golden_props.rs`, `tests/golden_vs_reference.rs`).
 //!
 //! Speed: activations are kept HWC; each conv gathers a tile of output pixels as an
 //! im2col matrix of i16 (taps ordered ky, kx, ci), and dots it with i16 weights
@@ -10,27 +12,9 @@
 
 use common::arith::{OutMode, activation_value, requantize};
 use common::qnet::{QConv, QLayer, QNet, maxpool_out};
+use common::reference::LayerOutput;
+use common::tensor::Tensor8;
 use rayon::prelude::*;
-
-/// A tensor of bytes, CHW.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tensor8 {
-    pub c: usize,
-    pub h: usize,
-    pub w: usize,
-    /// Signed (two's complement) bytes rather than unsigned activations.
-    pub signed: bool,
-    pub data: Vec<u8>,
-}
-
-/// One layer's result: its output (for a Fire: the concatenation) and, for a Fire, the
-/// squeeze output.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LayerOut {
-    pub name: String,
-    pub out: Tensor8,
-    pub squeeze: Option<Tensor8>,
-}
 
 /// Which dot-product kernel runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +32,15 @@ impl Kernel {
             return Kernel::Avx2;
         }
         Kernel::Portable
+    }
+
+    /// Every kernel this CPU supports (to test them against each other).
+    pub fn supported() -> Vec<Kernel> {
+        let mut k = vec![Kernel::Portable];
+        if Kernel::detect() != Kernel::Portable {
+            k.push(Kernel::detect());
+        }
+        k
     }
 }
 
@@ -181,10 +174,10 @@ impl Golden {
     }
 
     /// Every layer's output (CHW bytes).
-    pub fn run_layers(&self, input: &[i8]) -> Vec<LayerOut> {
+    pub fn run_layers(&self, input: &[i8]) -> Vec<LayerOutput> {
         let mut outs = Vec::with_capacity(self.net.layers.len());
         self.run(input, |name, a, sq| {
-            outs.push(LayerOut {
+            outs.push(LayerOutput {
                 name: name.to_string(),
                 out: a.to_chw(),
                 squeeze: sq.map(Act::to_chw),
@@ -206,24 +199,8 @@ impl Golden {
     }
 
     fn run(&self, input: &[i8], mut sink: impl FnMut(&str, &Act, Option<&Act>)) {
-        let n = &self.net;
-        assert_eq!(
-            input.len(),
-            n.in_c * n.in_h * n.in_w,
-            "input must be {}x{}x{} bytes",
-            n.in_c,
-            n.in_h,
-            n.in_w
-        );
-        let chw = Tensor8 {
-            c: n.in_c,
-            h: n.in_h,
-            w: n.in_w,
-            signed: true,
-            data: input.iter().map(|&v| v as u8).collect(),
-        };
-        let mut x = from_chw(&chw);
-        for (l, prep) in n.layers.iter().zip(&self.prepared) {
+        let mut x = from_chw(&Tensor8::input(&self.net, input));
+        for (l, prep) in self.net.layers.iter().zip(&self.prepared) {
             match l {
                 QLayer::Conv(q) => {
                     x = self.conv(q, &prep[0], &x);
@@ -467,7 +444,7 @@ fn maxpool(x: &Act) -> Act {
 }
 
 fn avgpool(x: &Act, bias: &[i32], m: &[u16], shift: &[u8], relu: bool) -> Act {
-    let mode = if relu { OutMode::Relu } else { OutMode::Linear };
+    let mode = OutMode::of(relu);
     let hwc = (0..x.c)
         .map(|ch| {
             let acc = x.hwc.chunks_exact(x.c).fold(bias[ch], |a, px| {
@@ -483,76 +460,6 @@ fn avgpool(x: &Act, bias: &[i32], m: &[u16], shift: &[u8], relu: bool) -> Act {
         signed: !relu,
         hwc,
     }
-}
-
-/// Convenience: prepare and run in one call.
-pub fn run_layers(net: &QNet, input: &[i8]) -> Vec<LayerOut> {
-    Golden::new(net).run_layers(input)
-}
-
-/// Naive reference convolution (CHW in, CHW out): `common::reference::conv`, the
-/// definition the fast path is tested against. The tensor's signedness must be the layer's.
-pub fn reference_conv(q: &QConv, x: &Tensor8) -> Tensor8 {
-    assert_eq!(x.signed, q.in_signed, "{}: input signedness", q.name);
-    let (data, h, w) = common::reference::conv(q, &x.data, x.h, x.w);
-    Tensor8 {
-        c: q.cout,
-        h,
-        w,
-        signed: !q.relu,
-        data,
-    }
-}
-
-/// Naive reference for a whole network (slow; for tests on small networks).
-pub fn reference_run_layers(net: &QNet, input: &[i8]) -> Vec<LayerOut> {
-    let mut x = Tensor8 {
-        c: net.in_c,
-        h: net.in_h,
-        w: net.in_w,
-        signed: true,
-        data: input.iter().map(|&v| v as u8).collect(),
-    };
-    let mut outs = vec![];
-    for l in &net.layers {
-        let (name, sq) = match l {
-            QLayer::Conv(q) => {
-                x = reference_conv(q, &x);
-                (q.name.clone(), None)
-            }
-            QLayer::Fire(f) => {
-                let sq = reference_conv(&f.squeeze, &x);
-                let mut e = reference_conv(&f.expand1x1, &sq);
-                e.data.extend(reference_conv(&f.expand3x3, &sq).data);
-                e.c = f.expand1x1.cout + f.expand3x3.cout;
-                x = e;
-                (f.name.clone(), Some(sq))
-            }
-            QLayer::MaxPool { name } => {
-                let a = maxpool(&from_chw(&x));
-                x = a.to_chw();
-                (name.clone(), None)
-            }
-            QLayer::AvgPool {
-                name,
-                bias,
-                m,
-                shift,
-                relu,
-                ..
-            } => {
-                let a = avgpool(&from_chw(&x), bias, m, shift, *relu);
-                x = a.to_chw();
-                (name.clone(), None)
-            }
-        };
-        outs.push(LayerOut {
-            name,
-            out: x.clone(),
-            squeeze: sq,
-        });
-    }
-    outs
 }
 
 /// Quantize a float input to signed int8: `clamp(round(x / scale), -128, 127)`, ties away
@@ -595,14 +502,8 @@ pub fn accumulator_extremes(net: &QNet, input: &[i8]) -> Vec<(String, i64, i64)>
         }
         out.push((q.name.clone(), lo, hi));
     }
-    let outs = reference_run_layers(net, input);
-    let mut x = Tensor8 {
-        c: net.in_c,
-        h: net.in_h,
-        w: net.in_w,
-        signed: true,
-        data: input.iter().map(|&v| v as u8).collect(),
-    };
+    let outs = common::reference::run(net, input);
+    let mut x = Tensor8::input(net, input);
     let mut ext = Vec::new();
     for (l, o) in net.layers.iter().zip(&outs) {
         match l {

@@ -224,49 +224,29 @@ fn load_net(path: &Path) -> Result<Net> {
 impl ModelArgs {
     /// The int8 network (a .q8 file, or the ONNX model quantized on --calib images).
     fn load_quantized(&self) -> Result<(QNet, Preprocess)> {
-        if self.float {
-            bail!("--float cannot run on a device: the device computes the int8 network");
-        }
-        if is_q8(&self.model) {
-            let q = host::q8::load(&self.model)?;
-            let p = self.pre.build((q.in_c, q.in_h, q.in_w))?;
-            return Ok((q, p));
-        }
-        let net = Net::load(&self.model)?;
-        let p = self.pre.build((net.in_c, net.in_h, net.in_w))?;
-        let Some(dir) = &self.calib else {
-            bail!(
-                "running an .onnx model on a device needs --calib DIR (calibration images), or give a .q8 model"
-            );
-        };
-        let q = quantize_from_dir(&net, dir, self.q.calib_limit, &p, self.q.options()?)?;
-        Ok((q, p))
+        host::model::load_quantized(
+            &self.model,
+            self.calib.as_deref(),
+            self.q.calib_limit,
+            self.q.options()?,
+            |shape| self.pre.build(shape),
+        )
     }
 
     fn load(&self) -> Result<(Engine, Preprocess)> {
-        if is_q8(&self.model) {
-            if self.float {
-                bail!(
-                    "--float needs an .onnx model ({} holds only int8 weights)",
-                    self.model.display()
-                );
-            }
-            let q = host::q8::load(&self.model)?;
-            let e = Engine::Golden(Box::new(Golden::new(&q)));
-            let p = self.pre.build(e.input_size())?;
-            return Ok((e, p));
+        let q8 = is_q8(&self.model);
+        if q8 && self.float {
+            bail!(
+                "--float needs an .onnx model ({} holds only int8 weights)",
+                self.model.display()
+            );
         }
-        let net = Net::load(&self.model)?;
-        let p = self.pre.build((net.in_c, net.in_h, net.in_w))?;
-        if !self.golden {
+        if !q8 && !self.golden {
+            let net = Net::load(&self.model)?;
+            let p = self.pre.build((net.in_c, net.in_h, net.in_w))?;
             return Ok((Engine::Float(net), p));
         }
-        let Some(dir) = &self.calib else {
-            bail!(
-                "--golden with an .onnx model needs --calib DIR (calibration images), or give a .q8 model"
-            );
-        };
-        let q = quantize_from_dir(&net, dir, self.q.calib_limit, &p, self.q.options()?)?;
+        let (q, p) = self.load_quantized()?;
         Ok((Engine::Golden(Box::new(Golden::new(&q))), p))
     }
 }
@@ -337,9 +317,11 @@ fn classify(image: &Path, m: &ModelArgs, top: usize, json: bool, d: &DeviceArgs)
             (engine.classify(&x), engine.mode(), None)
         }
         Some(dev) => {
+            if m.float {
+                bail!("--float cannot run on a device: the device computes the int8 network");
+            }
             let (q, pre) = m.load_quantized()?;
-            let x = pre.load(image)?;
-            let input = quantize_input(x.as_slice().expect("contiguous"), q.in_scale);
+            let input = pre.load_int8(image, q.in_scale)?;
             let r = classify_on_device(&q, &input, dev, d)?;
             // What the transfer cost and which faults the link recovered from.
             let link = serde_json::json!({

@@ -85,6 +85,33 @@ pub fn spread(files: Vec<PathBuf>, limit: Option<usize>) -> Vec<PathBuf> {
     }
 }
 
+/// The int8 network of a model file, and the preprocessing `pre` makes for its input shape
+/// `(c, h, w)`: a `.q8` file as stored, or an ONNX model quantized on the calibration images
+/// in `calib` (at most `limit` of them) with `opts`.
+pub fn load_quantized(
+    model: &Path,
+    calib: Option<&Path>,
+    limit: Option<usize>,
+    opts: Options,
+    pre: impl Fn((usize, usize, usize)) -> Result<Preprocess>,
+) -> Result<(QNet, Preprocess)> {
+    if is_q8(model) {
+        let q = crate::q8::load(model)?;
+        let p = pre((q.in_c, q.in_h, q.in_w))?;
+        return Ok((q, p));
+    }
+    let net = Net::load(model)?;
+    let p = pre((net.in_c, net.in_h, net.in_w))?;
+    let Some(dir) = calib else {
+        bail!(
+            "the int8 network of the ONNX model {} needs --calib DIR (calibration images), or give a .q8 model",
+            model.display()
+        );
+    };
+    let q = quantize_from_dir(&net, dir, limit, &p, opts)?;
+    Ok((q, p))
+}
+
 /// Calibrate `net` on the images of `dir` and quantize it.
 pub fn quantize_from_dir(
     net: &Net,

@@ -69,6 +69,16 @@ impl Preprocess {
             .with_context(|| format!("cannot preprocess {}", path.display()))
     }
 
+    /// [`Preprocess::load`], then quantized to the signed int8 input of a network whose
+    /// input unit is `in_scale`.
+    pub fn load_int8(&self, path: &Path, in_scale: f32) -> Result<Vec<i8>> {
+        let x = self.load(path)?;
+        Ok(crate::golden::quantize_input(
+            x.as_slice().expect("contiguous"),
+            in_scale,
+        ))
+    }
+
     /// Preprocess a decoded RGB image.
     pub fn apply(&self, img: &RgbImage) -> Result<Array3<f32>> {
         let (w, h) = img.dimensions();

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use common::arith::{M_LIMIT, MAX_SHIFT};
-use common::qnet::{QConv, QLayer, QNet, maxpool_out};
+use common::qnet::{QConv, QLayer, QNet};
 
 pub const MAGIC: &[u8; 8] = b"SQZNETQ8";
 pub const VERSION: u32 = 1;
@@ -50,50 +50,42 @@ pub fn validate(net: &QNet) -> Result<()> {
     {
         bail!("bad input shape or scale");
     }
-    let (mut c, mut h, mut w, mut signed) = (net.in_c, net.in_h, net.in_w, true);
+    let (mut shape, mut signed) = ((net.in_c, net.in_h, net.in_w), true);
     for l in &net.layers {
+        let (c, h, w) = shape;
         match l {
             QLayer::Conv(q) => {
-                (h, w) = conv_ok(q, c, h, w, signed)?;
-                (c, signed) = (q.cout, !q.relu);
+                conv_ok(q, c, h, w, signed)?;
             }
             QLayer::Fire(f) => {
                 let (sh, sw) = conv_ok(&f.squeeze, c, h, w, signed)?;
                 let a = conv_ok(&f.expand1x1, f.squeeze.cout, sh, sw, !f.squeeze.relu)?;
                 let b = conv_ok(&f.expand3x3, f.squeeze.cout, sh, sw, !f.squeeze.relu)?;
-                if a != b || f.expand1x1.relu != f.expand3x3.relu {
+                // The compiler and the device keep a Fire's size (`QLayer::out_shape`).
+                if a != (h, w) || b != (h, w) || f.expand1x1.relu != f.expand3x3.relu {
                     bail!("Fire '{}': expand outputs differ in size or kind", f.name);
                 }
-                (c, h, w, signed) = (
-                    f.expand1x1.cout + f.expand3x3.cout,
-                    a.0,
-                    a.1,
-                    !f.expand1x1.relu,
-                );
             }
             QLayer::MaxPool { name } => {
                 if h < 3 || w < 3 {
                     bail!("max pool '{name}' on a {h}x{w} input");
                 }
-                (h, w) = (maxpool_out(h), maxpool_out(w));
             }
             QLayer::AvgPool {
                 name,
                 bias,
                 m,
                 shift,
-                relu,
                 ..
             } => {
                 if bias.len() != c || m.len() != c || shift.len() != c {
                     bail!("average pool '{name}' has parameters for the wrong channel count");
                 }
                 params_ok(name, m, shift)?;
-                (h, w, signed) = (1, 1, !relu);
             }
         }
+        (shape, signed) = (l.out_shape(shape), l.out_signed(signed));
     }
-    let _ = (c, h, w, signed);
     Ok(())
 }
 

@@ -1,18 +1,11 @@
-//! The fast int8 golden model (AVX2 and portable kernels) equals a naive reference built
-//! directly from `common::arith`, on random small layers including the extremes.
+//! The fast int8 golden model (AVX2 and portable kernels) equals the direct reference
+//! (`common::reference`), on random small layers including the extremes.
 
 use common::qnet::{QConv, QFire, QLayer, QNet};
-use host::golden::{Golden, Kernel, Tensor8, reference_conv, reference_run_layers};
+use common::reference::{conv_tensor, run};
+use common::tensor::Tensor8;
+use host::golden::{Golden, Kernel};
 use proptest::prelude::*;
-
-fn kernels() -> Vec<Kernel> {
-    let mut k = vec![Kernel::Portable];
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        k.push(Kernel::Avx2);
-    }
-    k
-}
 
 fn extreme_i8() -> impl Strategy<Value = i8> {
     prop_oneof![Just(-128i8), Just(127i8), Just(0i8), any::<i8>()]
@@ -87,7 +80,7 @@ proptest! {
     #[test]
     fn fast_conv_equals_reference(c in conv_case()) {
         let x = Tensor8 { c: c.q.cin, h: c.h, w: c.w, signed: c.q.in_signed, data: c.input.clone() };
-        let want = reference_conv(&c.q, &x);
+        let want = conv_tensor(&c.q, &x);
         let mut net = QNet { name: "t".into(), in_c: c.q.cin, in_h: c.h, in_w: c.w, in_scale: 1.0, layers: vec![] };
         // The golden model's input is always signed; an unsigned layer is tested behind a
         // 1x1 ReLU conv computing relu(-2x), which reaches every even byte and 255.
@@ -105,8 +98,8 @@ proptest! {
             input = c.input.iter().map(|&b| (-((b as i32 + 1) / 2)) as i8).collect();
         }
         net.layers.push(QLayer::Conv(c.q.clone()));
-        let want_net = reference_run_layers(&net, &input);
-        for k in kernels() {
+        let want_net = run(&net, &input);
+        for k in Kernel::supported() {
             let got = Golden::with_kernel(&net, k).run_layers(&input);
             prop_assert_eq!(&got, &want_net, "kernel {:?}", k);
         }
@@ -173,10 +166,10 @@ fn tiny_network_equals_reference() {
     let input: Vec<i8> = (0..3 * 23 * 23)
         .map(|i| ((i * 37 + 11) % 256) as u8 as i8)
         .collect();
-    let want = reference_run_layers(&net, &input);
+    let want = run(&net, &input);
     assert_eq!(want.len(), 5);
     assert!(want[2].squeeze.is_some());
-    for k in kernels() {
+    for k in Kernel::supported() {
         assert_eq!(
             Golden::with_kernel(&net, k).run_layers(&input),
             want,

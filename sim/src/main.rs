@@ -12,7 +12,7 @@ use common::DeviceConfig;
 use common::qnet::QNet;
 use common::reference::LayerOutput;
 use common::synthetic::{self, Version};
-use host::golden::{Golden, output_probabilities, quantize_input};
+use host::golden::{Golden, output_probabilities};
 use host::preprocess::Preprocess;
 use indicatif::{ProgressBar, ProgressStyle};
 use sim::network;
@@ -98,33 +98,19 @@ fn workload(a: &RunArgs) -> Result<Workload> {
         .image
         .as_ref()
         .expect("clap requires --image with --model");
-    let net = if host::model::is_q8(model) {
-        host::q8::load(model)?
-    } else {
-        let float = host::net::Net::load(model)?;
-        let Some(calib) = &a.calib else {
-            bail!("an ONNX --model needs --calib DIR (calibration images), or give a .q8 model");
-        };
-        let pre = Preprocess::caffe(float.in_h as u32);
+    if let (false, Some(calib)) = (host::model::is_q8(model), &a.calib) {
         eprintln!("sim: quantizing {} on {}", model.display(), calib.display());
-        host::model::quantize_from_dir(&float, calib, None, &pre, Default::default())?
-    };
-    let x = Preprocess::caffe(net.in_h as u32).load(image)?;
-    let input = quantize_input(x.as_slice().expect("contiguous"), net.in_scale);
+    }
+    let (net, pre) = host::model::load_quantized(
+        model,
+        a.calib.as_deref(),
+        None,
+        Default::default(),
+        |(_, h, _)| Ok(Preprocess::caffe(h as u32)),
+    )?;
+    let input = pre.load_int8(image, net.in_scale)?;
     let (n, x) = (net.clone(), input.clone());
-    let golden = std::thread::spawn(move || {
-        Golden::new(&n)
-            .run_layers(&x)
-            .into_iter()
-            .map(|l| LayerOutput {
-                name: l.name,
-                c: l.out.c,
-                h: l.out.h,
-                w: l.out.w,
-                bytes: l.out.data,
-            })
-            .collect()
-    });
+    let golden = std::thread::spawn(move || Golden::new(&n).run_layers(&x));
     Ok(Workload { net, input, golden })
 }
 

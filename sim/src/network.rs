@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::DeviceConfig;
 use common::backend::Backend;
-use common::compile::{ExecError, Executor, LayerStats, Plan};
+use common::compile::{Executor, LayerStats, Plan};
 use common::qnet::QNet;
 use common::reference::LayerOutput;
 use common::tensor::Tensor;
@@ -94,21 +94,11 @@ pub fn simulate(
     input: &[i8],
     cfg: &DeviceConfig,
     dev: &mut impl Backend,
-    mut on_job: impl FnMut(usize),
+    on_job: impl FnMut(usize),
 ) -> Result<DeviceRun, Box<dyn std::error::Error + Send + Sync>> {
     let plan = Plan::compile(net, cfg)?;
-    let bytes: Vec<u8> = input.iter().map(|&v| v as u8).collect();
-    let mut x = Tensor::from_chw(&bytes, net.in_c, net.in_h, net.in_w);
-    let mut outputs = Vec::new();
     let t = Instant::now();
-    let mut exec = Executor::new(&plan, dev);
-    for li in 0..plan.layers.len() {
-        let (y, st) = exec
-            .run_layer(li, &x, |_| on_job(li))
-            .map_err(|e: ExecError| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
-        x = y.clone();
-        outputs.push((y, st));
-    }
+    let outputs = Executor::new(&plan, dev).run(net, input, on_job)?;
     let sim_time = t.elapsed();
     Ok(DeviceRun {
         plan,
@@ -124,9 +114,9 @@ pub fn compare(net: &QNet, run: &DeviceRun, reference: &[LayerOutput]) -> NetRep
     let mut layers = Vec::new();
     let mut first_mismatch = None;
     for (li, (lp, (y, st))) in run.plan.layers.iter().zip(&run.outputs).enumerate() {
-        let want = &reference[li];
+        let want = &reference[li].out.data;
         let got = y.to_chw();
-        let bad = (0..got.len()).find(|&i| got[i] != want.bytes[i]);
+        let bad = (0..got.len()).find(|&i| got[i] != want[i]);
         layers.push(LayerReport {
             name: lp.name.clone(),
             macs: lp.macs,
@@ -161,7 +151,7 @@ pub fn compare(net: &QNet, run: &DeviceRun, reference: &[LayerOutput]) -> NetRep
                 y: y_,
                 x: x_,
                 device: got[i],
-                reference: want.bytes[i],
+                reference: want[i],
             });
         }
     }
@@ -276,21 +266,21 @@ mod tests {
         let r = compare(&net, &sim, &reference);
         assert!(r.bit_exact, "{}", r.table());
         assert_eq!(r.layers.len(), net.layers.len());
-        assert_eq!(r.output, reference.last().unwrap().bytes);
+        assert_eq!(r.output, reference.last().unwrap().out.data);
 
         // Corrupt the reference of fire3: the run must stop there and name the position.
         let mut bad = reference.clone();
         let fire3 = bad.iter().position(|l| l.name == "fire3").unwrap();
-        let (h, w) = (bad[fire3].h, bad[fire3].w);
-        let i = 70 * h * w + 2 * w + 3;
-        bad[fire3].bytes[i] ^= 1;
+        let t = &mut bad[fire3].out;
+        let i = 70 * t.h * t.w + 2 * t.w + 3;
+        t.data[i] ^= 1;
         let r = compare(&net, &sim, &bad);
         assert!(!r.bit_exact);
         let m = r.first_mismatch.unwrap();
         assert_eq!((m.layer.as_str(), m.channel, m.y, m.x), ("fire3", 70, 2, 3));
         assert_eq!(
             (m.device, m.reference),
-            (bad[fire3].bytes[i] ^ 1, bad[fire3].bytes[i])
+            (bad[fire3].out.data[i] ^ 1, bad[fire3].out.data[i])
         );
         assert!(!r.layers[fire3].bit_exact && r.layers[fire3 - 1].bit_exact);
     }

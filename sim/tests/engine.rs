@@ -7,6 +7,7 @@
 use common::DeviceConfig;
 use common::backend::Backend;
 use common::bus::Region;
+use common::data::skip;
 use common::device::Device;
 use common::job::STEP_WORDS;
 use common::synthetic::{SplitMix, Version, input, squeezenet};
@@ -17,20 +18,11 @@ fn core_or_skip(test: &str, cfg: &str) -> Option<Core> {
     if Core::models().contains(&cfg) {
         return Some(Core::new(cfg).unwrap());
     }
-    skip(&format!(
-        "SKIPPED {test}: model {cfg} not built (built: {:?})",
-        Core::models()
-    ));
-    None
-}
-
-/// Skip loudly, or fail under `SQZ_REQUIRE_DATA=1` (CI).
-fn skip(msg: &str) {
-    assert!(
-        std::env::var("SQZ_REQUIRE_DATA").as_deref() != Ok("1"),
-        "{msg}, and SQZ_REQUIRE_DATA=1"
+    skip(
+        test,
+        &format!("model {cfg} not built (built: {:?})", Core::models()),
     );
-    eprintln!("{msg}");
+    None
 }
 
 /// Random words written to the first, last and some middle words of every region read back as
@@ -107,9 +99,10 @@ fn synthetic_squeezenet_on_icebreaker_cells_is_bit_exact() {
         return;
     };
     if !Core::has_ice40_cells(&cfg.name) {
-        return skip(&format!(
-            "SKIPPED {test}: the icebreaker model was built without Yosys' cells_sim.v"
-        ));
+        return skip(
+            test,
+            "the icebreaker model was built without Yosys' cells_sim.v",
+        );
     }
     let net = squeezenet(Version::V1_1, 35, 23);
     let x = input(35, 24);
@@ -125,35 +118,14 @@ fn synthetic_squeezenet_on_icebreaker_cells_is_bit_exact() {
 /// and internals, one time stamp per clock edge.
 #[test]
 fn trace_of_the_engine_is_a_vcd_with_its_signals() {
-    use common::job::{Buf, Op, Step, encode_job};
+    use common::job::encode_job;
     let cfg = DeviceConfig::small();
     let Some(mut core) = core_or_skip("trace_of_the_engine", &cfg.name) else {
         return;
     };
     let path = std::env::temp_dir().join(format!("sqz_engine_{}.vcd", std::process::id()));
     core.set_trace(&path).unwrap();
-    let step = Step {
-        op: Op::Conv,
-        kernel: 1,
-        in_signed: false,
-        relu: true,
-        src: Buf::A,
-        dst: Buf::B,
-        cin_words: 1,
-        cout: 4,
-        in_h: 2,
-        in_w: 2,
-        out_h: 2,
-        out_w: 2,
-        y0: 0,
-        x0: 0,
-        src_base: 0,
-        dst_base: 0,
-        dst_wpp: 1,
-        dst_off: 0,
-        weight_base: 0,
-        param_base: 0,
-    };
+    let step = common::synthetic::tiny_step();
     core.write(Region::Desc, 0, &encode_job(&[step], &cfg).unwrap())
         .unwrap();
     let cycles = core.run().unwrap();

@@ -103,41 +103,10 @@ impl BoardSim {
             .replace("TX_PIN", tx)
             .replace("RESET_PIN", rst)
             .replace("RESET_IDLE", &idle.to_string());
-        std::fs::write(dir.join("tb.cpp"), tb).map_err(|e| e.to_string())?;
-        let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
-        let out = Command::new(&verilator)
-            .current_dir(dir)
-            .args([
-                "--cc",
-                "--exe",
-                "--build",
-                "-O2",
-                "-Wno-fatal",
-                "-Wno-lint",
-                "-Wno-style",
-            ])
-            .args([
-                "-DSQZ_BYPASS_PLL",
-                "--top-module",
-                top,
-                "-Mdir",
-                "obj",
-                "-o",
-                "tb",
-            ])
-            .arg(format!("{top}.v"))
-            .arg("tb.cpp")
-            .output()
-            .map_err(|e| format!("cannot run {verilator}: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "verilator failed:\n{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        let define = ["-DSQZ_BYPASS_PLL"];
+        let exe = crate::verilator::build_bench(dir, top, &[&format!("{top}.v")], &define, &tb)?;
         Ok(BoardSim {
-            exe: dir.join("obj").join("tb"),
+            exe,
             cycles_per_bit: cfg.clock_hz as f64 / cfg.baud as f64,
         })
     }
@@ -175,23 +144,6 @@ impl BoardSim {
 mod tests {
     use super::*;
 
-    /// Verilator present, or a loud skip (a failure when SQZ_REQUIRE_DATA=1, as in CI).
-    fn verilator_or_skip(test: &str) -> bool {
-        let v = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
-        if Command::new(&v)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            return true;
-        }
-        if std::env::var("SQZ_REQUIRE_DATA").is_ok_and(|s| s == "1") {
-            panic!("{test}: verilator not found and SQZ_REQUIRE_DATA=1");
-        }
-        eprintln!("SKIP {test}: verilator not found");
-        false
-    }
-
     fn work_dir(name: &str) -> PathBuf {
         let d = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../target/board-sim")
@@ -202,7 +154,7 @@ mod tests {
 
     #[test]
     fn ulx3s_echo_top_loops_uart_back() {
-        if !verilator_or_skip("ulx3s_echo_top_loops_uart_back") {
+        if !crate::verilator::available_or_skip("ulx3s_echo_top_loops_uart_back") {
             return;
         }
         let sim = BoardSim::build(
@@ -222,7 +174,7 @@ mod tests {
     #[test]
     fn ulx3s_top_answers_info_over_uart() {
         use common::protocol::{Command, Decoder, Response, VERSION};
-        if !verilator_or_skip("ulx3s_top_answers_info_over_uart") {
+        if !crate::verilator::available_or_skip("ulx3s_top_answers_info_over_uart") {
             return;
         }
         let cfg = DeviceConfig::ulx3s();

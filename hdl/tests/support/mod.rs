@@ -1,5 +1,6 @@
 //! What the hdl tests share: a deterministic random source, loud skips when a tool is
-//! missing, and a Verilator bench driven by hex vectors on stdin.
+//! missing (`common::data::skip`), and a Verilator bench (`hdl::verilator`) driven by hex
+//! vectors on stdin.
 // Each test binary uses its own subset.
 #![allow(dead_code)]
 
@@ -18,14 +19,7 @@ impl Rng {
     }
 }
 
-/// Skip `test` loudly, or fail it under `SQZ_REQUIRE_DATA=1` (CI).
-pub fn skip(test: &str, why: &str) {
-    let msg = format!("SKIPPED {test}: {why}");
-    if std::env::var("SQZ_REQUIRE_DATA").is_ok_and(|v| v == "1") {
-        panic!("{msg}, and SQZ_REQUIRE_DATA=1");
-    }
-    eprintln!("{msg}");
-}
+pub use common::data::skip;
 
 /// `tool` runs (`yosys -V`, else `TOOL --version`).
 pub fn have(tool: &str) -> bool {
@@ -68,16 +62,8 @@ pub fn verilate_and_run(
     main: &str,
     vectors: &[&[u64]],
 ) -> Vec<String> {
-    std::fs::write(dir.join("main.cpp"), main).unwrap();
-    run(
-        Command::new("verilator")
-            .current_dir(dir)
-            .args(["--cc", "-Wno-fatal", "-Wno-WIDTH", "--top-module", "top"])
-            .args(files)
-            .args(extra)
-            .args(["--exe", "main.cpp", "--build", "-j", "1"]),
-        "verilator build",
-    );
+    let bench = hdl::verilator::build_bench(dir, "top", files, extra, main)
+        .unwrap_or_else(|e| panic!("{e}"));
     let input: String = vectors
         .iter()
         .map(|r| {
@@ -88,7 +74,7 @@ pub fn verilate_and_run(
                 + "\n"
         })
         .collect();
-    let mut child = Command::new(dir.join("obj_dir").join("Vtop"))
+    let mut child = Command::new(bench)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
