@@ -15,6 +15,8 @@ pub mod qnet;
 pub mod reference;
 pub mod synthetic;
 pub mod tensor;
+pub mod timing;
 
 pub use config::{DeviceConfig, LANES, Pipeline};
 pub use job::{Buf, Op, Step};
+pub use timing::Schedule;
