@@ -25,6 +25,7 @@ use crate::pool::MaxUnit;
 use crate::requant::Requant;
 use crate::sequencer::Sequencer;
 use crate::spram::SharedAb;
+use crate::variant::Pick;
 use common::{DeviceConfig, Schedule};
 use rust_hdl::prelude::*;
 
@@ -61,10 +62,11 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     maxu: MaxUnit,
     out: OutStage,
     seq: Sequencer,
-    // The feeder issues on every cycle (`each_cycle`) or while the free-running phase is high.
-    each_cycle: Constant<Bit>,
+    // The feeder issues on every cycle (full) or while the free-running phase is high (lean).
     ph: DFF<Bit>,
-    adv: Signal<Local, Bit>,
+    adv: Pick<Bit>,
+    // The rows load their weight register on every cycle (full) or with an issue (lean).
+    w_ld: Pick<Bit>,
     a_rd: Signal<Local, Bits<64>>,
     b_rd: Signal<Local, Bits<64>>,
     s_rd: Signal<Local, Bits<64>>,
@@ -170,9 +172,9 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             maxu: MaxUnit::new(s.pool_write),
             out: OutStage::new(U, D, s.write_regs),
             seq: Sequencer::new(R, D, cfg.max_steps, sh),
-            each_cycle: Constant::new(s.issue_every == 1),
             ph: Default::default(),
-            adv: Default::default(),
+            adv: Pick::new(s.issue_every != 1),
+            w_ld: Pick::new(sh),
             a_rd: Default::default(),
             b_rd: Default::default(),
             s_rd: Default::default(),
@@ -236,8 +238,9 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.out.reset.next = self.reset.val();
         self.seq.reset.next = self.reset.val();
         self.ph.d.next = !self.ph.q.val();
-        self.adv.next = self.ph.q.val() | self.each_cycle.val();
-        self.seq.adv.next = self.adv.val();
+        self.adv.full.next = true;
+        self.adv.lean.next = self.ph.q.val();
+        self.seq.adv.next = self.adv.q.val();
         // The bus port.
         self.bus.bus_addr.next = self.bus_addr.val();
         self.bus.bus_wdata.next = self.bus_wdata.val();
@@ -335,8 +338,8 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         // The output address moves on issue cycles (a lean stage holds it for two).
         self.o_pool.reset.next = false;
         self.o_drain.reset.next = false;
-        self.o_pool.en.next = self.adv.val();
-        self.o_drain.en.next = self.adv.val();
+        self.o_pool.en.next = self.adv.q.val();
+        self.o_drain.en.next = self.adv.q.val();
         self.o_pool.d.next = self.seq.o_addr.val();
         self.o_drain.d.next = self.o_pool.q.val();
         self.pv.reset.next = self.reset.val();
@@ -366,6 +369,8 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
                 }
             }
         }
+        self.w_ld.full.next = true;
+        self.w_ld.lean.next = self.vsr.q.val().get_bit(self.t_act.val().index());
         for r in 0..R {
             self.rows[r].clock.next = self.clock.val();
             self.rows[r].w_raddr.next = self.bus.wword.val();
@@ -375,8 +380,7 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
             self.rows[r].avg.next = self.seq.is_avg.val();
             self.rows[r].avg_lane.next = self.seq.glane.val();
             self.rows[r].slot.next = self.vsr.q.val().get_bit(self.t_slot.val().index());
-            self.rows[r].w_ld.next =
-                self.vsr.q.val().get_bit(self.t_act.val().index()) | self.each_cycle.val();
+            self.rows[r].w_ld.next = self.w_ld.q.val();
             self.rows[r].v.next =
                 self.vsr.q.val().get_bit(self.t_row.val().index()) & !self.seq.is_max.val();
             self.rows[r].first.next = self.fsr.q.val().get_bit(self.t_row.val().index());

@@ -12,7 +12,7 @@ use crate::delay::Delay;
 use crate::req_leaves::{
     Place, REQMUL_LATENCY, ReqMul, ReqRound, ReqRoundTerm, ReqSat, ReqShift, ReqShiftSat,
 };
-use crate::variant::{Full, Lean};
+use crate::variant::{Full, Lean, Pick};
 use crate::variant_logic;
 use rust_hdl::prelude::*;
 
@@ -118,9 +118,11 @@ pub struct Requant {
     pub be_out: Signal<Out, Bits<8>>,
     pub addr_out: Signal<Out, Bits<16>>,
     unit: Constant<Bits<11>>,
-    /// All ones, or (lean) zero: the accumulator already holds the bias.
-    bias_mask: Constant<Bits<32>>,
     ch: Signal<Local, Bits<11>>,
+    /// Stage 1's value: `acc + bias`, or (lean) `acc` (the accumulator already holds the
+    /// bias, and the adder is then left unconnected).
+    acc_bias: Signal<Local, Bits<32>>,
+    x_in: Pick<Bits<32>>,
     mul: ReqMul,
     rterm: ReqRoundTerm,
     round: ReqRound,
@@ -183,8 +185,9 @@ impl Requant {
             be_out: Default::default(),
             addr_out: Default::default(),
             unit: Constant::new((unit as u64).into()),
-            bias_mask: Constant::new((if lean { 0u64 } else { 0xffff_ffff }).into()),
             ch: Default::default(),
+            acc_bias: Default::default(),
+            x_in: Pick::new(lean),
             mul: ReqMul::placed(sites),
             rterm: Default::default(),
             round: Default::default(),
@@ -231,13 +234,16 @@ impl Logic for Requant {
         self.cj0.d.next = self.cj.val();
         self.ob0.d.next = self.obase.val();
         self.acc0.d.next = self.acc.val();
-        self.bias0.d.next = self.bias.val() & self.bias_mask.val();
+        self.bias0.d.next = self.bias.val();
         self.m0.d.next = self.m.val();
         self.sh0.d.next = self.shift.val();
         self.rl0.d.next = self.relu.val();
         // Stage 1: bias add (wrapping, as the accumulator starting from the bias).
         self.ch.next = self.cj0.q.val() + self.unit.val();
-        self.x1.d.next = self.acc0.q.val() + self.bias0.q.val();
+        self.acc_bias.next = self.acc0.q.val() + self.bias0.q.val();
+        self.x_in.full.next = self.acc_bias.val();
+        self.x_in.lean.next = self.acc0.q.val();
+        self.x1.d.next = self.x_in.q.val();
         self.m1.d.next = self.m0.q.val();
         self.sh1.d.next = self.sh0.q.val();
         self.v1.d.next = self.dv0.q.val() & (self.ch.val() < self.lim.val());

@@ -49,3 +49,41 @@ macro_rules! variant_logic {
         }
     };
 }
+
+/// The full or the lean engine's value of a signal, chosen at construction (`Pick::new`):
+/// a wire from `full` or from `lean`. For values (not hardware) the variants differ in.
+#[derive(LogicBlock)]
+pub struct Pick<T: Synth> {
+    pub full: Signal<In, T>,
+    pub lean: Signal<In, T>,
+    pub q: Signal<Out, T>,
+    _lean: bool,
+}
+
+impl<T: Synth> Pick<T> {
+    pub fn new(lean: bool) -> Self {
+        Pick {
+            full: Default::default(),
+            lean: Default::default(),
+            q: Default::default(),
+            _lean: lean,
+        }
+    }
+}
+
+impl<T: Synth> Logic for Pick<T> {
+    fn update(&mut self) {
+        self.q.next = if self._lean {
+            self.lean.val()
+        } else {
+            self.full.val()
+        };
+    }
+    fn connect(&mut self) {
+        self.q.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let from = if self._lean { "lean" } else { "full" };
+        Verilog::Custom(format!("always @(*) q = {from};"))
+    }
+}
