@@ -16,6 +16,8 @@ pub mod reference;
 pub mod sdram;
 pub mod synthetic;
 pub mod tensor;
+pub mod timing;
 
 pub use config::{DeviceConfig, LANES, Pipeline};
 pub use job::{Buf, Op, Step};
+pub use timing::Schedule;

@@ -21,6 +21,7 @@
 //! `go`). The lean iCE40 build (24 MHz, short of logic cells) compares the counters
 //! directly instead: the same flags for fewer LCs; Yosys removes the unused side.
 
+use crate::variant::Pick;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -65,9 +66,16 @@ pub struct Feeder {
     pub busy: Signal<Out, Bit>,
     pub done: Signal<Out, Bit>,
     issue: Signal<Local, Bit>,
-    /// Take the flags from their registers (else from the counters' compares).
-    reg_flags: Constant<Bit>,
-    /// The flags the loops use: registered or compared, per `reg_flags`.
+    /// The flags the loops use: from their registers (full: timing) or from the counters'
+    /// compares (lean: logic cells).
+    p_first: Pick<Bit>,
+    p_cw: Pick<Bit>,
+    p_kx: Pick<Bit>,
+    p_ky: Pick<Bit>,
+    p_pc: Pick<Bit>,
+    p_ox: Pick<Bit>,
+    p_oy: Pick<Bit>,
+    p_gap: Pick<Bit>,
     f_first: Signal<Local, Bit>,
     f_cw: Signal<Local, Bit>,
     f_kx: Signal<Local, Bit>,
@@ -163,7 +171,14 @@ impl Feeder {
             busy: Default::default(),
             done: Default::default(),
             issue: Default::default(),
-            reg_flags: Constant::new(reg_flags),
+            p_first: Pick::new(!reg_flags),
+            p_cw: Pick::new(!reg_flags),
+            p_kx: Pick::new(!reg_flags),
+            p_ky: Pick::new(!reg_flags),
+            p_pc: Pick::new(!reg_flags),
+            p_ox: Pick::new(!reg_flags),
+            p_oy: Pick::new(!reg_flags),
+            p_gap: Pick::new(!reg_flags),
             f_first: Default::default(),
             f_cw: Default::default(),
             f_kx: Default::default(),
@@ -227,26 +242,31 @@ impl Logic for Feeder {
             gap_ok
         );
         self.done_r.d.next = false;
-        if self.reg_flags.val() {
-            self.f_first.next = self.at_first.q.val();
-            self.f_cw.next = self.e_cw.q.val();
-            self.f_kx.next = self.e_kx.q.val();
-            self.f_ky.next = self.e_ky.q.val();
-            self.f_pc.next = self.e_pc.q.val();
-            self.f_ox.next = self.e_ox.q.val();
-            self.f_oy.next = self.e_oy.q.val();
-            self.f_gap.next = self.gap_ok.q.val();
-        } else {
-            self.f_first.next =
-                (self.cw.q.val() == 0) & (self.kx.q.val() == 0) & (self.ky.q.val() == 0);
-            self.f_cw.next = self.cw.q.val() == self.cwl_m1.val();
-            self.f_kx.next = self.kx.q.val() == self.kw_m1.val();
-            self.f_ky.next = self.ky.q.val() == self.kh_m1.val();
-            self.f_pc.next = self.pc.q.val() == self.pcl_m1.val();
-            self.f_ox.next = self.ox.q.val() == self.ow_m1.val();
-            self.f_oy.next = self.oy.q.val() == self.oh_m1.val();
-            self.f_gap.next = self.gap.q.val() >= self.gap_min.val();
-        }
+        self.p_first.full.next = self.at_first.q.val();
+        self.p_first.lean.next =
+            (self.cw.q.val() == 0) & (self.kx.q.val() == 0) & (self.ky.q.val() == 0);
+        self.f_first.next = self.p_first.q.val();
+        self.p_cw.full.next = self.e_cw.q.val();
+        self.p_cw.lean.next = self.cw.q.val() == self.cwl_m1.val();
+        self.f_cw.next = self.p_cw.q.val();
+        self.p_kx.full.next = self.e_kx.q.val();
+        self.p_kx.lean.next = self.kx.q.val() == self.kw_m1.val();
+        self.f_kx.next = self.p_kx.q.val();
+        self.p_ky.full.next = self.e_ky.q.val();
+        self.p_ky.lean.next = self.ky.q.val() == self.kh_m1.val();
+        self.f_ky.next = self.p_ky.q.val();
+        self.p_pc.full.next = self.e_pc.q.val();
+        self.p_pc.lean.next = self.pc.q.val() == self.pcl_m1.val();
+        self.f_pc.next = self.p_pc.q.val();
+        self.p_ox.full.next = self.e_ox.q.val();
+        self.p_ox.lean.next = self.ox.q.val() == self.ow_m1.val();
+        self.f_ox.next = self.p_ox.q.val();
+        self.p_oy.full.next = self.e_oy.q.val();
+        self.p_oy.lean.next = self.oy.q.val() == self.oh_m1.val();
+        self.f_oy.next = self.p_oy.q.val();
+        self.p_gap.full.next = self.gap_ok.q.val();
+        self.p_gap.lean.next = self.gap.q.val() >= self.gap_min.val();
+        self.f_gap.next = self.p_gap.q.val();
         self.issue.next =
             self.run.q.val() & self.adv.val() & (!self.f_first.val() | self.f_gap.val());
         self.z_cw.next = self.cwl_m1.val() == 0;

@@ -19,6 +19,7 @@
 //! accumulator starts from the bias (the same wrapped i32), so `Requant` adds none.
 
 use crate::bram::Bram;
+use crate::delay::Delay;
 use crate::mul8::{ActCopy, FlagCopy, Mul8};
 use crate::tree::{Acc32, AddPairs, Sum4};
 use rust_hdl::prelude::*;
@@ -31,8 +32,8 @@ pub struct MacRow {
     pub sgn: Signal<In, Bit>,
     /// An issue reaches the multipliers' inputs (the flag at t6; `Mul8::slot`).
     pub slot: Signal<In, Bit>,
-    /// Lean: load the weight register (an issue's word is there; else it holds, as `Mul8`
-    /// needs on the iCE40).
+    /// Load the weight register (an issue's word is there; else it holds, as the lean
+    /// `Mul8` needs on the iCE40; the full engine loads every cycle).
     pub w_ld: Signal<In, Bit>,
     /// Weight RAM read address at t0.
     pub w_raddr: Signal<In, Bits<16>>,
@@ -74,7 +75,9 @@ pub struct MacRow {
     pub shift: Signal<Out, Bits<6>>,
     row: Constant<Bits<8>>,
     lane: Constant<Bits<3>>,
-    lean: Constant<Bit>,
+    /// Zero, or (lean) all ones: the accumulator starts from the bias (the requantizer then
+    /// adds none) rather than from 0.
+    bias_mask: Constant<Bits<32>>,
     wram: Bram<64>,
     onehot: crate::pool::OneHot,
     copy: ActCopy,
@@ -83,11 +86,13 @@ pub struct MacRow {
     pairs: AddPairs,
     sum4: Sum4,
     accu: Acc32,
-    w_pre: DFF<Bits<64>>,
-    w_mid: DFF<Bits<64>>,
+    /// The weight word from the RAM to the multipliers' register (as the activation's
+    /// broadcast tree; lean: none).
+    w_line: Delay<Bits<64>>,
     w_r: DFF<Bits<64>>,
     wp_r: DFF<Bits<64>>,
-    q_r: DFF<Bits<72>>,
+    /// The pair sums registered (lean: the two adder levels are one stage).
+    q_line: Delay<Bits<72>>,
     sum_r: DFF<Bits<20>>,
     acc_r: DFF<Bits<32>>,
     bank_r: DFF<Bits<32>>,
@@ -142,7 +147,7 @@ impl MacRow {
             shift: Default::default(),
             row: Constant::new((row as u64).into()),
             lane: Constant::new(((row % 8) as u64).into()),
-            lean: Constant::new(lean),
+            bias_mask: Constant::new((if lean { 0xffff_ffffu64 } else { 0 }).into()),
             // The engine reads in range; its bus reads check the range themselves.
             wram: match (lean, plan, crate::bram::ecp5_cells(64, weight_words)) {
                 (true, ..) => Bram::new_addr_delayed(weight_words, 2),
@@ -167,11 +172,10 @@ impl MacRow {
             pairs: Default::default(),
             sum4: Default::default(),
             accu: Default::default(),
-            w_pre: Default::default(),
-            w_mid: Default::default(),
+            w_line: Delay::new(if lean { 0 } else { 2 }),
             w_r: Default::default(),
             wp_r: Default::default(),
-            q_r: Default::default(),
+            q_line: Delay::new(if lean { 0 } else { 1 }),
             sum_r: Default::default(),
             acc_r: Default::default(),
             bank_r: Default::default(),
@@ -185,9 +189,7 @@ impl MacRow {
 impl Logic for MacRow {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self, clock, w_pre, w_mid, w_r, wp_r, q_r, sum_r, acc_r, bank_r, par_r, dsr
-        );
+        dff_setup!(self, clock, w_r, wp_r, sum_r, acc_r, bank_r, par_r, dsr);
         self.wram.clock.next = self.clock.val();
         self.wram.raddr.next = self.w_raddr.val();
         self.wram.waddr.next = self.w_waddr.val();
@@ -201,20 +203,19 @@ impl Logic for MacRow {
         self.w_pair.next = self.wp_r.q.val();
         // t3 -> t4 -> t5: weight word registered (twice, as the activation's broadcast tree);
         // t5 -> t6: the multiplier operands.
-        self.w_pre.d.next = self.wram.rdata.val();
+        self.w_line.clock.next = self.clock.val();
+        self.w_line.reset.next = false;
+        self.w_line.en.next = true;
+        self.w_line.d.next = self.wram.rdata.val();
         self.onehot.lane.next = self.avg_lane.val() + self.lane.val();
         self.copy.clock.next = self.clock.val();
         self.copy.d.next = self.act.val();
         self.copy.ds.next = self.sgn.val();
-        self.w_mid.d.next = self.w_pre.q.val();
-        self.w_r.d.next = self.w_mid.q.val();
-        if self.lean.val() {
-            self.w_r.d.next = self.wram.rdata.val();
-        }
+        self.w_r.d.next = self.w_line.q.val();
         if self.flags.qavg.val() {
             self.w_r.d.next = self.onehot.w.val();
         }
-        if self.lean.val() & !self.w_ld.val() {
+        if !self.w_ld.val() {
             self.w_r.d.next = self.w_r.q.val();
         }
         // t6 -> t8: registered multiplier; t8 -> t9 -> t10: adder tree.
@@ -224,11 +225,11 @@ impl Logic for MacRow {
         self.mul.w.next = self.w_r.q.val();
         self.mul.slot.next = self.slot.val();
         self.pairs.p.next = self.mul.p.val();
-        self.q_r.d.next = self.pairs.q.val();
-        self.sum4.q.next = self.q_r.q.val();
-        if self.lean.val() {
-            self.sum4.q.next = self.pairs.q.val();
-        }
+        self.q_line.clock.next = self.clock.val();
+        self.q_line.reset.next = false;
+        self.q_line.en.next = true;
+        self.q_line.d.next = self.pairs.q.val();
+        self.sum4.q.next = self.q_line.q.val();
         self.sum_r.d.next = self.sum4.s.val();
         // t10: accumulate; the flags from the row's own copy.
         self.flags.clock.next = self.clock.val();
@@ -236,15 +237,12 @@ impl Logic for MacRow {
         self.flags.first.next = self.first.val();
         self.flags.last.next = self.last.val();
         self.flags.avg.next = self.avg.val();
+        // The first tap's sum starts from 0 or (lean) the bias.
         self.accu.acc.next = self.acc_r.q.val();
         self.accu.s.next = self.sum_r.q.val();
-        self.accu.clr.next = self.flags.qfirst.val();
-        if self.lean.val() {
-            // Lean: the sum starts from the bias (the requantizer then adds none).
-            self.accu.clr.next = false;
-            if self.flags.qfirst.val() {
-                self.accu.acc.next = self.par_r.q.val().get_bits::<32>(0);
-            }
+        self.accu.clr.next = false;
+        if self.flags.qfirst.val() {
+            self.accu.acc.next = self.par_r.q.val().get_bits::<32>(0) & self.bias_mask.val();
         }
         self.dsr.d.next = self.dsr.q.val() << 1;
         if self.flags.qv.val() & self.flags.qlast.val() {

@@ -7,6 +7,7 @@
 //!   word, and `OneHot` replaces row r's weights by 1 in lane `(channel) % 8`, so row r sums
 //!   channel `g*G + r`; the output stage adds the bias and requantizes.
 
+use crate::delay::Delay;
 use crate::mul8::sext;
 use rust_hdl::prelude::*;
 
@@ -74,9 +75,10 @@ impl Logic for Max8 {
 }
 
 /// The max-pool datapath: inputs at t1 (the cycle the source buffer delivers the word),
-/// the finished word is written at t2 (the running maximum register itself: it holds the
-/// word until the next window's first tap), or with `late` at t3 (the shared A/B/S port's
-/// write parity; issues are then at least 2 cycles apart, so the maximum still holds).
+/// the finished word is written `write` cycles later: at t2 (the running maximum register
+/// itself: it holds the word until the next window's first tap), or at t3 (the shared A/B/S
+/// port's write parity, `Schedule::pool_write`; issues are then at least 2 cycles apart, so
+/// the maximum still holds).
 #[derive(LogicBlock)]
 pub struct MaxUnit {
     pub clock: Signal<In, Clock>,
@@ -95,13 +97,14 @@ pub struct MaxUnit {
     m_r: DFF<Bits<64>>,
     wv_r: DFF<Bit>,
     wa_r: DFF<Bits<16>>,
-    wv_r2: DFF<Bit>,
-    wa_r2: DFF<Bits<16>>,
-    late: Constant<Bit>,
+    // The write's further cycles (`write - 1`).
+    wv_d: Delay<Bit>,
+    wa_d: Delay<Bits<16>>,
 }
 
 impl MaxUnit {
-    pub fn new(late: bool) -> Self {
+    pub fn new(write: usize) -> Self {
+        assert!(write >= 1);
         MaxUnit {
             clock: Default::default(),
             a: Default::default(),
@@ -119,9 +122,8 @@ impl MaxUnit {
             m_r: Default::default(),
             wv_r: Default::default(),
             wa_r: Default::default(),
-            wv_r2: Default::default(),
-            wa_r2: Default::default(),
-            late: Constant::new(late),
+            wv_d: Delay::new(write - 1),
+            wa_d: Delay::new(write - 1),
         }
     }
 }
@@ -129,7 +131,7 @@ impl MaxUnit {
 impl Logic for MaxUnit {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, m_r, wv_r, wa_r, wv_r2, wa_r2);
+        dff_setup!(self, clock, m_r, wv_r, wa_r);
         self.max.a.next = self.m_r.q.val();
         self.max.b.next = self.a.val();
         self.max.sgn.next = self.sgn.val();
@@ -146,14 +148,16 @@ impl Logic for MaxUnit {
         }
         self.wv_r.d.next = self.v.val() & self.last.val();
         self.wa_r.d.next = self.addr.val();
-        self.wv_r2.d.next = self.wv_r.q.val();
-        self.wa_r2.d.next = self.wa_r.q.val();
-        self.wv.next = self.wv_r.q.val();
-        self.wa.next = self.wa_r.q.val();
-        if self.late.val() {
-            self.wv.next = self.wv_r2.q.val();
-            self.wa.next = self.wa_r2.q.val();
-        }
+        self.wv_d.clock.next = self.clock.val();
+        self.wa_d.clock.next = self.clock.val();
+        self.wv_d.reset.next = false;
+        self.wa_d.reset.next = false;
+        self.wv_d.en.next = true;
+        self.wa_d.en.next = true;
+        self.wv_d.d.next = self.wv_r.q.val();
+        self.wa_d.d.next = self.wa_r.q.val();
+        self.wv.next = self.wv_d.q.val();
+        self.wa.next = self.wa_d.q.val();
         self.wd.next = self.m_r.q.val();
     }
 }

@@ -518,6 +518,6 @@ impl Logic for Sequencer {
             self.xc.d.next = 0.into();
         }
         self.busy_r.d.next = self.state.d.val() != SeqState::Idle;
-        self.busy_next.next = self.state.d.val() != SeqState::Idle;
+        self.busy_next.next = self.busy_r.d.val();
     }
 }

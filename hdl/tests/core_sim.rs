@@ -2,10 +2,10 @@
 //! tiny jobs (the simulator runs a few thousand cycles per second; whole layers run in
 //! Verilator in the `sim` crate). Memories are loaded and read back over the core's bus.
 
-use common::DeviceConfig;
 use common::bus::{Param, Region};
 use common::device::Device;
 use common::job::{Buf, Op, Step, encode_job};
+use common::{DeviceConfig, Schedule};
 use hdl::core::SqzCore;
 use rust_hdl::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -41,9 +41,8 @@ fn loads(dev: &Device) -> Vec<(u32, u64)> {
 }
 
 /// Cycles from `bus_read` to `bus_rvalid` (docs/architecture.md, "Handshake details").
-/// Cycles from bus_read to bus_rvalid (the lean, shared-port build: 4).
 fn bus_read_latency(cfg: &DeviceConfig) -> usize {
-    if cfg.lean() { 4 } else { 7 }
+    Schedule::of(cfg).bus_read()
 }
 
 /// Make the bus `writes`, run the job in descriptor memory (if `job`) on the RTL; return the

@@ -3,8 +3,9 @@
 //! ways, all-zero, shift 0 and 47, wrapping bias addition.
 
 use common::arith::{OutMode, activation_value, mac, requantize};
+use common::{DeviceConfig, Schedule};
 use hdl::mul8::{Mul8, sext};
-use hdl::requant::{REQ_STAGES, REQ_STAGES_LEAN, Requant};
+use hdl::requant::Requant;
 use hdl::tree::{Acc32, AddPairs, Sum4};
 use rust_hdl::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -135,17 +136,21 @@ fn mac_leaves_match_arith() {
     assert_eq!(*got.lock().unwrap(), want);
 }
 
-/// Requantizer pipeline: one vector per cycle in, bytes out `REQ_STAGES` cycles later in
-/// their lane.
+/// Requantizer pipeline: one vector per cycle in, bytes out `Schedule::requant` cycles later
+/// in their lane.
 #[test]
 fn requant_pipeline_matches_arith() {
-    requant_pipeline(false, REQ_STAGES);
+    let s = Schedule::of(&DeviceConfig::ulx3s());
+    assert_eq!(Requant::stages(false), s.requant);
+    requant_pipeline(false, s.requant);
 }
 
 /// The same for the lean (iCE40) requantizer, which takes the sum with its bias.
 #[test]
 fn lean_requant_pipeline_matches_arith() {
-    requant_pipeline(true, REQ_STAGES_LEAN);
+    let s = Schedule::of(&DeviceConfig::icebreaker());
+    assert_eq!(Requant::stages(true), s.requant);
+    requant_pipeline(true, s.requant);
 }
 
 fn requant_pipeline(lean: bool, stages: usize) {

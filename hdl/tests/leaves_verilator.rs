@@ -5,7 +5,7 @@
 use common::arith::{OutMode, activation_value, mac, requantize};
 use hdl::mul8::Mul8;
 use hdl::pool::Max8;
-use hdl::requant::{ReqMul, ReqRound, ReqRoundTerm, ReqSat, ReqShift, ReqShiftSat};
+use hdl::req_leaves::{ReqMul, ReqRound, ReqRoundTerm, ReqSat, ReqShift, ReqShiftSat};
 use hdl::tree::{Acc32, AddPairs, Sum4};
 use rust_hdl::prelude::*;
 use std::process::Command;
