@@ -97,7 +97,8 @@ pub struct Dispatcher {
     run_pending: DFF<Bit>,
     job_done: DFF<Bit>,
     /// The `Run` cache: the last job's sequence number (`run_seq`) and whether its answer
-    /// can be sent again (`last_run_valid`); the engine still holds its cycle count.
+    /// can be sent again (`last_run_valid`: no Write or Reset since; the engine still holds
+    /// its cycle count).
     last_run_valid: DFF<Bit>,
     run_seq: DFF<Bits<8>>,
     /// The answer being sent is a finished job's (its sequence number is `run_seq`).
@@ -353,6 +354,9 @@ impl Logic for Dispatcher {
                             self.go_len.next = 1.into();
                             self.go_nak.next = self.nak_busy.val();
                         } else if self.rx_kind.val() == self.k_write.val() {
+                            // New data for the next job: a Run, whatever its sequence
+                            // number, runs it (no cached answer from before the Write).
+                            self.last_run_valid.d.next = false;
                             self.go.next = false;
                             self.state.d.next = DispS::WrRead;
                         } else {
