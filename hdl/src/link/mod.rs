@@ -221,4 +221,10 @@ pub fn link_verilog(cfg: &DeviceConfig, name: &str) -> String {
 mod tests;
 
 #[cfg(test)]
+mod unit;
+
+#[cfg(test)]
+mod unit_ctl;
+
+#[cfg(test)]
 mod vltest;
