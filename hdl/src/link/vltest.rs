@@ -236,3 +236,80 @@ fn verilator_uart_plus_minus_two_percent_and_rejects() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Send `cmds` (frames, each followed by a pause in cycles) through the UART at the exact
+/// baud rate; the answer frames.
+fn exchange(bench: &Path, dir: &Path, period: f64, cmds: &[(Vec<u8>, u32)]) -> Vec<Frame> {
+    let input: Vec<u8> = cmds.iter().flat_map(|(b, p)| record(*p, b)).collect();
+    let (fin, fout) = (dir.join("in.bin"), dir.join("out.bin"));
+    std::fs::write(&fin, input).unwrap();
+    let out = Cmd::new(bench)
+        .args([&fin, &fout])
+        .arg("1.0")
+        .arg(period.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+    let mut d = Decoder::new();
+    std::fs::read(&fout)
+        .unwrap()
+        .iter()
+        .filter_map(|&b| d.push(b))
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+/// The Verilated `sqz_top`: a Write drops the Run cache, so a Run that reuses the last Run's
+/// sequence number (as a new host session's first Run may) runs the new job.
+#[test]
+fn verilator_write_invalidates_the_run_cache() {
+    let cfg = DeviceConfig::ulx3s();
+    let dir = std::env::temp_dir().join(format!("sqz-link-vl-cache-{}", std::process::id()));
+    let Some(bench) = build(&dir, &cfg) else {
+        return;
+    };
+    let period = cfg.clock_hz as f64 / cfg.baud as f64;
+    let data: Vec<u64> = (1..=4u64).map(|i| i * 0x0F1E_2D3C_4B5A_6978).collect();
+    // The fixture's job: B[i] = A[i] ^ desc[2] for i < desc[1].
+    let desc = |xor: u64| Command::Write {
+        addr: Region::Desc.addr(0),
+        words: vec![100, data.len() as u64, xor],
+    };
+    let wa = Command::Write {
+        addr: Region::A.addr(0),
+        words: data.clone(),
+    };
+    let rb = Command::Read {
+        addr: Region::B.addr(0),
+        n: data.len() as u16,
+    };
+    let (x1, x2) = (0x1111u64, 0x2222_0000u64);
+    let cmds: Vec<(Vec<u8>, u32)> = [
+        desc(x1).frame(1),
+        wa.frame(2),
+        Command::Run.frame(3),
+        rb.frame(4),
+        desc(x2).frame(5),
+        Command::Run.frame(3),
+        rb.frame(6),
+        Command::Status.frame(7),
+    ]
+    .iter()
+    .map(|f| (f.encode(), 0))
+    .collect();
+    let frames = exchange(&bench, &dir, period, &cmds);
+    assert_eq!(frames.len(), 8, "{frames:?}");
+    let read = |i: usize| Response::parse(&frames[i], &rb).unwrap();
+    let want = |x: u64| Response::Read(data.iter().map(|w| w ^ x).collect());
+    assert_eq!(read(3), want(x1));
+    assert_eq!(
+        read(6),
+        want(x2),
+        "the Run after a Write was answered from the cache, the job did not run"
+    );
+    let Response::Status(s) = Response::parse(&frames[7], &Command::Status).unwrap() else {
+        panic!()
+    };
+    assert_eq!(s.jobs, 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
