@@ -43,11 +43,8 @@ fn backend_over_link_moves_words_exactly() {
     assert_eq!(c.stats.commands, 2 + 4 + 4);
 }
 
-/// A new session never gets an earlier session's cached `Run` answer: whatever sequence
-/// number its first `Run` carries, the job runs (connect starts the session with a Reset).
-#[test]
-fn a_new_session_runs_its_first_job() {
-    let mut link = LocalLink::new(DeviceConfig::small());
+/// A one-step job (a 3x3 max pool to one pixel) for the `small` configuration.
+fn maxpool_job() -> Vec<u64> {
     let step = common::job::Step {
         op: common::Op::MaxPool,
         kernel: 3,
@@ -70,7 +67,15 @@ fn a_new_session_runs_its_first_job() {
         weight_base: 0,
         param_base: 0,
     };
-    let job = common::job::encode_job(&[step], &DeviceConfig::small()).unwrap();
+    common::job::encode_job(&[step], &DeviceConfig::small()).unwrap()
+}
+
+/// A new session never gets an earlier session's cached `Run` answer: whatever sequence
+/// number its first `Run` carries, the job runs (connect starts the session with a Reset).
+#[test]
+fn a_new_session_runs_its_first_job() {
+    let mut link = LocalLink::new(DeviceConfig::small());
+    let job = maxpool_job();
     let desc = common::protocol::Command::Write {
         addr: Region::Desc.addr(0),
         words: job,
@@ -175,29 +180,7 @@ fn run_is_not_repeated_by_retries() {
         drop_next: false,
     };
     let mut c = Client::connect(link, fast()).unwrap();
-    let step = common::job::Step {
-        op: common::Op::MaxPool,
-        kernel: 3,
-        in_signed: false,
-        relu: true,
-        src: common::Buf::A,
-        dst: common::Buf::B,
-        cin_words: 1,
-        cout: 8,
-        in_h: 3,
-        in_w: 3,
-        out_h: 1,
-        out_w: 1,
-        y0: 0,
-        x0: 0,
-        src_base: 0,
-        dst_base: 0,
-        dst_wpp: 1,
-        dst_off: 0,
-        weight_base: 0,
-        param_base: 0,
-    };
-    let job = common::job::encode_job(&[step], &DeviceConfig::small()).unwrap();
+    let job = maxpool_job();
     Backend::write(&mut c, Region::Desc, 0, &job).unwrap();
     Backend::run(&mut c).unwrap();
     assert!(c.link().lost);
