@@ -18,6 +18,14 @@
 //! not answered; the host times out and retries. Retries reuse the sequence number, and a
 //! repeated `Run` with the last sequence number is answered from a cache without running
 //! the job again. Writes, reads, info and status are naturally idempotent.
+//!
+//! The `Run` cache only ever answers a retry: any command that changes the device's state
+//! drops it (`Write`: the next job's data; `Reset`), and a host starts every session with
+//! `Info` then `Reset` (`host::link::Client::connect`), so a new session's first `Run` is
+//! never answered with an earlier session's job, whatever its sequence number. (Until this
+//! was so, a `Write` kept the cache, and a new host process, starting from a pseudo-random
+//! sequence number without a `Reset`, got a stale answer for its first `Run` about once in
+//! 256 sessions.) The frame format did not change: `VERSION` stays 1.
 
 use crate::bus::{ADDR_BITS, Region};
 use crate::config::{DeviceConfig, LANES};
@@ -684,6 +692,8 @@ impl Server {
                 out.extend(answer(Vec::new()));
             }
             Command::Write { addr, words } => {
+                // New data for the next job: no cached Run answer from before it.
+                self.last_run = None;
                 for (i, w) in words.iter().enumerate() {
                     if let Some((r, idx)) = region_of(addr + i as u32) {
                         self.device.write(r, idx, *w);
@@ -855,6 +865,25 @@ mod tests {
             panic!()
         };
         assert_eq!(st.jobs, 2);
+    }
+
+    /// A Write drops the Run cache: a Run after it with the last Run's sequence number (a
+    /// new session's may have it) runs the job; a retry of that Run is answered from the cache.
+    #[test]
+    fn write_invalidates_the_run_cache() {
+        let mut s = server();
+        let job = crate::job::encode_job(&[tiny_step()], &DeviceConfig::small()).unwrap();
+        let desc = Command::Write {
+            addr: Region::Desc.addr(0),
+            words: job,
+        };
+        ask(&mut s, &desc, 1);
+        assert_eq!(ask(&mut s, &Command::Run, 2), Response::Run { cycles: 0 });
+        ask(&mut s, &desc, 3);
+        assert_eq!(ask(&mut s, &Command::Run, 2), Response::Run { cycles: 0 });
+        assert_eq!(s.status().jobs, 2, "the Run after a Write must run the job");
+        assert_eq!(ask(&mut s, &Command::Run, 2), Response::Run { cycles: 0 });
+        assert_eq!(s.status().jobs, 2, "a retry must not run it again");
     }
 
     #[test]

@@ -358,6 +358,42 @@ fn stream_session(cfg: &DeviceConfig) {
     );
 }
 
+/// A Write changes what the next job computes, so it drops the Run cache: a Run after it
+/// that reuses the last Run's sequence number (as a new host session's first Run may) runs
+/// the job instead of getting the old job's answer; a retry of that Run is still cached.
+#[test]
+fn write_invalidates_the_run_cache() {
+    let cfg = DeviceConfig::small();
+    let desc = Command::Write {
+        addr: Region::Desc.addr(0),
+        words: words(2, 4),
+    };
+    let script = vec![
+        frame(&desc, 1),
+        Ev::Answers(1),
+        frame(&Command::Run, 2),
+        Ev::Answers(2),
+        frame(&desc, 3),
+        Ev::Answers(3),
+        frame(&Command::Run, 2),
+        Ev::Answers(4),
+        frame(&Command::Run, 2),
+        Ev::Answers(5),
+    ];
+    let o = run(&cfg, 500, Port::Stream, script);
+    assert_eq!(o.answers.len(), 5, "{:?}", o.answers);
+    let done = Response::Run {
+        cycles: JOB_CYCLES as u32,
+    };
+    for i in [1, 3, 4] {
+        assert_eq!(answer(&o, i, &Command::Run, 2), done);
+    }
+    assert_eq!(
+        o.starts, 2,
+        "the Run after a Write must run the job, not answer from the cache"
+    );
+}
+
 #[test]
 fn rejects_corrupt_unknown_malformed_and_truncated_frames() {
     let cfg = DeviceConfig::small();
@@ -501,18 +537,8 @@ fn verilog_lints() {
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("sqz_link.v");
     std::fs::write(&f, &v).unwrap();
-    let r = std::process::Command::new(std::env::var("VERILATOR").unwrap_or("verilator".into()))
-        .args(crate::emit::VERILATOR_LINT)
-        .args(["--top-module", "sqz_link"])
-        .arg(&f)
-        .output();
-    match r {
-        Err(e) => eprintln!("SKIP verilog_lints: verilator not runnable ({e})"),
-        Ok(out) => assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        ),
+    if crate::verilator::available_or_skip("verilog_lints") {
+        crate::verilator::lint("sqz_link", &[&f], &[] as &[&str]).unwrap_or_else(|e| panic!("{e}"));
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

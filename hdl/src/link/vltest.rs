@@ -81,16 +81,15 @@ int main(int argc, char** argv) {
 }
 "#;
 
-/// Build the bench once per test process; `None` (with a loud skip) without Verilator.
-fn build(dir: &Path, cfg: &DeviceConfig) -> Option<PathBuf> {
+/// Build the bench for `test`; `None` (with a loud skip, a failure under
+/// `SQZ_REQUIRE_DATA=1`) without Verilator or the core fixture.
+fn build(test: &str, dir: &Path, cfg: &DeviceConfig) -> Option<PathBuf> {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sim/tests/rtl/harness_fixture.v");
     let Ok(core) = std::fs::read_to_string(&fixture) else {
-        eprintln!("SKIP: no {}", fixture.display());
+        common::data::skip(test, &format!("no {}", fixture.display()));
         return None;
     };
-    let verilator = std::env::var("VERILATOR").unwrap_or("verilator".into());
-    if Cmd::new(&verilator).arg("--version").output().is_err() {
-        eprintln!("SKIP: verilator not runnable");
+    if !crate::verilator::available_or_skip(test) {
         return None;
     }
     std::fs::create_dir_all(dir).unwrap();
@@ -100,35 +99,10 @@ fn build(dir: &Path, cfg: &DeviceConfig) -> Option<PathBuf> {
         core.replace("module harness_fixture", "module core_fixture"),
     )
     .unwrap();
-    std::fs::write(dir.join("bench.cpp"), BENCH).unwrap();
-    let out = Cmd::new(&verilator)
-        .current_dir(dir)
-        .args([
-            "--cc",
-            "--exe",
-            "--build",
-            "-O2",
-            "-Wno-fatal",
-            "-Wno-lint",
-            "-Wno-style",
-            "--top-module",
-            "sqz_top",
-            "-Mdir",
-            "obj",
-            "-o",
-            "bench",
-            "top.v",
-            "core.v",
-            "bench.cpp",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "verilator build failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(dir.join("obj/bench"))
+    Some(
+        crate::verilator::build_bench(dir, "sqz_top", &["top.v", "core.v"], &[], BENCH)
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
 }
 
 fn record(pause: u32, bytes: &[u8]) -> Vec<u8> {
@@ -142,7 +116,11 @@ fn record(pause: u32, bytes: &[u8]) -> Vec<u8> {
 fn verilator_uart_plus_minus_two_percent_and_rejects() {
     let cfg = DeviceConfig::ulx3s();
     let dir = std::env::temp_dir().join(format!("sqz-link-vl-{}", std::process::id()));
-    let Some(bench) = build(&dir, &cfg) else {
+    let Some(bench) = build(
+        "verilator_uart_plus_minus_two_percent_and_rejects",
+        &dir,
+        &cfg,
+    ) else {
         return;
     };
     let period = cfg.clock_hz as f64 / cfg.baud as f64;
@@ -234,5 +212,82 @@ fn verilator_uart_plus_minus_two_percent_and_rejects() {
             String::from_utf8_lossy(&out.stdout).trim()
         );
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Send `cmds` (frames, each followed by a pause in cycles) through the UART at the exact
+/// baud rate; the answer frames.
+fn exchange(bench: &Path, dir: &Path, period: f64, cmds: &[(Vec<u8>, u32)]) -> Vec<Frame> {
+    let input: Vec<u8> = cmds.iter().flat_map(|(b, p)| record(*p, b)).collect();
+    let (fin, fout) = (dir.join("in.bin"), dir.join("out.bin"));
+    std::fs::write(&fin, input).unwrap();
+    let out = Cmd::new(bench)
+        .args([&fin, &fout])
+        .arg("1.0")
+        .arg(period.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+    let mut d = Decoder::new();
+    std::fs::read(&fout)
+        .unwrap()
+        .iter()
+        .filter_map(|&b| d.push(b))
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+/// The Verilated `sqz_top`: a Write drops the Run cache, so a Run that reuses the last Run's
+/// sequence number (as a new host session's first Run may) runs the new job.
+#[test]
+fn verilator_write_invalidates_the_run_cache() {
+    let cfg = DeviceConfig::ulx3s();
+    let dir = std::env::temp_dir().join(format!("sqz-link-vl-cache-{}", std::process::id()));
+    let Some(bench) = build("verilator_write_invalidates_the_run_cache", &dir, &cfg) else {
+        return;
+    };
+    let period = cfg.clock_hz as f64 / cfg.baud as f64;
+    let data: Vec<u64> = (1..=4u64).map(|i| i * 0x0F1E_2D3C_4B5A_6978).collect();
+    // The fixture's job: B[i] = A[i] ^ desc[2] for i < desc[1].
+    let desc = |xor: u64| Command::Write {
+        addr: Region::Desc.addr(0),
+        words: vec![100, data.len() as u64, xor],
+    };
+    let wa = Command::Write {
+        addr: Region::A.addr(0),
+        words: data.clone(),
+    };
+    let rb = Command::Read {
+        addr: Region::B.addr(0),
+        n: data.len() as u16,
+    };
+    let (x1, x2) = (0x1111u64, 0x2222_0000u64);
+    let cmds: Vec<(Vec<u8>, u32)> = [
+        desc(x1).frame(1),
+        wa.frame(2),
+        Command::Run.frame(3),
+        rb.frame(4),
+        desc(x2).frame(5),
+        Command::Run.frame(3),
+        rb.frame(6),
+        Command::Status.frame(7),
+    ]
+    .iter()
+    .map(|f| (f.encode(), 0))
+    .collect();
+    let frames = exchange(&bench, &dir, period, &cmds);
+    assert_eq!(frames.len(), 8, "{frames:?}");
+    let read = |i: usize| Response::parse(&frames[i], &rb).unwrap();
+    let want = |x: u64| Response::Read(data.iter().map(|w| w ^ x).collect());
+    assert_eq!(read(3), want(x1));
+    assert_eq!(
+        read(6),
+        want(x2),
+        "the Run after a Write was answered from the cache, the job did not run"
+    );
+    let Response::Status(s) = Response::parse(&frames[7], &Command::Status).unwrap() else {
+        panic!()
+    };
+    assert_eq!(s.jobs, 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -118,9 +118,11 @@ pub struct Client<L: Link> {
 }
 
 impl<L: Link> Client<L> {
-    /// Handshake: ask the device who it is and refuse another protocol version.
+    /// Handshake: ask the device who it is, refuse another protocol version, and start a
+    /// clean session with `Reset` (the engine idle, no cached `Run` answer of an earlier
+    /// session's job, the status counters at zero; memories are kept).
     pub fn connect(link: L, opts: ClientOptions) -> Result<Self, LinkError> {
-        // Start from a seq the device is unlikely to hold in its run cache.
+        // A seq an earlier session's answers still on the way are unlikely to carry.
         let seq = (std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -144,6 +146,7 @@ impl<L: Link> Client<L> {
             });
         }
         c.info = info;
+        c.reset()?;
         Ok(c)
     }
 

@@ -39,7 +39,61 @@ fn backend_over_link_moves_words_exactly() {
     assert_eq!(Backend::read(&mut c, Region::B, 17, 1000).unwrap(), words);
     assert_eq!(c.link().server.device.b[17..1017], words[..]);
     // 1000 words = 4 frames each way.
-    assert_eq!(c.stats.commands, 1 + 4 + 4);
+    // Info and Reset, then 1000 words = 4 frames each way.
+    assert_eq!(c.stats.commands, 2 + 4 + 4);
+}
+
+/// A one-step job (a 3x3 max pool to one pixel) for the `small` configuration.
+fn maxpool_job() -> Vec<u64> {
+    let step = common::job::Step {
+        op: common::Op::MaxPool,
+        kernel: 3,
+        in_signed: false,
+        relu: true,
+        src: common::Buf::A,
+        dst: common::Buf::B,
+        cin_words: 1,
+        cout: 8,
+        in_h: 3,
+        in_w: 3,
+        out_h: 1,
+        out_w: 1,
+        y0: 0,
+        x0: 0,
+        src_base: 0,
+        dst_base: 0,
+        dst_wpp: 1,
+        dst_off: 0,
+        weight_base: 0,
+        param_base: 0,
+    };
+    common::job::encode_job(&[step], &DeviceConfig::small()).unwrap()
+}
+
+/// A new session never gets an earlier session's cached `Run` answer: whatever sequence
+/// number its first `Run` carries, the job runs (connect starts the session with a Reset).
+#[test]
+fn a_new_session_runs_its_first_job() {
+    let mut link = LocalLink::new(DeviceConfig::small());
+    let job = maxpool_job();
+    let desc = common::protocol::Command::Write {
+        addr: Region::Desc.addr(0),
+        words: job,
+    };
+    let run = common::protocol::Command::Run.frame(77).encode();
+    // An earlier session: its job ran as Run 77 and its answer is cached.
+    link.server.push(&desc.frame(76).encode());
+    link.server.push(&run);
+    assert_eq!(link.server.status().jobs, 1);
+    let mut c = Client::connect(link, fast()).unwrap();
+    // The new session's first Run happens to be 77 too.
+    let jobs = c.link().server.status().jobs;
+    c.link_mut().server.push(&run);
+    assert_eq!(
+        c.link().server.status().jobs,
+        jobs + 1,
+        "the new session's Run 77 was answered from the old session's cache"
+    );
 }
 
 fn faulty_transfer(rates: FaultRates, words: usize, seed: u64) -> (LinkStats, u64) {
@@ -126,17 +180,7 @@ fn run_is_not_repeated_by_retries() {
         drop_next: false,
     };
     let mut c = Client::connect(link, fast()).unwrap();
-    let step = common::job::Step {
-        op: common::Op::MaxPool,
-        kernel: 3,
-        cout: 8,
-        in_h: 3,
-        in_w: 3,
-        out_h: 1,
-        out_w: 1,
-        ..common::synthetic::tiny_step()
-    };
-    let job = common::job::encode_job(&[step], &DeviceConfig::small()).unwrap();
+    let job = maxpool_job();
     Backend::write(&mut c, Region::Desc, 0, &job).unwrap();
     Backend::run(&mut c).unwrap();
     assert!(c.link().lost);
@@ -276,6 +320,7 @@ fn xdma_fifo_pair() {
     assert_eq!(Backend::read(&mut c, Region::S, 3, 600).unwrap(), words);
     assert_eq!(c.stats.retries, 0);
     drop(c);
-    assert_eq!(dev.join().unwrap(), 1 + 3 + 3);
+    // The connect's Reset zeroed the counters (Info before it, itself not counted).
+    assert_eq!(dev.join().unwrap(), 3 + 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }
