@@ -48,24 +48,12 @@ fn maxpool_job() -> Vec<u64> {
     let step = common::job::Step {
         op: common::Op::MaxPool,
         kernel: 3,
-        in_signed: false,
-        relu: true,
-        src: common::Buf::A,
-        dst: common::Buf::B,
-        cin_words: 1,
         cout: 8,
         in_h: 3,
         in_w: 3,
         out_h: 1,
         out_w: 1,
-        y0: 0,
-        x0: 0,
-        src_base: 0,
-        dst_base: 0,
-        dst_wpp: 1,
-        dst_off: 0,
-        weight_base: 0,
-        param_base: 0,
+        ..common::synthetic::tiny_step()
     };
     common::job::encode_job(&[step], &DeviceConfig::small()).unwrap()
 }
