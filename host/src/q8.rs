@@ -8,6 +8,8 @@ use anyhow::{Context, Result, bail};
 use common::arith::{M_LIMIT, MAX_SHIFT};
 use common::qnet::{QConv, QLayer, QNet, maxpool_out};
 
+use crate::limits::{self, Budget};
+
 pub const MAGIC: &[u8; 8] = b"SQZNETQ8";
 pub const VERSION: u32 = 1;
 
@@ -36,31 +38,33 @@ pub fn save(net: &QNet, path: &Path) -> Result<()> {
 }
 
 pub fn load(path: &Path) -> Result<QNet> {
-    let b = std::fs::read(path).with_context(|| format!("cannot read model {}", path.display()))?;
+    let b = limits::read_file(path, limits::MAX_MODEL_BYTES, "model")?;
     from_bytes(&b).with_context(|| format!("cannot load {}", path.display()))
 }
 
-/// Check that the network is executable: shapes chain, parameter counts and ranges.
+/// Check that the network is executable: shapes chain, parameter counts and ranges, and
+/// everything within [`limits`].
 pub fn validate(net: &QNet) -> Result<()> {
-    if net.in_c == 0
-        || net.in_h == 0
-        || net.in_w == 0
-        || net.in_scale.is_nan()
-        || net.in_scale <= 0.0
-    {
-        bail!("bad input shape or scale");
+    if net.in_scale.is_nan() || net.in_scale <= 0.0 {
+        bail!("bad input scale");
     }
+    if net.layers.is_empty() {
+        bail!("the network has no layers");
+    }
+    let mut bud = Budget::new(net.in_c, net.in_h, net.in_w)?;
     let (mut c, mut h, mut w, mut signed) = (net.in_c, net.in_h, net.in_w, true);
     for l in &net.layers {
+        bud.layer()?;
         match l {
             QLayer::Conv(q) => {
-                (h, w) = conv_ok(q, c, h, w, signed)?;
+                (h, w) = conv_ok(&mut bud, q, c, h, w, signed)?;
                 (c, signed) = (q.cout, !q.relu);
             }
             QLayer::Fire(f) => {
-                let (sh, sw) = conv_ok(&f.squeeze, c, h, w, signed)?;
-                let a = conv_ok(&f.expand1x1, f.squeeze.cout, sh, sw, !f.squeeze.relu)?;
-                let b = conv_ok(&f.expand3x3, f.squeeze.cout, sh, sw, !f.squeeze.relu)?;
+                let (sh, sw) = conv_ok(&mut bud, &f.squeeze, c, h, w, signed)?;
+                let sq = (f.squeeze.cout, sh, sw, !f.squeeze.relu);
+                let a = conv_ok(&mut bud, &f.expand1x1, sq.0, sq.1, sq.2, sq.3)?;
+                let b = conv_ok(&mut bud, &f.expand3x3, sq.0, sq.1, sq.2, sq.3)?;
                 if a != b || f.expand1x1.relu != f.expand3x3.relu {
                     bail!("Fire '{}': expand outputs differ in size or kind", f.name);
                 }
@@ -70,12 +74,14 @@ pub fn validate(net: &QNet) -> Result<()> {
                     a.1,
                     !f.expand1x1.relu,
                 );
+                bud.activation(&f.name, c, h, w)?;
             }
             QLayer::MaxPool { name } => {
                 if h < 3 || w < 3 {
                     bail!("max pool '{name}' on a {h}x{w} input");
                 }
                 (h, w) = (maxpool_out(h), maxpool_out(w));
+                bud.activation(name, c, h, w)?;
             }
             QLayer::AvgPool {
                 name,
@@ -104,7 +110,14 @@ fn params_ok(name: &str, m: &[u16], shift: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn conv_ok(q: &QConv, c: usize, h: usize, w: usize, signed: bool) -> Result<(usize, usize)> {
+fn conv_ok(
+    bud: &mut Budget,
+    q: &QConv,
+    c: usize,
+    h: usize,
+    w: usize,
+    signed: bool,
+) -> Result<(usize, usize)> {
     let n = &q.name;
     if q.cin != c {
         bail!("conv '{n}' expects {} input channels, gets {c}", q.cin);
@@ -112,14 +125,8 @@ fn conv_ok(q: &QConv, c: usize, h: usize, w: usize, signed: bool) -> Result<(usi
     if q.in_signed != signed {
         bail!("conv '{n}': input signedness does not match the previous layer");
     }
-    if q.kernel == 0 || q.stride == 0 || h + 2 * q.pad < q.kernel || w + 2 * q.pad < q.kernel {
-        bail!(
-            "conv '{n}': kernel {} stride {} pad {} on a {h}x{w} input",
-            q.kernel,
-            q.stride,
-            q.pad
-        );
-    }
+    // Bounds kernel, stride, pad and every product below before they are formed.
+    let out = bud.conv(n, (q.cin, q.cout), (q.kernel, q.stride, q.pad), h, w)?;
     if q.weights.len() != q.cout * q.cin * q.kernel * q.kernel
         || q.bias.len() != q.cout
         || q.m.len() != q.cout
@@ -128,7 +135,7 @@ fn conv_ok(q: &QConv, c: usize, h: usize, w: usize, signed: bool) -> Result<(usi
         bail!("conv '{n}': parameter counts do not match its shape");
     }
     params_ok(n, &q.m, &q.shift)?;
-    Ok(q.out_size(h, w))
+    Ok(out)
 }
 
 #[cfg(test)]
