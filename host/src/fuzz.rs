@@ -19,7 +19,7 @@ use crate::onnx::{
     AttributeProto, DT_FLOAT, Dimension, GraphProto, ModelProto, NodeProto, TensorProto,
     TensorShapeProto, TypeProto, TypeTensor, ValueInfoProto,
 };
-use crate::preprocess::{Preprocess, decode_bytes};
+use crate::preprocess::{Preprocess, Resize, decode_bytes};
 
 /// Networks at most this many multiply-accumulates are also run, so the fuzzers cover
 /// inference on whatever the parser accepts without slowing down on large ones.
@@ -50,19 +50,42 @@ pub fn q8(data: &[u8]) {
     }
 }
 
-/// Image bytes: decode and preprocess with both presets.
+/// Image bytes: decode, and preprocess with both presets' resize rules (to 24 pixels
+/// rather than 256, so the fuzzer spends its time in the decoder and the size checks).
 pub fn image(data: &[u8]) {
     let Ok(img) = decode_bytes(data) else {
         return;
     };
-    for p in [Preprocess::caffe(32), Preprocess::torchvision(32)] {
+    for resize in [Resize::Square(24), Resize::ShortSide(24)] {
+        let p = Preprocess {
+            resize,
+            ..Preprocess::torchvision(16)
+        };
         let _ = std::hint::black_box(p.apply(&img));
     }
 }
 
-/// Device bytes: frames out of the decoder, each parsed as the answer to every command;
-/// an `Info` the host accepts is compiled for.
+/// Device bytes, twice: as a byte stream through the frame decoder, and as one frame (type
+/// byte, then payload) that passed its CRC, so the answer parsers see arbitrary payloads
+/// without the fuzzer having to forge CRCs. Every frame is parsed as the answer to every
+/// command; an `Info` the host accepts is compiled for.
 pub fn frames(data: &[u8]) {
+    let mut d = Decoder::new();
+    for &b in data {
+        if let Some(Ok(f)) = d.push(b) {
+            answers(&f);
+        }
+    }
+    if let Some((&kind, payload)) = data.split_first() {
+        answers(&Frame {
+            kind,
+            seq: 0,
+            payload: payload.to_vec(),
+        });
+    }
+}
+
+fn answers(f: &Frame) {
     let cmds = [
         Command::Info,
         Command::Reset,
@@ -74,16 +97,8 @@ pub fn frames(data: &[u8]) {
             words: vec![0; 4],
         },
     ];
-    let mut d = Decoder::new();
-    for &b in data {
-        let Some(Ok(f)) = d.push(b) else { continue };
-        for c in &cmds {
-            if let Ok(Response::Info(info)) = Response::parse(&f, c) {
-                device_info(&info);
-            }
-        }
-        // The payload alone, as an Info answer whatever the frame said.
-        if let Ok(info) = Info::decode(&f.payload) {
+    for c in &cmds {
+        if let Ok(Response::Info(info)) = Response::parse(f, c) {
             device_info(&info);
         }
     }
@@ -269,15 +284,20 @@ fn qconv(name: &str, (cin, cout): (usize, usize), (k, s, p): (usize, usize, usiz
     }
 }
 
-/// A tiny quantized SqueezeNet (input 3x15x15, the same layers as [`seed_onnx_model`]).
+/// The tiny quantized SqueezeNet at input 3x15x15.
 pub fn seed_qnet() -> QNet {
+    seed_qnet_model(15)
+}
+
+/// A tiny quantized SqueezeNet (input 3x`side`x`side`, the layers of [`seed_onnx_model`]).
+pub fn seed_qnet_model(side: usize) -> QNet {
     let mut conv1 = qconv("conv1", (3, 4), (3, 2, 0));
     conv1.in_signed = true;
     QNet {
         name: "tiny".into(),
         in_c: 3,
-        in_h: 15,
-        in_w: 15,
+        in_h: side,
+        in_w: side,
         in_scale: 0.02,
         layers: vec![
             QLayer::Conv(conv1),
@@ -323,9 +343,20 @@ pub fn seed_images() -> Vec<Vec<u8>> {
     out
 }
 
-/// A device's answers: `Info` (for each configuration), `Status`, `Run`, a `Read` of
-/// four words and a NAK, with garbage in between.
-pub fn seed_frames() -> Vec<u8> {
+/// A device's answers as a stream: `Info` (for each configuration), `Status`, `Run`, a
+/// `Read` of four words and a NAK, with garbage in between; then each configuration's
+/// `Info` as a lone frame (type byte and payload).
+pub fn seed_frames() -> Vec<Vec<u8>> {
+    let mut seeds = vec![answer_stream()];
+    for cfg in common::DeviceConfig::all() {
+        let mut lone = vec![Command::Info.kind() | protocol::ANSWER];
+        lone.extend(Info::new(cfg).encode());
+        seeds.push(lone);
+    }
+    seeds
+}
+
+fn answer_stream() -> Vec<u8> {
     let mut out = vec![0x55, 0x00];
     for cfg in common::DeviceConfig::all() {
         let info = Info::new(cfg).encode();
@@ -348,7 +379,7 @@ pub fn targets() -> Vec<(&'static str, fn(&[u8]), Vec<Vec<u8>>)> {
         ("onnx", onnx as fn(&[u8]), vec![seed_onnx()]),
         ("q8", q8, vec![seed_q8()]),
         ("image", image, seed_images()),
-        ("frames", frames, vec![seed_frames()]),
+        ("frames", frames, seed_frames()),
     ]
 }
 

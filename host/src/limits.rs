@@ -19,7 +19,7 @@ pub const MAX_IMAGE_BYTES: u64 = 64 << 20;
 /// Most layers (Conv, Fire, pools) in a network.
 pub const MAX_LAYERS: usize = 256;
 /// Largest input height or width.
-pub const MAX_SIDE: usize = 2048;
+pub const MAX_SIDE: usize = 1024;
 /// Most channels of any tensor.
 pub const MAX_CHANNELS: usize = 8192;
 /// Largest convolution kernel side.
@@ -39,7 +39,7 @@ pub const MAX_MACS: u64 = 1 << 32;
 /// Most pixels of a decoded image.
 pub const MAX_IMAGE_PIXELS: u64 = 1 << 25;
 /// Most pixels of an image after the resize (before the center crop).
-pub const MAX_RESIZED_PIXELS: u64 = 1 << 24;
+pub const MAX_RESIZED_PIXELS: u64 = 1 << 23;
 
 /// Read a whole file of at most `max` bytes.
 pub fn read_file(path: &Path, max: u64, what: &str) -> Result<Vec<u8>> {
