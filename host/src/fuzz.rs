@@ -513,6 +513,33 @@ pub fn regressions() -> Vec<(&'static str, Kind, Vec<u8>, &'static str)> {
             "outside the limits",
         ),
         (
+            // A Fire whose squeeze pads (accepted once) grows the map; `QNet::shapes` assumes
+            // it does not and underflowed in the second max pool's size (found by fuzzing).
+            "q8_fire_shape",
+            Kind::Q8,
+            q8(&|n| {
+                if let QLayer::Fire(f) = &mut n.layers[2] {
+                    f.squeeze.pad = 2;
+                }
+                for _ in 0..2 {
+                    n.layers.insert(
+                        3,
+                        QLayer::MaxPool {
+                            name: "extra".into(),
+                        },
+                    );
+                }
+            }),
+            "must be 1x1",
+        ),
+        (
+            // The resize's intermediate (width x 256 f32 pixels) would be 12.9 GB.
+            "image_wide",
+            Kind::Image,
+            png(1 << 22, 1),
+            "too wide",
+        ),
+        (
             // Short side 256 makes it 256 x 16.7 M pixels (12.9 GB).
             "image_extreme_aspect",
             Kind::Image,

@@ -88,11 +88,12 @@ impl Preprocess {
                 }
             }
         };
-        // An extreme aspect ratio under the short-side resize would ask for gigabytes.
-        if rw.saturating_mul(rh) > MAX_RESIZED_PIXELS {
+        // The resize scales the height first, into a `w x rh` image of f32 pixels, then the
+        // width. A very wide image or an extreme aspect ratio would ask for gigabytes.
+        if (w as u64).max(rw).saturating_mul(rh) > MAX_RESIZED_PIXELS {
             bail!(
-                "a {w}x{h} image resizes to {rw}x{rh}, over the limit of {MAX_RESIZED_PIXELS} pixels \
-                 (aspect ratio too extreme)"
+                "a {w}x{h} image resizes to {rw}x{rh} (via {w}x{rh}), over the limit of \
+                 {MAX_RESIZED_PIXELS} pixels (too wide, or an aspect ratio too extreme)"
             );
         }
         let (rw, rh) = (rw as u32, rh as u32);

@@ -61,6 +61,15 @@ pub fn validate(net: &QNet) -> Result<()> {
                 (c, signed) = (q.cout, !q.relu);
             }
             QLayer::Fire(f) => {
+                // The shape the golden model and the compiler assume (`QLayer::out_shape`).
+                let is =
+                    |q: &QConv, k: usize, pad: usize| (q.kernel, q.stride, q.pad) == (k, 1, pad);
+                if !(is(&f.squeeze, 1, 0) && is(&f.expand1x1, 1, 0) && is(&f.expand3x3, 3, 1)) {
+                    bail!(
+                        "Fire '{}': squeeze and expand1x1 must be 1x1, expand3x3 3x3 pad 1, all stride 1",
+                        f.name
+                    );
+                }
                 let (sh, sw) = conv_ok(&mut bud, &f.squeeze, c, h, w, signed)?;
                 let sq = (f.squeeze.cout, sh, sw, !f.squeeze.relu);
                 let a = conv_ok(&mut bud, &f.expand1x1, sq.0, sq.1, sq.2, sq.3)?;

@@ -62,3 +62,11 @@ fn seeds_are_accepted() {
         assert_eq!(rgb.width() * rgb.height(), 35);
     }
 }
+
+#[test]
+fn very_wide_image_is_refused_by_the_square_resize_too() {
+    // Caffe's square resize scales the height first: a 4M x 256 intermediate (12.9 GB).
+    let img = decode_bytes(&host::fuzz::png(1 << 22, 1)).unwrap();
+    let err = Preprocess::caffe(227).apply(&img).unwrap_err();
+    assert!(format!("{err:#}").contains("too wide"), "{err:#}");
+}
