@@ -21,9 +21,11 @@ use crate::onnx::{
 };
 use crate::preprocess::{Preprocess, Resize, decode_bytes_max};
 
-/// Networks at most this many multiply-accumulates are also run, so the fuzzers cover
-/// inference on whatever the parser accepts without slowing down on large ones.
+/// Networks of at most this many multiply-accumulates and input values are also run, so
+/// the fuzzers cover inference on whatever the parser accepts without slowing down on
+/// large ones (a network of pools alone has no multiply-accumulates).
 const RUN_MACS: u64 = 1 << 20;
+const RUN_INPUT: usize = 1 << 14;
 
 /// ONNX bytes: decode, import, and run the float model when small.
 pub fn onnx(data: &[u8]) {
@@ -33,7 +35,7 @@ pub fn onnx(data: &[u8]) {
     let Ok(net) = Net::from_model(&m, "fuzz") else {
         return;
     };
-    if float_macs(&net) <= RUN_MACS {
+    if float_macs(&net) <= RUN_MACS && net.in_c * net.in_h * net.in_w <= RUN_INPUT {
         let x = Array3::<f32>::zeros((net.in_c, net.in_h, net.in_w));
         std::hint::black_box(crate::float::classify(&net, &x));
     }
@@ -44,17 +46,17 @@ pub fn q8(data: &[u8]) {
     let Ok(net) = crate::q8::from_bytes(data) else {
         return;
     };
-    if net.macs() <= RUN_MACS {
+    if net.macs() <= RUN_MACS && net.in_c * net.in_h * net.in_w <= RUN_INPUT {
         let input = vec![1i8; net.in_c * net.in_h * net.in_w];
         std::hint::black_box(Golden::new(&net).classify(&input));
     }
 }
 
 /// Image bytes: decode, and preprocess with both presets' resize rules. For throughput it
-/// resizes to 24 pixels rather than 256 and decodes at most 2^20 pixels (a 1 kB JPEG may
+/// resizes to 24 pixels rather than 256 and decodes at most 2^16 pixels (a 1 kB JPEG may
 /// declare 16 M, a second to decode); the largest legal images are the CLI test's.
 pub fn image(data: &[u8]) {
-    let Ok(img) = decode_bytes_max(data, 1 << 20) else {
+    let Ok(img) = decode_bytes_max(data, 1 << 16) else {
         return;
     };
     for resize in [Resize::Square(24), Resize::ShortSide(24)] {
