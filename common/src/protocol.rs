@@ -738,6 +738,7 @@ impl Server {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synthetic::tiny_step;
     use proptest::prelude::*;
 
     fn decode_all(bytes: &[u8]) -> Vec<Result<Frame, FrameError>> {

@@ -93,6 +93,7 @@ pub fn infer<L: Link>(
     mut on_job: impl FnMut(&str),
 ) -> Result<DeviceInference> {
     let cfg = client.info().config.clone();
+    crate::limits::check_device(&cfg)?;
     let plan = Plan::compile(net, &cfg).with_context(|| {
         format!(
             "compiling the network for the device's `{}` configuration",

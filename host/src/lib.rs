@@ -4,7 +4,9 @@
 pub mod classes;
 pub mod device;
 pub mod float;
+pub mod fuzz;
 pub mod golden;
+pub mod limits;
 pub mod link;
 pub mod model;
 pub mod net;

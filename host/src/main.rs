@@ -370,6 +370,7 @@ fn classify_on_device(
     };
     let mut client = Client::connect(link, opts)?;
     let cfg = client.info().config.clone();
+    host::limits::check_device(&cfg)?;
     let plan_jobs = common::compile::Plan::compile(q, &cfg)
         .map(|p| p.layers.iter().map(|l| l.jobs.len()).sum::<usize>())
         .unwrap_or(0);

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use crate::limits::{self, Budget};
 use crate::onnx::{self, ModelProto, NodeProto, TensorProto};
 
 /// A convolution with a square kernel, equal stride and padding in both axes, group 1.
@@ -74,8 +75,7 @@ pub struct Net {
 impl Net {
     /// Load and recognise an ONNX SqueezeNet file.
     pub fn load(path: &Path) -> Result<Net> {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read model {}", path.display()))?;
+        let bytes = limits::read_file(path, limits::MAX_MODEL_BYTES, "model")?;
         let model = ModelProto::decode_bytes(&bytes)
             .with_context(|| format!("cannot load {}", path.display()))?;
         let name = path
@@ -195,7 +195,10 @@ impl<'a> Importer<'a> {
             [n, Some(c), Some(h), Some(w)]
                 if matches!(n, None | Some(1)) && *c > 0 && *h > 0 && *w > 0 =>
             {
-                (*c as usize, *h as usize, *w as usize)
+                let s = (*c as usize, *h as usize, *w as usize);
+                Budget::new(s.0, s.1, s.2)
+                    .with_context(|| format!("graph input '{}'", input.name))?;
+                s
             }
             _ => bail!(
                 "graph input '{}' must be [1, C, H, W] with known C, H, W (found {:?})",
@@ -242,7 +245,16 @@ impl<'a> Importer<'a> {
         let mut layers = Vec::new();
         let mut softmax = None;
         let mut cur: String = self.input.to_string();
+        // The chain visits each node once; more steps mean it runs in a cycle.
+        let mut steps = 0;
         while let Some(node) = self.next_node(&cur)? {
+            steps += 1;
+            if steps > self.nodes.len() || layers.len() > limits::MAX_LAYERS {
+                bail!(
+                    "the graph loops back on itself or has more than {} layers",
+                    limits::MAX_LAYERS
+                );
+            }
             let nn = node_name(node);
             let out = single_output(node)?;
             match node.op_type.as_str() {
@@ -303,14 +315,16 @@ impl<'a> Importer<'a> {
             bail!("the chain from the input ends at tensor '{cur}', which is not a graph output");
         }
         check_sequence(&layers)?;
-        Ok(Net {
+        let net = Net {
             name: name.to_string(),
             in_c,
             in_h,
             in_w,
             layers,
             softmax,
-        })
+        };
+        check_limits(&net)?;
+        Ok(net)
     }
 
     fn next_node(&self, cur: &str) -> Result<Option<&'a NodeProto>> {
@@ -329,15 +343,18 @@ impl<'a> Importer<'a> {
             .consts
             .get(wname.as_str())
             .ok_or_else(|| anyhow!("node '{nn}' (Conv): weight '{wname}' is not a constant"))?;
-        let w = wt
-            .floats()
-            .with_context(|| format!("node '{nn}' (Conv) weights"))?;
         let [cout, wcin, kh, kw] = wt.dims[..] else {
             bail!(
                 "node '{nn}' (Conv): weight must be 4-D, found dims {:?}",
                 wt.dims
             );
         };
+        if [cout, wcin, kh, kw].iter().any(|&d| d <= 0) {
+            bail!(
+                "node '{nn}' (Conv): weight dims {:?} must be positive",
+                wt.dims
+            );
+        }
         if kh != kw {
             bail!("node '{nn}' (Conv): kernel {kh}x{kw} is not square");
         }
@@ -377,11 +394,18 @@ impl<'a> Importer<'a> {
                 _ => {}
             }
         }
-        let (h, wd) = (self.shape.1, self.shape.2);
-        if h + 2 * pad < k || wd + 2 * pad < k {
-            bail!("node '{nn}' (Conv): kernel {k} larger than its padded input");
-        }
         let cout = cout as usize;
+        // Kernel, stride, pad and sizes within the limits before the weights are read.
+        Budget::default().conv(
+            &nn,
+            (cin, cout),
+            (k, stride, pad),
+            self.shape.1,
+            self.shape.2,
+        )?;
+        let w = wt
+            .floats()
+            .with_context(|| format!("node '{nn}' (Conv) weights"))?;
         let bias = match node.input.get(2).filter(|s| !s.is_empty()) {
             Some(b) => {
                 let bt = self
@@ -541,6 +565,43 @@ impl<'a> Importer<'a> {
         }
         Ok(())
     }
+}
+
+/// The whole network within [`limits`]: layers, weights, work and activations.
+fn check_limits(net: &Net) -> Result<()> {
+    let mut b = Budget::new(net.in_c, net.in_h, net.in_w)?;
+    let (mut c, mut h, mut w) = (net.in_c, net.in_h, net.in_w);
+    let conv = |b: &mut Budget, cv: &Conv, h: usize, w: usize| {
+        b.conv(&cv.name, (cv.cin, cv.cout), (cv.k, cv.stride, cv.pad), h, w)
+    };
+    for l in &net.layers {
+        b.layer()?;
+        match l {
+            Layer::Conv(cv) => {
+                (h, w) = conv(&mut b, cv, h, w)?;
+                c = cv.cout;
+            }
+            Layer::Fire(f) => {
+                let (sh, sw) = conv(&mut b, &f.squeeze, h, w)?;
+                (h, w) = conv(&mut b, &f.expand1x1, sh, sw)?;
+                conv(&mut b, &f.expand3x3, sh, sw)?;
+                c = f.expand1x1.cout + f.expand3x3.cout;
+                b.activation(&f.name, c, h, w)?;
+            }
+            Layer::MaxPool { name } => {
+                if h < 3 || w < 3 {
+                    bail!("max pool '{name}' on a {h}x{w} input");
+                }
+                (h, w) = (common::qnet::maxpool_out(h), common::qnet::maxpool_out(w));
+                b.activation(name, c, h, w)?;
+            }
+            Layer::GlobalAvgPool { name } => {
+                (h, w) = (1, 1);
+                b.activation(name, c, h, w)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn single_output(n: &NodeProto) -> Result<&str> {

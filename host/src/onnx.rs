@@ -163,7 +163,7 @@ impl TensorProto {
                 self.data_type
             );
         }
-        let n: i64 = self.dims.iter().product();
+        let n = crate::limits::tensor_len(&self.dims, &self.name)?;
         let v: Vec<f32> = if !self.raw_data.is_empty() {
             if !self.raw_data.len().is_multiple_of(4) {
                 bail!(
@@ -178,7 +178,7 @@ impl TensorProto {
         } else {
             self.float_data.clone()
         };
-        if v.len() as i64 != n {
+        if v.len() != n {
             bail!(
                 "tensor '{}' holds {} values but its dims {:?} need {n}",
                 self.name,

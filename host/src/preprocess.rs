@@ -6,6 +6,8 @@ use anyhow::{Context, Result, bail};
 use image::{RgbImage, imageops::FilterType};
 use ndarray::Array3;
 
+use crate::limits::{self, MAX_IMAGE_PIXELS, MAX_RESIZED_PIXELS};
+
 /// How the decoded image is resized before the center crop.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Resize {
@@ -86,15 +88,25 @@ impl Preprocess {
             bail!("empty image");
         }
         let (rw, rh) = match self.resize {
-            Resize::Square(s) => (s, s),
+            Resize::Square(s) => (s as u64, s as u64),
             Resize::ShortSide(s) => {
+                let (w, h, s) = (w as u64, h as u64, s as u64);
                 if w <= h {
-                    (s, ((h as u64 * s as u64 + w as u64 / 2) / w as u64) as u32)
+                    (s, (h * s + w / 2) / w)
                 } else {
-                    (((w as u64 * s as u64 + h as u64 / 2) / h as u64) as u32, s)
+                    ((w * s + h / 2) / h, s)
                 }
             }
         };
+        // The resize scales the height first, into a `w x rh` image of f32 pixels, then the
+        // width. A very wide image or an extreme aspect ratio would ask for gigabytes.
+        if (w as u64).max(rw).saturating_mul(rh) > MAX_RESIZED_PIXELS {
+            bail!(
+                "a {w}x{h} image resizes to {rw}x{rh} (via {w}x{rh}), over the limit of \
+                 {MAX_RESIZED_PIXELS} pixels (too wide, or an aspect ratio too extreme)"
+            );
+        }
+        let (rw, rh) = (rw as u32, rh as u32);
         if rw < self.crop || rh < self.crop {
             bail!(
                 "resized image {rw}x{rh} is smaller than the crop {}",
@@ -125,18 +137,31 @@ impl Preprocess {
 /// Decode a JPEG or PNG file to RGB. Truncated JPEGs (no end-of-image marker) are refused
 /// rather than decoded with gray filler.
 pub fn decode(path: &Path) -> Result<RgbImage> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read image {}", path.display()))?;
-    let fmt = image::guess_format(&bytes)
-        .with_context(|| format!("{} is not a JPEG or PNG image", path.display()))?;
-    if fmt == image::ImageFormat::Jpeg && !has_jpeg_eoi(&bytes) {
-        bail!(
-            "{} is a truncated JPEG (no end-of-image marker)",
-            path.display()
-        );
+    let bytes = limits::read_file(path, limits::MAX_IMAGE_BYTES, "image")?;
+    decode_bytes(&bytes).with_context(|| format!("image {}", path.display()))
+}
+
+/// Decode JPEG or PNG bytes to RGB, refusing images of more than [`MAX_IMAGE_PIXELS`]
+/// from their header, before the pixels are decoded.
+pub fn decode_bytes(bytes: &[u8]) -> Result<RgbImage> {
+    decode_bytes_max(bytes, MAX_IMAGE_PIXELS)
+}
+
+/// [`decode_bytes`] with a lower pixel limit (the fuzzer's, for throughput).
+pub fn decode_bytes_max(bytes: &[u8], max_pixels: u64) -> Result<RgbImage> {
+    let fmt = image::guess_format(bytes).context("not a JPEG or PNG image")?;
+    if !matches!(fmt, image::ImageFormat::Jpeg | image::ImageFormat::Png) {
+        bail!("not a JPEG or PNG image ({fmt:?})");
     }
-    let img = image::load_from_memory_with_format(&bytes, fmt)
-        .with_context(|| format!("cannot decode image {}", path.display()))?;
+    if fmt == image::ImageFormat::Jpeg && !has_jpeg_eoi(bytes) {
+        bail!("truncated JPEG (no end-of-image marker)");
+    }
+    let reader = || image::ImageReader::with_format(std::io::Cursor::new(bytes), fmt);
+    let (w, h) = reader().into_dimensions().context("cannot decode")?;
+    if w as u64 * h as u64 > max_pixels {
+        bail!("a {w}x{h} image is over the limit of {max_pixels} pixels");
+    }
+    let img = reader().decode().context("cannot decode")?;
     Ok(img.to_rgb8())
 }
 

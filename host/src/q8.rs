@@ -8,6 +8,8 @@ use anyhow::{Context, Result, bail};
 use common::arith::{M_LIMIT, MAX_SHIFT};
 use common::qnet::{QConv, QLayer, QNet};
 
+use crate::limits::{self, Budget};
+
 pub const MAGIC: &[u8; 8] = b"SQZNETQ8";
 pub const VERSION: u32 = 1;
 
@@ -36,32 +38,42 @@ pub fn save(net: &QNet, path: &Path) -> Result<()> {
 }
 
 pub fn load(path: &Path) -> Result<QNet> {
-    let b = std::fs::read(path).with_context(|| format!("cannot read model {}", path.display()))?;
+    let b = limits::read_file(path, limits::MAX_MODEL_BYTES, "model")?;
     from_bytes(&b).with_context(|| format!("cannot load {}", path.display()))
 }
 
-/// Check that the network is executable: shapes chain, parameter counts and ranges.
+/// Check that the network is executable: shapes chain, parameter counts and ranges, and
+/// everything within [`limits`].
 pub fn validate(net: &QNet) -> Result<()> {
-    if net.in_c == 0
-        || net.in_h == 0
-        || net.in_w == 0
-        || net.in_scale.is_nan()
-        || net.in_scale <= 0.0
-    {
-        bail!("bad input shape or scale");
+    if net.in_scale.is_nan() || net.in_scale <= 0.0 {
+        bail!("bad input scale");
     }
+    if net.layers.is_empty() {
+        bail!("the network has no layers");
+    }
+    let mut bud = Budget::new(net.in_c, net.in_h, net.in_w)?;
     let (mut shape, mut signed) = ((net.in_c, net.in_h, net.in_w), true);
     for l in &net.layers {
+        bud.layer()?;
         let (c, h, w) = shape;
         match l {
             QLayer::Conv(q) => {
-                conv_ok(q, c, h, w, signed)?;
+                conv_ok(&mut bud, q, c, h, w, signed)?;
             }
             QLayer::Fire(f) => {
-                let (sh, sw) = conv_ok(&f.squeeze, c, h, w, signed)?;
-                let a = conv_ok(&f.expand1x1, f.squeeze.cout, sh, sw, !f.squeeze.relu)?;
-                let b = conv_ok(&f.expand3x3, f.squeeze.cout, sh, sw, !f.squeeze.relu)?;
-                // The compiler and the device keep a Fire's size (`QLayer::out_shape`).
+                // The shape the golden model and the compiler assume (`QLayer::out_shape`).
+                let is =
+                    |q: &QConv, k: usize, pad: usize| (q.kernel, q.stride, q.pad) == (k, 1, pad);
+                if !(is(&f.squeeze, 1, 0) && is(&f.expand1x1, 1, 0) && is(&f.expand3x3, 3, 1)) {
+                    bail!(
+                        "Fire '{}': squeeze and expand1x1 must be 1x1, expand3x3 3x3 pad 1, all stride 1",
+                        f.name
+                    );
+                }
+                let (sh, sw) = conv_ok(&mut bud, &f.squeeze, c, h, w, signed)?;
+                let sq = (f.squeeze.cout, sh, sw, !f.squeeze.relu);
+                let a = conv_ok(&mut bud, &f.expand1x1, sq.0, sq.1, sq.2, sq.3)?;
+                let b = conv_ok(&mut bud, &f.expand3x3, sq.0, sq.1, sq.2, sq.3)?;
                 if a != (h, w) || b != (h, w) || f.expand1x1.relu != f.expand3x3.relu {
                     bail!("Fire '{}': expand outputs differ in size or kind", f.name);
                 }
@@ -85,6 +97,10 @@ pub fn validate(net: &QNet) -> Result<()> {
             }
         }
         (shape, signed) = (l.out_shape(shape), l.out_signed(signed));
+        // A conv's output is counted by `conv_ok`; a Fire's concat and a pool's output here.
+        if matches!(l, QLayer::Fire(_) | QLayer::MaxPool { .. }) {
+            bud.activation(l.name(), shape.0, shape.1, shape.2)?;
+        }
     }
     Ok(())
 }
@@ -96,7 +112,14 @@ fn params_ok(name: &str, m: &[u16], shift: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn conv_ok(q: &QConv, c: usize, h: usize, w: usize, signed: bool) -> Result<(usize, usize)> {
+fn conv_ok(
+    bud: &mut Budget,
+    q: &QConv,
+    c: usize,
+    h: usize,
+    w: usize,
+    signed: bool,
+) -> Result<(usize, usize)> {
     let n = &q.name;
     if q.cin != c {
         bail!("conv '{n}' expects {} input channels, gets {c}", q.cin);
@@ -104,14 +127,8 @@ fn conv_ok(q: &QConv, c: usize, h: usize, w: usize, signed: bool) -> Result<(usi
     if q.in_signed != signed {
         bail!("conv '{n}': input signedness does not match the previous layer");
     }
-    if q.kernel == 0 || q.stride == 0 || h + 2 * q.pad < q.kernel || w + 2 * q.pad < q.kernel {
-        bail!(
-            "conv '{n}': kernel {} stride {} pad {} on a {h}x{w} input",
-            q.kernel,
-            q.stride,
-            q.pad
-        );
-    }
+    // Bounds kernel, stride, pad and every product below before they are formed.
+    let out = bud.conv(n, (q.cin, q.cout), (q.kernel, q.stride, q.pad), h, w)?;
     if q.weights.len() != q.cout * q.cin * q.kernel * q.kernel
         || q.bias.len() != q.cout
         || q.m.len() != q.cout
@@ -120,7 +137,7 @@ fn conv_ok(q: &QConv, c: usize, h: usize, w: usize, signed: bool) -> Result<(usi
         bail!("conv '{n}': parameter counts do not match its shape");
     }
     params_ok(n, &q.m, &q.shift)?;
-    Ok(q.out_size(h, w))
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -186,3 +186,147 @@ fn sample_is_espresso_float_and_golden() {
     }
     assert!(Path::new(sample).exists());
 }
+
+/// What a bounded run of `host` did: its exit code, stderr, wall and CPU time and peak
+/// resident memory (from `wait4`).
+struct Measured {
+    code: Option<i32>,
+    stderr: String,
+    wall: f64,
+    cpu: f64,
+    max_rss_mib: f64,
+}
+
+/// Run `host` with a CPU-time limit (a spin is killed, not waited for) and a 4 GB address
+/// space (a runaway allocation aborts instead of swapping the machine).
+fn host_measured(args: &[&str]) -> Measured {
+    use std::io::Read;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_host"));
+    cmd.args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: only async-signal-safe setrlimit calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            for (res, v) in [(libc::RLIMIT_CPU, 60), (libc::RLIMIT_AS, 4 << 30)] {
+                let lim = libc::rlimit {
+                    rlim_cur: v,
+                    rlim_max: v,
+                };
+                if libc::setrlimit(res, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let t = std::time::Instant::now();
+    // Reaped by `wait4` below, which also reports its peak memory.
+    #[allow(clippy::zombie_processes)]
+    let mut child = cmd.spawn().expect("run host");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 reaps our own child.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
+    assert_eq!(pid, child.id() as i32, "wait4");
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    Measured {
+        code: std::process::ExitStatus::from_raw(status).code(),
+        stderr,
+        wall: t.elapsed().as_secs_f64(),
+        cpu: secs(ru.ru_utime) + secs(ru.ru_stime),
+        max_rss_mib: ru.ru_maxrss as f64 / 1024.0,
+    }
+}
+
+/// Every malformed model and image of `host::fuzz::regressions` (they once aborted,
+/// panicked or spun) ends with one error line and exit 1, and the largest legal images
+/// classify, each within 10 s of CPU time and 1 GB. CPU time rather than wall time: the
+/// machine may be shared; the wall-time bound is loose for the same reason.
+#[test]
+fn malformed_and_extreme_inputs_are_bounded() {
+    use host::fuzz::{Kind, png, regressions, seed_onnx};
+    let t = tempfile::tempdir().unwrap();
+    let p = |n: &str| t.path().join(n).to_str().unwrap().to_string();
+    std::fs::write(p("tiny.onnx"), seed_onnx()).unwrap();
+    std::fs::write(p("small.png"), png(20, 20)).unwrap();
+    let bounded = |m: &Measured, what: &str| {
+        eprintln!(
+            "{what}: {:.2} s cpu, {:.2} s wall, {:.0} MiB peak",
+            m.cpu, m.wall, m.max_rss_mib
+        );
+        assert!(m.cpu < 10.0, "{what}: {} s cpu", m.cpu);
+        assert!(m.wall < 120.0, "{what}: {} s wall", m.wall);
+        assert!(m.max_rss_mib < 1024.0, "{what}: {} MiB", m.max_rss_mib);
+    };
+    for (name, kind, bytes, want) in regressions() {
+        let ext = match kind {
+            Kind::Onnx => "onnx",
+            Kind::Q8 => "q8",
+            Kind::Image => "png",
+        };
+        let file = p(&format!("{name}.{ext}"));
+        std::fs::write(&file, bytes).unwrap();
+        let tiny = p("tiny.onnx");
+        let small = p("small.png");
+        let args: Vec<&str> = match kind {
+            Kind::Image => vec![
+                "classify",
+                &file,
+                "--model",
+                &tiny,
+                "--preprocess",
+                "torchvision",
+            ],
+            _ => vec!["classify", &small, "--model", &file],
+        };
+        let m = host_measured(&args);
+        bounded(&m, name);
+        assert_eq!(m.code, Some(1), "{name}: {}", m.stderr);
+        assert_eq!(
+            m.stderr.trim_end().lines().count(),
+            1,
+            "{name}: {}",
+            m.stderr
+        );
+        assert!(m.stderr.starts_with("error: "), "{name}: {}", m.stderr);
+        assert!(m.stderr.contains(want), "{name}: {}", m.stderr);
+    }
+    // The largest legal input side, as a float and as an int8 model.
+    let big = host::limits::MAX_SIDE;
+    std::fs::write(
+        p("big.onnx"),
+        prost::Message::encode_to_vec(&host::fuzz::seed_onnx_model(big as i64)),
+    )
+    .unwrap();
+    host::q8::save(&host::fuzz::seed_qnet_model(big), Path::new(&p("big.q8"))).unwrap();
+    for model in ["big.onnx", "big.q8"] {
+        let m = host_measured(&["classify", &p("small.png"), "--model", &p(model)]);
+        bounded(&m, model);
+        assert_eq!(m.code, Some(0), "{model}: {}", m.stderr);
+    }
+    // The most extreme legal images: an aspect ratio of 1:128 (resized to 2^23 pixels under
+    // torchvision) and 2^25 pixels decoded.
+    for (name, w, h) in [("tall", 64, 8_192), ("large", 8_192, 4_096)] {
+        let file = p(&format!("{name}.png"));
+        std::fs::write(&file, png(w, h)).unwrap();
+        let m = host_measured(&[
+            "classify",
+            &file,
+            "--model",
+            &p("tiny.onnx"),
+            "--preprocess",
+            "torchvision",
+        ]);
+        bounded(&m, name);
+        assert_eq!(m.code, Some(0), "{name}: {}", m.stderr);
+    }
+}
