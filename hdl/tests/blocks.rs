@@ -161,3 +161,177 @@ fn act_path_matches_its_model() {
         assert_eq!(*got.lock().unwrap(), want, "lean {lean}");
     }
 }
+
+/// A word that stands for the descriptor RAM's content at `addr`.
+fn desc_mem(addr: u64) -> u64 {
+    addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0xde5c
+}
+
+/// `BusPort`, both schedules, against the memory map (`common::bus`): the request at t0
+/// (`bus_in` registers later) with its decode and write enables, the next request's index, and
+/// the read's tags and descriptor word at `act` (the descriptor RAM modelled with its read
+/// latency of 1 cycle).
+#[test]
+fn bus_port_matches_the_memory_map() {
+    use common::bus::Region;
+    use hdl::bus_port::BusPort;
+    const ROWS: u64 = 16;
+    const DEPTHS: [u64; 3] = [40, 100, 300]; // descriptor, parameter, weight words
+    for cfg in [DeviceConfig::ulx3s(), DeviceConfig::icebreaker()] {
+        let s = Schedule::of(&cfg);
+        assert_eq!(s.desc_addr + 1 + s.desc_data, s.act);
+        let mut rng = Rng(0xb05 + s.bus_in as u64);
+        // (addr, wdata, write, read, start, busy)
+        let vectors: Vec<(u64, u64, bool, bool, bool, bool)> = (0..400)
+            .map(|_| {
+                let r = rng.next();
+                let region = [0, 1, 2, 3, 4, 5, 6, 15][(r & 7) as usize];
+                let depth = match region {
+                    0 => DEPTHS[0],
+                    4 => DEPTHS[2] * ROWS,
+                    5 => DEPTHS[1],
+                    _ => 1 << 16,
+                };
+                // Inside, at the edge of, past the memory; past 2^16 words.
+                let index = match r >> 3 & 3 {
+                    0 => rng.next() % depth,
+                    1 => depth - 2 + (rng.next() & 3),
+                    2 => rng.next() & 0xf_ffff,
+                    _ => (4 * ROWS) << 16 | rng.next() & 0xfff,
+                } & 0xf_ffff;
+                (
+                    region << 20 | index,
+                    rng.next(),
+                    r >> 8 & 1 == 1,
+                    r >> 9 & 1 == 1,
+                    r >> 10 & 7 == 0,
+                    r >> 13 & 3 == 0,
+                )
+            })
+            .collect();
+        // Cycle i's request at t0 is vector i - bus_in (sampled before the edge, so n registers
+        // show vector i - n); before the first, all zero.
+        let at = |i: usize, lag: usize| {
+            i.checked_sub(lag)
+                .and_then(|j| vectors.get(j).copied())
+                .unwrap_or_default()
+        };
+        let decode = |addr: u64| {
+            let (region, index) = (addr >> 20, addr & 0xf_ffff);
+            let word = if region == Region::Weights as u64 {
+                index / ROWS
+            } else {
+                index
+            };
+            let fits = word < 1 << 16;
+            let in_depth = match region {
+                0 => index < DEPTHS[0],
+                4 => word < DEPTHS[2],
+                5 => index < DEPTHS[1],
+                _ => true,
+            };
+            let buf = if (1..=3).contains(&region) {
+                1 << (region - 1)
+            } else {
+                0
+            };
+            (region, index, word, fits, in_depth, buf)
+        };
+        let mut want = Vec::new();
+        for i in 0..vectors.len() {
+            let (addr, wdata, write, read, start, _) = at(i, s.bus_in);
+            let busy = vectors[i].5;
+            let (region, index, _, fits, _, buf) = decode(addr);
+            let we = |r: Region| write && !busy && fits && region == r as u64;
+            let next = at(i + 1, s.bus_in).0 & 0xffff;
+            // The read's tags: the request `act` samples earlier, with that cycle's busy.
+            let (raddr, _, _, rread, _, _) = at(i, s.bus_in + s.act);
+            let rbusy = i >= s.act && vectors[i - s.act].5;
+            let (rreg, rindex, _, rfits, rdepth, rbuf) = decode(raddr);
+            let rv = rread && !rbusy;
+            let rok = rfits && rdepth;
+            want.push([
+                start as u64,
+                wdata,
+                index & 0xffff,
+                (index / ROWS) & 0xffff,
+                index % ROWS,
+                we(Region::Desc) as u64,
+                we(Region::Params) as u64,
+                we(Region::Weights) as u64,
+                if write && fits { buf } else { 0 },
+                next,
+                region.wrapping_sub(1) & 3,
+                (read && fits && buf != 0) as u64,
+                rv as u64,
+                rreg,
+                rindex % ROWS,
+                rok as u64,
+                if rv && rok { rbuf } else { 0 },
+                desc_mem(rindex & 0xffff),
+            ]);
+        }
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let got2 = got.clone();
+        let mut sim = Simulation::new();
+        sim.add_clock(5, |x: &mut Box<BusPort>| x.clock.next = !x.clock.val());
+        let n = vectors.len();
+        let vin = vectors.clone();
+        sim.add_testbench(move |mut sim: Sim<BusPort>| {
+            let mut x = sim.init()?;
+            wait_clock_true!(sim, clock, x);
+            // The descriptor RAM answers the last cycle's read address.
+            let mut raddr = 0;
+            for &(addr, wdata, write, read, start, busy) in &vin {
+                x.bus_addr.next = addr.into();
+                x.bus_wdata.next = wdata.into();
+                x.bus_write.next = write;
+                x.bus_read.next = read;
+                x.start.next = start;
+                x.busy.next = busy;
+                x.desc_rdata.next = desc_mem(raddr).into();
+                x = sim.wait(1, x)?;
+                raddr = x.desc_raddr.val().to_u64();
+                let b = |v: bool| v as u64;
+                got2.lock().unwrap().push([
+                    b(x.start_q.val()),
+                    x.wdata.val().to_u64(),
+                    x.idx16.val().to_u64(),
+                    x.wword.val().to_u64(),
+                    x.wrow.val().to_u64(),
+                    b(x.we_desc.val()),
+                    b(x.we_par.val()),
+                    b(x.we_w.val()),
+                    x.bwr.val().to_u64(),
+                    x.next_idx.val().to_u64(),
+                    x.ab_sel.val().to_u64(),
+                    b(x.ab_re.val()),
+                    b(x.rq_v.val()),
+                    x.rq_reg.val().to_u64(),
+                    x.rq_row.val().to_u64(),
+                    b(x.rq_ok.val()),
+                    x.rq_buf.val().to_u64(),
+                    x.desc_word.val().to_u64(),
+                ]);
+                wait_clock_cycle!(sim, clock, x);
+            }
+            sim.done(x)
+        });
+        let [dw, pw, ww] = DEPTHS.map(|d| d as usize);
+        let mut uut = BusPort::new(&s, ROWS as usize, dw, pw, ww);
+        uut.connect_all();
+        sim.run(Box::new(uut), 20 * n as u64).unwrap();
+        let got = got.lock().unwrap().clone();
+        // Skip the first samples: the descriptor word of a read before the first vector.
+        let skip = s.bus_in + s.act;
+        for (i, (g, w)) in got.iter().zip(&want).enumerate().skip(skip) {
+            assert_eq!(
+                g,
+                w,
+                "bus_in {} sample {i}: {:x?}",
+                s.bus_in,
+                at(i, s.bus_in)
+            );
+        }
+    }
+}
