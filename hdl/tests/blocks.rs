@@ -335,3 +335,112 @@ fn bus_port_matches_the_memory_map() {
         }
     }
 }
+
+/// `BusAnswer`, both variants, against its contract: a read's tags at `act` give `bus_rvalid`
+/// `Schedule::bus_answer` cycles later with the addressed memory's word (full: the weight row
+/// pair's and the A, B, S registers' words of `act + 1`, and the weight row at `act + 1`;
+/// lean: every word of `act`, held until the next read); out of range or an unmapped region
+/// answers zero.
+#[test]
+fn bus_answer_matches_its_model() {
+    use hdl::bus_answer::BusAnswer;
+    for cfg in [DeviceConfig::ulx3s(), DeviceConfig::icebreaker()] {
+        let s = Schedule::of(&cfg);
+        let lean = s.issue_every != 1;
+        let mut rng = Rng(0xa5 + lean as u64);
+        // (v, region, row, ok, desc, param, ab, w, w_pair, a, b, s)
+        type V = (bool, u64, u64, bool, [u64; 8]);
+        let vectors: Vec<V> = (0..400)
+            .map(|_| {
+                let r = rng.next();
+                let words = [0; 8].map(|_| rng.next());
+                (
+                    r & 3 == 0,
+                    r >> 2 & 7,
+                    r >> 5 & 0xff,
+                    r >> 13 & 7 != 0,
+                    words,
+                )
+            })
+            .collect();
+        let word = |k: usize| {
+            let (_, reg, _, ok, w) = vectors[k];
+            // Full: the weights and A, B, S answer from their registers a cycle later.
+            let late = |j: usize| {
+                if lean {
+                    w[j]
+                } else {
+                    vectors.get(k + 1).map_or(0, |v| v.4[j])
+                }
+            };
+            match (ok, reg) {
+                (false, _) => 0,
+                (_, 0) => w[0],
+                (_, 5) => w[1] & ((1 << 54) - 1),
+                (_, 1..=3) if lean => w[2],
+                (_, 1..=3) => late(reg as usize + 4),
+                (_, 4) => late(if lean { 3 } else { 4 }),
+                _ => 0,
+            }
+        };
+        let n = s.bus_answer;
+        // (rvalid, rdata if it is defined, row4)
+        let mut want = Vec::new();
+        let mut held = None;
+        for i in 0..vectors.len() {
+            let k = i.checked_sub(n);
+            let v = k.is_some_and(|k| vectors[k].0);
+            if v {
+                held = k.map(word);
+            }
+            let data = if lean || v { held } else { None };
+            let row = (!lean).then(|| i.checked_sub(1).map_or(0, |k| vectors[k].2));
+            want.push((v, data, row));
+        }
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let got2 = got.clone();
+        let mut sim = Simulation::new();
+        sim.add_clock(5, |x: &mut Box<BusAnswer>| x.clock.next = !x.clock.val());
+        let vin = vectors.clone();
+        sim.add_testbench(move |mut sim: Sim<BusAnswer>| {
+            let mut x = sim.init()?;
+            wait_clock_true!(sim, clock, x);
+            for &(v, reg, row, ok, w) in &vin {
+                x.rq_v.next = v;
+                x.rq_reg.next = reg.into();
+                x.rq_row.next = row.into();
+                x.rq_ok.next = ok;
+                x.desc_word.next = w[0].into();
+                x.param_word.next = (w[1] & ((1 << 54) - 1)).into();
+                x.ab_word.next = w[2].into();
+                x.w_word.next = w[3].into();
+                x.w_pair.next = w[4].into();
+                x.a_word.next = w[5].into();
+                x.b_word.next = w[6].into();
+                x.s_word.next = w[7].into();
+                x = sim.wait(1, x)?;
+                got2.lock().unwrap().push((
+                    x.bus_rvalid.val(),
+                    x.bus_rdata.val().to_u64(),
+                    x.row4.val().to_u64(),
+                ));
+                wait_clock_cycle!(sim, clock, x);
+            }
+            sim.done(x)
+        });
+        let mut uut = BusAnswer::new(lean);
+        uut.connect_all();
+        sim.run(Box::new(uut), 20 * vectors.len() as u64).unwrap();
+        let got = got.lock().unwrap().clone();
+        for (i, (&(v, d, r), &(wv, wd, wr))) in got.iter().zip(&want).enumerate() {
+            let ctx = format!("lean {lean} cycle {i}");
+            assert_eq!(v, wv, "bus_rvalid, {ctx}");
+            if let Some(wd) = wd {
+                assert_eq!(d, wd, "bus_rdata, {ctx}");
+            }
+            if let Some(wr) = wr {
+                assert_eq!(r, wr, "row4, {ctx}");
+            }
+        }
+    }
+}
