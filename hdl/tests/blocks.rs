@@ -1,5 +1,7 @@
 //! The engine's small blocks on their own in rust-hdl's simulator: `Delay` against a model
-//! of a register line (every length the `Schedule`s use, with hold and clear).
+//! of a register line (every length the `Schedule`s use, with hold and clear), and the core's
+//! sub-blocks (`ActPath`, `BusPort`, `BusAnswer`, `OutStage`) cycle by cycle against models of
+//! their documented contracts.
 
 use common::{DeviceConfig, Schedule};
 use hdl::delay::Delay;
@@ -441,6 +443,138 @@ fn bus_answer_matches_its_model() {
             if let Some(wr) = wr {
                 assert_eq!(r, wr, "row4, {ctx}");
             }
+        }
+    }
+}
+
+/// `OutStage`, both schedules' write registers, against its contract: a capture starts `D`
+/// drain cycles from the next cycle (first channel `co_base`, `U` more each cycle, the
+/// pixel's address held; a capture restarts the drain), the engine's write (the
+/// requantizers', or in a max-pool step the max-pool unit's with all bytes enabled while it
+/// writes) `Schedule::write_regs` cycles later, and `wpa` registered from the engine's
+/// address while busy next cycle, else the bus request's next index.
+#[test]
+fn out_stage_matches_its_model() {
+    use hdl::out_stage::OutStage;
+    for (cfg, units, drain) in [
+        (DeviceConfig::ulx3s(), 4, 4),
+        (DeviceConfig::icebreaker(), 2, 8),
+    ] {
+        let s = Schedule::of(&cfg);
+        let mut rng = Rng(0x05 + drain as u64);
+        // (cap, co_base, obase, req_wa, req_wd, req_we, is_max, max_wv, max_wa, max_wd,
+        //  busy_next, bus_idx)
+        type V = (
+            bool,
+            u64,
+            u64,
+            u64,
+            u64,
+            u64,
+            bool,
+            bool,
+            u64,
+            u64,
+            bool,
+            u64,
+        );
+        let vectors: Vec<V> = (0..400)
+            .map(|_| {
+                let r = rng.next();
+                (
+                    r.is_multiple_of(6),
+                    r >> 3 & 0x7ff,
+                    r >> 14 & 0xffff,
+                    r >> 30 & 0xffff,
+                    rng.next(),
+                    r >> 46 & 0xff,
+                    r >> 54 & 1 == 1,
+                    r >> 55 & 1 == 1,
+                    rng.next() & 0xffff,
+                    rng.next(),
+                    r >> 56 & 1 == 1,
+                    rng.next() & 0xffff,
+                )
+            })
+            .collect();
+        let eng = |v: &V| {
+            if v.6 {
+                (v.8, v.9, if v.7 { 0xff } else { 0 })
+            } else {
+                (v.3, v.4, v.5)
+            }
+        };
+        // (dv, cj while dv, ocap after the first capture, wr, wpa)
+        type Out = (bool, Option<u64>, Option<u64>, (u64, u64, u64), u64);
+        let mut want: Vec<Out> = Vec::new();
+        let mut last_cap: Option<usize> = None;
+        for i in 0..vectors.len() {
+            let drain_j = last_cap.map(|k| i - k - 1).filter(|&j| j < drain);
+            let cj = drain_j.map(|j| (vectors[last_cap.unwrap()].1 + (j * units) as u64) & 0x7ff);
+            let ocap = last_cap.map(|k| vectors[k].2);
+            let wr = i
+                .checked_sub(s.write_regs)
+                .map_or((0, 0, 0), |k| eng(&vectors[k]));
+            let wpa = i.checked_sub(1).map_or(0, |k| {
+                let v = &vectors[k];
+                if v.10 { eng(v).0 } else { v.11 }
+            });
+            want.push((drain_j.is_some(), cj, ocap, wr, wpa));
+            if vectors[i].0 {
+                last_cap = Some(i);
+            }
+        }
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let got2 = got.clone();
+        let mut sim = Simulation::new();
+        sim.add_clock(5, |x: &mut Box<OutStage>| x.clock.next = !x.clock.val());
+        let vin = vectors.clone();
+        sim.add_testbench(move |mut sim: Sim<OutStage>| {
+            let mut x = sim.init()?;
+            wait_clock_true!(sim, clock, x);
+            for v in &vin {
+                x.cap.next = v.0;
+                x.co_base.next = v.1.into();
+                x.obase.next = v.2.into();
+                x.req_wa.next = v.3.into();
+                x.req_wd.next = v.4.into();
+                x.req_we.next = v.5.into();
+                x.is_max.next = v.6;
+                x.max_wv.next = v.7;
+                x.max_wa.next = v.8.into();
+                x.max_wd.next = v.9.into();
+                x.busy_next.next = v.10;
+                x.bus_idx.next = v.11.into();
+                x = sim.wait(1, x)?;
+                got2.lock().unwrap().push((
+                    x.dv.val(),
+                    x.cj.val().to_u64(),
+                    x.ocap.val().to_u64(),
+                    (
+                        x.wr_a.val().to_u64(),
+                        x.wr_d.val().to_u64(),
+                        x.wr_e.val().to_u64(),
+                    ),
+                    x.wpa.val().to_u64(),
+                ));
+                wait_clock_cycle!(sim, clock, x);
+            }
+            sim.done(x)
+        });
+        let mut uut = OutStage::new(units, drain, s.write_regs);
+        uut.connect_all();
+        sim.run(Box::new(uut), 20 * vectors.len() as u64).unwrap();
+        let got = got.lock().unwrap().clone();
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            let ctx = format!("write_regs {} cycle {i}", s.write_regs);
+            assert_eq!(g.0, w.0, "dv, {ctx}");
+            if let Some(cj) = w.1 {
+                assert_eq!(g.1, cj, "cj, {ctx}");
+            }
+            if let Some(ocap) = w.2 {
+                assert_eq!(g.2, ocap, "ocap, {ctx}");
+            }
+            assert_eq!((g.3, g.4), (w.3, w.4), "(wr_a, wr_d, wr_e), wpa, {ctx}");
         }
     }
 }
