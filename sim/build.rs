@@ -292,6 +292,18 @@ fn with_cells(cfg: &common::DeviceConfig, verilog: String, ecp5: bool) -> (Strin
     (v, true)
 }
 
+/// The C++ files Verilator wrote into `obj`, in a fixed order, without the wrapper `factory`
+/// (compiled on its own).
+fn verilated_sources(obj: &Path, factory: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(obj)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cpp") && p != factory)
+        .collect();
+    files.sort();
+    files
+}
+
 fn verilator_root(verilator: &str) -> PathBuf {
     if let Ok(r) = env::var("VERILATOR_ROOT") {
         return PathBuf::from(r);
@@ -416,13 +428,7 @@ fn build_model(
     let t = Instant::now();
     let mut b = cxx(include, manifest);
     b.include(&obj).file(&factory).out_dir(&dir);
-    let mut files: Vec<PathBuf> = fs::read_dir(&obj)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "cpp") && *p != factory)
-        .collect();
-    files.sort();
-    b.files(files);
+    b.files(verilated_sources(&obj, &factory));
     b.compile(&lib);
     eprintln!(
         "model {}: verilate {:.1} s, compile {:.1} s",

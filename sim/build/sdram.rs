@@ -73,13 +73,7 @@ pub fn build(verilator: &str, include: &Path, manifest: &Path, cache: &Path) -> 
         )
         .unwrap();
         b.file(&factory).include(&obj);
-        let mut files: Vec<PathBuf> = fs::read_dir(&obj)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "cpp") && *p != factory)
-            .collect();
-        files.sort();
-        b.files(files);
+        b.files(super::verilated_sources(&obj, &factory));
     }
     b.compile("sqz_sdram");
     fs::write(&stamp_file, stamp).unwrap();
