@@ -14,7 +14,7 @@ mod top;
 mod tx;
 mod uart;
 
-pub use crc::Crc16Step;
+pub use crc::{Crc16Step, FrameCrc};
 pub use dispatch::Dispatcher;
 pub use hold::WordHold;
 pub use rx::FrameRx;
@@ -60,6 +60,8 @@ pub struct SqzLink {
     pub disp: Dispatcher,
     pub tx: AnswerTx,
     pub stats: StatusCounters,
+    /// The receiver's and the sender's CRC: one frame is in flight, so one register.
+    pub frame_crc: FrameCrc,
 }
 
 /// Timeout for a partly received frame: 1 ms, and at least 64 bit times at the UART rate.
@@ -108,6 +110,7 @@ impl SqzLink {
             disp: Dispatcher::new(cfg.lean()),
             tx: AnswerTx::new(cfg.lean()),
             stats: StatusCounters::new(cfg),
+            frame_crc: Default::default(),
         }
     }
 }
@@ -121,6 +124,7 @@ impl Logic for SqzLink {
         self.disp.clock.next = self.clock.val();
         self.tx.clock.next = self.clock.val();
         self.stats.clock.next = self.clock.val();
+        self.frame_crc.clock.next = self.clock.val();
         self.urx.reset.next = self.reset.val();
         self.utx.reset.next = self.reset.val();
         self.rx.reset.next = self.reset.val();
@@ -150,6 +154,17 @@ impl Logic for SqzLink {
         if self.stream_select.val() {
             self.tx.out_ready.next = self.stream_out_ready.val();
         }
+
+        // The CRC: the sender's byte while one is pending (the receiver holds its frame
+        // then), else the received byte.
+        self.frame_crc.init.next = self.rx.crc_init.val() | self.tx.crc_init.val();
+        self.frame_crc.add.next = self.rx.crc_add.val() | self.tx.crc_add.val();
+        self.frame_crc.data.next = self.rx.in_data.val();
+        if self.tx.crc_add.val() {
+            self.frame_crc.data.next = self.tx.crc_data.val();
+        }
+        self.rx.crc.next = self.frame_crc.crc.val();
+        self.tx.crc.next = self.frame_crc.crc.val();
 
         // Receiver → dispatcher.
         self.rx.hold.next = self.disp.hold.val();

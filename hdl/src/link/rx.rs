@@ -7,8 +7,6 @@ use crate::bram::Bram;
 use common::protocol::{MAX_PAYLOAD, SYNC};
 use rust_hdl::prelude::*;
 
-use super::crc::Crc16Step;
-
 // The kernel's literals: the sync bytes, and a Write's words after its 4 address bytes.
 const _: () = assert!(SYNC[0] == 0xA5 && SYNC[1] == 0x5A);
 
@@ -62,6 +60,11 @@ pub struct FrameRx {
     /// Word `widx` of a Write (read latency 1).
     pub widx_r: Signal<In, Bits<9>>,
     pub word: Signal<Out, Bits<64>>,
+    /// The frame CRC (`FrameCrc`, shared with the answer sender): start it (`crc_init`), add
+    /// `in_data` (`crc_add`), and its value.
+    pub crc_init: Signal<Out, Bit>,
+    pub crc_add: Signal<Out, Bit>,
+    pub crc: Signal<In, Bits<16>>,
 
     timeout_cycles: Constant<Bits<24>>,
     max_payload: Constant<Bits<16>>,
@@ -74,7 +77,6 @@ pub struct FrameRx {
     /// The low length byte is above the payload bound's low byte (half of the bound check).
     len_lo_gt: DFF<Bit>,
     pcount: DFF<Bits<16>>,
-    crc: DFF<Bits<16>>,
     crc_lo: DFF<Bits<8>>,
     timer: DFF<Bits<24>>,
     arg_r: DFF<Bits<48>>,
@@ -92,7 +94,6 @@ pub struct FrameRx {
     wp_k: DFF<Bits<2>>,
     wp_a: DFF<Bits<9>>,
     wp_d: DFF<Bits<16>>,
-    crc_step: Crc16Step,
     /// A byte pair is complete: write it into `words[lane / 2]`.
     wpair: Signal<Local, Bit>,
     len_next: Signal<Local, Bits<16>>,
@@ -131,6 +132,9 @@ impl FrameRx {
             arg: Default::default(),
             widx_r: Default::default(),
             word: Default::default(),
+            crc_init: Default::default(),
+            crc_add: Default::default(),
+            crc: Default::default(),
             timeout_cycles: Constant::new(timeout_cycles.to_bits()),
             max_payload: Constant::new((MAX_PAYLOAD as u64).to_bits()),
             state: Default::default(),
@@ -140,7 +144,6 @@ impl FrameRx {
             len_m1: Default::default(),
             len_lo_gt: Default::default(),
             pcount: Default::default(),
-            crc: Default::default(),
             crc_lo: Default::default(),
             timer: Default::default(),
             arg_r: Default::default(),
@@ -153,7 +156,6 @@ impl FrameRx {
             wp_k: Default::default(),
             wp_a: Default::default(),
             wp_d: Default::default(),
-            crc_step: Default::default(),
             wpair: Default::default(),
             len_next: Default::default(),
             len_over: Default::default(),
@@ -169,8 +171,8 @@ impl Logic for FrameRx {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, kind_r, seq_r, len_r, len_m1, len_lo_gt, pcount, crc, crc_lo,
-            timer, arg_r, wlo, lane, widx, wp_we, wp_k, wp_a, wp_d
+            self, clock, state, kind_r, seq_r, len_r, len_m1, len_lo_gt, pcount, crc_lo, timer,
+            arg_r, wlo, lane, widx, wp_we, wp_k, wp_a, wp_d
         );
         self.kind.next = self.kind_r.q.val();
         self.seq.next = self.seq_r.q.val();
@@ -192,8 +194,6 @@ impl Logic for FrameRx {
             | (bit_cast::<64, 16>(self.words[2].rdata.val()) << 32)
             | (bit_cast::<64, 16>(self.words[3].rdata.val()) << 48);
 
-        self.crc_step.crc.next = self.crc.q.val();
-        self.crc_step.data.next = self.in_data.val();
         self.len_next.next = (bit_cast::<16, 8>(self.in_data.val()) << 8)
             | bit_cast::<16, 8>(self.len_r.q.val().get_bits::<8>(0));
         // The bound check of a length being received: high byte now, low byte from `Len0`.
@@ -202,7 +202,7 @@ impl Logic for FrameRx {
                 & self.len_lo_gt.q.val());
         self.crc_ok.next = ((bit_cast::<16, 8>(self.in_data.val()) << 8)
             | bit_cast::<16, 8>(self.crc_lo.q.val()))
-            == self.crc.q.val();
+            == self.crc.val();
 
         // Bytes are taken only while decoding, or hunting when no answer is due.
         self.in_frame.next = (self.state.q.val() == RxS::Kind)
@@ -225,6 +225,8 @@ impl Logic for FrameRx {
         self.crc_err.next = false;
         self.len_err.next = false;
         self.wpair.next = false;
+        self.crc_init.next = false;
+        self.crc_add.next = false;
 
         // Inactivity timer: restarted by every byte taken.
         if self.in_valid.val() & self.in_ready.val() {
@@ -248,7 +250,7 @@ impl Logic for FrameRx {
                 self.timer.d.next = 0.into();
                 if self.in_valid.val() {
                     if self.in_data.val() == 0x5A {
-                        self.crc.d.next = 0xFFFF.into();
+                        self.crc_init.next = true;
                         self.state.d.next = RxS::Kind;
                     } else if self.in_data.val() != 0xA5 {
                         self.state.d.next = RxS::Hunt0;
@@ -258,14 +260,14 @@ impl Logic for FrameRx {
             RxS::Kind => {
                 if self.in_valid.val() {
                     self.kind_r.d.next = self.in_data.val();
-                    self.crc.d.next = self.crc_step.out.val();
+                    self.crc_add.next = true;
                     self.state.d.next = RxS::Seq;
                 }
             }
             RxS::Seq => {
                 if self.in_valid.val() {
                     self.seq_r.d.next = self.in_data.val();
-                    self.crc.d.next = self.crc_step.out.val();
+                    self.crc_add.next = true;
                     self.state.d.next = RxS::Len0;
                 }
             }
@@ -274,7 +276,7 @@ impl Logic for FrameRx {
                     self.len_r.d.next = bit_cast::<16, 8>(self.in_data.val());
                     self.len_lo_gt.d.next =
                         self.in_data.val() > self.max_payload.val().get_bits::<8>(0);
-                    self.crc.d.next = self.crc_step.out.val();
+                    self.crc_add.next = true;
                     self.state.d.next = RxS::Len1;
                 }
             }
@@ -282,7 +284,7 @@ impl Logic for FrameRx {
                 if self.in_valid.val() {
                     self.len_r.d.next = self.len_next.val();
                     self.len_m1.d.next = self.len_next.val() - 1;
-                    self.crc.d.next = self.crc_step.out.val();
+                    self.crc_add.next = true;
                     self.pcount.d.next = 0.into();
                     self.lane.d.next = 0.into();
                     self.widx.d.next = 0.into();
@@ -300,7 +302,7 @@ impl Logic for FrameRx {
             }
             RxS::Payload => {
                 if self.in_valid.val() {
-                    self.crc.d.next = self.crc_step.out.val();
+                    self.crc_add.next = true;
                     self.pcount.d.next = self.pcount.q.val() + 1;
                     if self.pcount.q.val() < 6 {
                         self.arg_r.d.next = (self.arg_r.q.val() >> 8)

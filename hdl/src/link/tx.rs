@@ -6,7 +6,6 @@
 use common::protocol::{ANSWER, NAK, SYNC, kind};
 use rust_hdl::prelude::*;
 
-use super::crc::Crc16Step;
 use super::hold::WordHold;
 
 // The kernel's literals: the sync bytes.
@@ -55,6 +54,12 @@ pub struct AnswerTx {
     pub bitoff: Signal<Out, Bits<9>>,
     pub rom_byte: Signal<In, Bits<8>>,
     pub rom_off: Signal<In, Bits<9>>,
+    /// The frame CRC (`FrameCrc`, shared with the receiver): start it (`crc_init`), add
+    /// `crc_data` (`crc_add`), and its value.
+    pub crc_init: Signal<Out, Bit>,
+    pub crc_add: Signal<Out, Bit>,
+    pub crc_data: Signal<Out, Bits<8>>,
+    pub crc: Signal<In, Bits<16>>,
 
     a_info: Constant<Bits<8>>,
     a_status: Constant<Bits<8>>,
@@ -70,15 +75,13 @@ pub struct AnswerTx {
     hcount: DFF<Bits<3>>,
     /// The payload byte's offset in bits (its low bits pick the byte of a word).
     bitoff_r: DFF<Bits<9>>,
-    crc: DFF<Bits<16>>,
-    /// An answer byte sent last cycle still to go into `crc` (`tx_b`): the CRC step runs a
+    /// An answer byte sent last cycle still to go into the CRC (`tx_b`): the CRC step runs a
     /// cycle after the send, off the answer byte's select (a critical path otherwise); the
     /// CRC bytes wait for it.
     tx_pend: DFF<Bit>,
     tx_b: DFF<Bits<8>>,
     /// The Read's word being sent: a register, or (lean) the engine's held answer itself.
     pay: WordHold,
-    crc_step: Crc16Step,
     hdr_byte: Signal<Local, Bits<8>>,
     /// The answer's payload word (a Read's word, a Run's cycles, a NAK's reason).
     pay_word: Signal<Local, Bits<64>>,
@@ -116,6 +119,10 @@ impl AnswerTx {
             bitoff: Default::default(),
             rom_byte: Default::default(),
             rom_off: Default::default(),
+            crc_init: Default::default(),
+            crc_add: Default::default(),
+            crc_data: Default::default(),
+            crc: Default::default(),
             a_info: a(kind::INFO),
             a_status: a(kind::STATUS),
             a_read: a(kind::READ),
@@ -127,7 +134,6 @@ impl AnswerTx {
             nak: Default::default(),
             hcount: Default::default(),
             bitoff_r: Default::default(),
-            crc: Default::default(),
             tx_pend: Default::default(),
             tx_b: Default::default(),
             pay: if lean {
@@ -135,7 +141,6 @@ impl AnswerTx {
             } else {
                 WordHold::reg()
             },
-            crc_step: Default::default(),
             hdr_byte: Default::default(),
             pay_word: Default::default(),
             lane_off: Default::default(),
@@ -151,7 +156,7 @@ impl Logic for AnswerTx {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, rkind, rlen, nak, hcount, bitoff_r, crc, tx_pend, tx_b
+            self, clock, state, rkind, rlen, nak, hcount, bitoff_r, tx_pend, tx_b
         );
         self.pay.clock.next = self.clock.val();
         self.pay.d.next = self.rdata.val();
@@ -202,14 +207,14 @@ impl Logic for AnswerTx {
             self.out_byte.next = self.pay_byte.val();
         }
         if self.state.q.val() == TxS::Crc0 {
-            self.out_byte.next = self.crc.q.val().get_bits::<8>(0);
+            self.out_byte.next = self.crc.val().get_bits::<8>(0);
         }
         if self.state.q.val() == TxS::Crc1 {
-            self.out_byte.next = self.crc.q.val().get_bits::<8>(8);
+            self.out_byte.next = self.crc.val().get_bits::<8>(8);
         }
         self.out_data.next = self.out_byte.val();
-        self.crc_step.crc.next = self.crc.q.val();
-        self.crc_step.data.next = self.tx_b.q.val();
+        self.crc_add.next = self.tx_pend.q.val();
+        self.crc_data.next = self.tx_b.q.val();
         self.out_valid.next = (self.state.q.val() == TxS::Hdr)
             | ((self.state.q.val() == TxS::Pay)
                 & ((self.rom_off.val() == self.bitoff_r.q.val()) | !self.is_rom.val()))
@@ -221,12 +226,11 @@ impl Logic for AnswerTx {
         // as one, and `go` -> `finished` would close a loop through the dispatcher.
         self.finished.next = (self.state.q.val() == TxS::Crc1) & self.out_ready.val();
 
-        // The CRC step of the byte sent last cycle; no state both sends and loads `crc`.
+        // The CRC step of the byte sent last cycle (`crc_add` above); the CRC starts with
+        // the first header byte's send, which no byte is pending for.
         self.tx_pend.d.next = false;
         self.tx_b.d.next = self.out_byte.val();
-        if self.tx_pend.q.val() {
-            self.crc.d.next = self.crc_step.out.val();
-        }
+        self.crc_init.next = false;
         match self.state.q.val() {
             TxS::Idle => {
                 if self.go.val() {
@@ -242,7 +246,7 @@ impl Logic for AnswerTx {
                 if self.send.val() {
                     self.hcount.d.next = self.hcount.q.val() + 1;
                     if self.hcount.q.val() == 0 {
-                        self.crc.d.next = 0xFFFF.into();
+                        self.crc_init.next = true;
                     }
                     // The CRC covers the header from the type byte.
                     if self.hcount.q.val() >= 2 {

@@ -1,6 +1,8 @@
-//! Each link block alone in rust-hdl's simulator, against `common::protocol`: the frame
-//! receiver against its `Decoder`, the answer sender's bytes through that `Decoder` (the
-//! status counters and the dispatcher: `unit_ctl.rs`).
+//! Each link block alone in rust-hdl's simulator, against `common::protocol`: the CRC
+//! register against `crc16_step`, the frame receiver against its `Decoder`, the answer
+//! sender's bytes through that `Decoder` (the receiver and the sender each with the CRC
+//! register the link shares between them; the status counters and the dispatcher:
+//! `unit_ctl.rs`).
 
 use std::collections::VecDeque;
 use std::panic::RefUnwindSafe;
@@ -9,11 +11,12 @@ use std::sync::{Arc, Mutex};
 use common::DeviceConfig;
 use common::bus::Region;
 use common::protocol::{
-    ANSWER, Command, Decoder, Frame, FrameError, Info, MAX_PAYLOAD, NAK, NakReason, kind,
+    ANSWER, Command, Decoder, Frame, FrameError, Info, MAX_PAYLOAD, NAK, NakReason, crc16_step,
+    kind,
 };
 use rust_hdl::prelude::*;
 
-use super::{AnswerTx, FrameRx};
+use super::{AnswerTx, FrameCrc, FrameRx};
 
 /// Clock `uut` until `sample` returns false (or `max` cycles): each cycle `drive` sets the
 /// inputs, `sample` reads the outputs once they settle (what the clock edge then samples).
@@ -53,6 +56,144 @@ where
     sim.run(Box::new(uut), 1 << 40).unwrap();
     let s = out.lock().unwrap().take();
     s.expect("the bench did not finish")
+}
+
+/// The receiver with its CRC register, wired as in `SqzLink`.
+#[derive(LogicBlock)]
+struct RxWithCrc {
+    clock: Signal<In, Clock>,
+    rx: FrameRx,
+    frame_crc: FrameCrc,
+}
+
+impl RxWithCrc {
+    fn new(timeout_cycles: u64) -> Self {
+        let mut rx = FrameRx::new(timeout_cycles);
+        // The bench drives the receiver's other inputs.
+        rx.reset.connect();
+        rx.in_data.connect();
+        rx.in_valid.connect();
+        rx.in_unstoppable.connect();
+        rx.hold.connect();
+        rx.resume.connect();
+        rx.widx_r.connect();
+        RxWithCrc {
+            clock: Default::default(),
+            rx,
+            frame_crc: Default::default(),
+        }
+    }
+}
+
+impl Logic for RxWithCrc {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.rx.clock.next = self.clock.val();
+        self.frame_crc.clock.next = self.clock.val();
+        self.frame_crc.init.next = self.rx.crc_init.val();
+        self.frame_crc.add.next = self.rx.crc_add.val();
+        self.frame_crc.data.next = self.rx.in_data.val();
+        self.rx.crc.next = self.frame_crc.crc.val();
+    }
+}
+
+/// The answer sender with its CRC register, wired as in `SqzLink`.
+#[derive(LogicBlock)]
+struct TxWithCrc {
+    clock: Signal<In, Clock>,
+    tx: AnswerTx,
+    frame_crc: FrameCrc,
+}
+
+impl TxWithCrc {
+    fn new(lean: bool) -> Self {
+        let mut tx = AnswerTx::new(lean);
+        // The bench drives the sender's other inputs.
+        tx.reset.connect();
+        tx.go.connect();
+        tx.go_kind.connect();
+        tx.go_len.connect();
+        tx.go_nak.connect();
+        tx.seq.connect();
+        tx.out_ready.connect();
+        tx.job_cycles.connect();
+        tx.rdata.connect();
+        tx.rvalid.connect();
+        tx.rom_byte.connect();
+        tx.rom_off.connect();
+        TxWithCrc {
+            clock: Default::default(),
+            tx,
+            frame_crc: Default::default(),
+        }
+    }
+}
+
+impl Logic for TxWithCrc {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.tx.clock.next = self.clock.val();
+        self.frame_crc.clock.next = self.clock.val();
+        self.frame_crc.init.next = self.tx.crc_init.val();
+        self.frame_crc.add.next = self.tx.crc_add.val();
+        self.frame_crc.data.next = self.tx.crc_data.val();
+        self.tx.crc.next = self.frame_crc.crc.val();
+    }
+}
+
+#[derive(Clone, Default)]
+struct CrcBench {
+    /// Per cycle: init, add, byte.
+    input: VecDeque<(bool, bool, u8)>,
+    /// The model's value, and the values seen.
+    want: u16,
+    got: Vec<(u16, u16)>,
+}
+
+/// The CRC register against `crc16_step`: starts, adds only when asked, and a start wins
+/// over an add in the same cycle.
+#[test]
+fn frame_crc_steps_like_the_protocol() {
+    let mut input = VecDeque::new();
+    for (i, b) in (0..40u8).map(|i| (i, i.wrapping_mul(97) ^ 0x5A)) {
+        input.push_back((i % 13 == 0, i % 3 != 1, b));
+    }
+    let st = CrcBench {
+        input,
+        ..Default::default()
+    };
+    let got = bench(
+        FrameCrc::default(),
+        |x| &mut x.clock,
+        100,
+        st,
+        |s, x, _| {
+            let (init, add, b) = s.input.front().copied().unwrap_or_default();
+            x.init.next = init;
+            x.add.next = add;
+            x.data.next = (b as u64).to_bits();
+        },
+        |s, x, n| {
+            let Some((init, add, b)) = s.input.pop_front() else {
+                return false;
+            };
+            // Before the first start the register's value is undefined.
+            if n > 0 {
+                s.got.push((x.crc.val().index() as u16, s.want));
+            }
+            if init {
+                s.want = 0xFFFF;
+            } else if add {
+                s.want = crc16_step(s.want, b);
+            }
+            true
+        },
+    )
+    .got;
+    assert_eq!(got.len(), 39);
+    for (i, (g, w)) in got.iter().enumerate() {
+        assert_eq!(g, w, "cycle {}", i + 1);
+    }
 }
 
 /// What the receiver reported: a frame (type, seq, payload length, first 6 payload bytes,
@@ -147,62 +288,62 @@ fn frame_rx_decodes_like_the_protocol_decoder() {
         ..Default::default()
     };
     let got = bench(
-        FrameRx::new(timeout as u64),
+        RxWithCrc::new(timeout as u64),
         |x| &mut x.clock,
         20_000,
         st,
         |s, x, n| {
-            x.reset.next = n < 2;
-            x.in_unstoppable.next = false;
-            x.hold.next = false;
-            x.resume.next = x.held.val() && s.reading.is_none();
-            x.in_valid.next = matches!(s.input.front(), Some(Some(_)));
-            x.in_data.next = s.input.front().copied().flatten().unwrap_or(0).to_bits();
+            x.rx.reset.next = n < 2;
+            x.rx.in_unstoppable.next = false;
+            x.rx.hold.next = false;
+            x.rx.resume.next = x.rx.held.val() && s.reading.is_none();
+            x.rx.in_valid.next = matches!(s.input.front(), Some(Some(_)));
+            x.rx.in_data.next = s.input.front().copied().flatten().unwrap_or(0).to_bits();
             if let Some((i, _)) = &s.reading {
-                x.widx_r.next = (*i as u64).to_bits();
+                x.rx.widx_r.next = (*i as u64).to_bits();
             }
         },
         |s, x, n| {
             if n < 2 {
                 return true;
             }
-            if x.in_ready.val() || matches!(s.input.front(), Some(None)) {
+            if x.rx.in_ready.val() || matches!(s.input.front(), Some(None)) {
                 s.input.pop_front();
             }
-            if x.frame.val() {
-                let k = x.kind.val().index() as u8;
+            if x.rx.frame.val() {
+                let k = x.rx.kind.val().index() as u8;
                 s.reading = Some((0, vec![]));
                 if k != kind::WRITE {
                     s.reading = Some((usize::MAX, vec![]));
                 }
             }
-            if x.crc_err.val() {
-                s.got.push(Got::Crc(x.seq.val().index() as u8));
+            if x.rx.crc_err.val() {
+                s.got.push(Got::Crc(x.rx.seq.val().index() as u8));
             }
-            if x.len_err.val() {
-                s.got.push(Got::Length(x.seq.val().index() as u8));
+            if x.rx.len_err.val() {
+                s.got.push(Got::Length(x.rx.seq.val().index() as u8));
             }
-            if x.timeout.val() {
+            if x.rx.timeout.val() {
                 s.got.push(Got::Timeout);
             }
             if let Some((i, words)) = &mut s.reading {
-                let n_words = (x.len.val().index().saturating_sub(4)) / 8;
+                let n_words = (x.rx.len.val().index().saturating_sub(4)) / 8;
                 // The word asked for last cycle is out now.
                 if *i != usize::MAX && *i > 0 && *i <= n_words {
-                    words.push(x.word.val().to_u64());
+                    words.push(x.rx.word.val().to_u64());
                 }
                 if *i == usize::MAX || *i >= n_words {
-                    let (k, q) = (x.kind.val().index() as u8, x.seq.val().index() as u8);
-                    let len = x.len.val().index();
+                    let (k, q) = (x.rx.kind.val().index() as u8, x.rx.seq.val().index() as u8);
+                    let len = x.rx.len.val().index();
                     // Only a Read's or a Write's payload is long enough to fill it.
-                    let arg = if len >= 6 { x.arg.val().to_u64() } else { 0 };
+                    let arg = if len >= 6 { x.rx.arg.val().to_u64() } else { 0 };
                     s.got.push(Got::Frame(k, q, len, arg, words.clone()));
                     s.reading = None;
                 } else {
                     *i += 1;
                 }
             }
-            !(s.input.is_empty() && s.reading.is_none() && !x.held.val())
+            !(s.input.is_empty() && s.reading.is_none() && !x.rx.held.val())
         },
     )
     .got;
@@ -247,58 +388,58 @@ fn tx_session(lean: bool) {
         ..Default::default()
     };
     let out = bench(
-        AnswerTx::new(lean),
+        TxWithCrc::new(lean),
         |x| &mut x.clock,
         20_000,
         st,
         |s, x, n| {
-            x.reset.next = n < 2;
-            x.go.next = false;
+            x.tx.reset.next = n < 2;
+            x.tx.go.next = false;
             if n >= 2
                 && !s.busy
                 && let Some(&(k, len, nak, seq)) = s.todo.front()
             {
-                x.go.next = true;
-                x.go_kind.next = (k as u64).to_bits();
-                x.go_len.next = (len as u64).to_bits();
-                x.go_nak.next = (nak as u64).to_bits();
-                x.seq.next = (seq as u64).to_bits();
+                x.tx.go.next = true;
+                x.tx.go_kind.next = (k as u64).to_bits();
+                x.tx.go_len.next = (len as u64).to_bits();
+                x.tx.go_nak.next = (nak as u64).to_bits();
+                x.tx.seq.next = (seq as u64).to_bits();
             }
-            x.out_ready.next = !n.is_multiple_of(3);
-            x.job_cycles.next = (TX_CYCLES as u64).to_bits();
-            x.rvalid.next = false;
-            x.rdata.next = if s.lean { s.held } else { n.wrapping_mul(77) }.to_bits();
+            x.tx.out_ready.next = !n.is_multiple_of(3);
+            x.tx.job_cycles.next = (TX_CYCLES as u64).to_bits();
+            x.tx.rvalid.next = false;
+            x.tx.rdata.next = if s.lean { s.held } else { n.wrapping_mul(77) }.to_bits();
             if let Some(&(due, w)) = s.reads.front()
                 && due == n
             {
                 s.reads.pop_front();
                 s.held = w;
-                x.rvalid.next = true;
-                x.rdata.next = w.to_bits();
+                x.tx.rvalid.next = true;
+                x.tx.rdata.next = w.to_bits();
             }
             // The status counters answer a read of `bitoff` two cycles later.
             let info = Info::new(DeviceConfig::small()).encode();
-            x.rom_off.next = 0x1FFu64.to_bits();
+            x.tx.rom_off.next = 0x1FFu64.to_bits();
             if s.asked.len() >= 2 {
                 let off = s.asked[s.asked.len() - 2];
-                x.rom_off.next = off.to_bits();
-                x.rom_byte.next = (*info.get(off as usize / 8).unwrap_or(&0) as u64).to_bits();
+                x.tx.rom_off.next = off.to_bits();
+                x.tx.rom_byte.next = (*info.get(off as usize / 8).unwrap_or(&0) as u64).to_bits();
             }
         },
         |s, x, n| {
-            if x.go.val() {
+            if x.tx.go.val() {
                 s.busy = true;
                 s.todo.pop_front();
             }
-            if x.out_valid.val() && x.out_ready.val() {
-                s.out.push(x.out_data.val().index() as u8);
+            if x.tx.out_valid.val() && x.tx.out_ready.val() {
+                s.out.push(x.tx.out_data.val().index() as u8);
             }
-            if x.fetch.val() {
+            if x.tx.fetch.val() {
                 s.reads.push_back((n + 3, tx_word(s.next_word)));
                 s.next_word += 1;
             }
-            s.asked.push(x.bitoff.val().index() as u64);
-            if x.finished.val() {
+            s.asked.push(x.tx.bitoff.val().index() as u64);
+            if x.tx.finished.val() {
                 s.busy = false;
             }
             s.busy || !s.todo.is_empty()
