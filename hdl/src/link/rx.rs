@@ -77,7 +77,8 @@ pub struct FrameRx {
     /// The low length byte is above the payload bound's low byte (half of the bound check).
     len_lo_gt: DFF<Bit>,
     pcount: DFF<Bits<16>>,
-    crc_lo: DFF<Bits<8>>,
+    /// The CRC's low byte matched (checked when it came: the CRC holds still in `Crc0`).
+    crc_lo_ok: DFF<Bit>,
     timer: DFF<Bits<24>>,
     arg_r: DFF<Bits<48>>,
     /// The even payload byte of a pair, until its odd byte comes.
@@ -144,7 +145,7 @@ impl FrameRx {
             len_m1: Default::default(),
             len_lo_gt: Default::default(),
             pcount: Default::default(),
-            crc_lo: Default::default(),
+            crc_lo_ok: Default::default(),
             timer: Default::default(),
             arg_r: Default::default(),
             wlo: Default::default(),
@@ -171,7 +172,7 @@ impl Logic for FrameRx {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, kind_r, seq_r, len_r, len_m1, len_lo_gt, pcount, crc_lo, timer,
+            self, clock, state, kind_r, seq_r, len_r, len_m1, len_lo_gt, pcount, crc_lo_ok, timer,
             arg_r, wlo, lane, widx, wp_we, wp_k, wp_a, wp_d
         );
         self.kind.next = self.kind_r.q.val();
@@ -200,9 +201,8 @@ impl Logic for FrameRx {
         self.len_over.next = (self.in_data.val() > self.max_payload.val().get_bits::<8>(8))
             | ((self.in_data.val() == self.max_payload.val().get_bits::<8>(8))
                 & self.len_lo_gt.q.val());
-        self.crc_ok.next = ((bit_cast::<16, 8>(self.in_data.val()) << 8)
-            | bit_cast::<16, 8>(self.crc_lo.q.val()))
-            == self.crc.val();
+        self.crc_ok.next =
+            self.crc_lo_ok.q.val() & (self.in_data.val() == self.crc.val().get_bits::<8>(8));
 
         // Bytes are taken only while decoding, or hunting when no answer is due.
         self.in_frame.next = (self.state.q.val() == RxS::Kind)
@@ -327,7 +327,7 @@ impl Logic for FrameRx {
             }
             RxS::Crc0 => {
                 if self.in_valid.val() {
-                    self.crc_lo.d.next = self.in_data.val();
+                    self.crc_lo_ok.d.next = self.in_data.val() == self.crc.val().get_bits::<8>(0);
                     self.state.d.next = RxS::Crc1;
                 }
             }
