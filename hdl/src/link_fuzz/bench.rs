@@ -103,13 +103,16 @@ int main() {
         uint64_t seed, limit;
         uint32_t bit, n;
         if (!get(&seed, 8) || !get(&bit, 4) || !get(&limit, 8) || !get(&n, 4)) return 2;
+        // The whole case first: a case cut short at the cycle limit leaves no input behind.
+        std::vector<uint8_t> evs(size_t(n) * 6);
+        if (n && !get(evs.data(), evs.size())) return 2;
         Bench b(uart, seed, bit, limit);
         uint64_t last_take = b.cycle, mark = 0;
         bool marked = false;
         for (uint32_t i = 0; i < n && !b.over(); i++) {
-            uint8_t tag, byte;
-            uint32_t arg;
-            if (!get(&tag, 1) || !get(&arg, 4) || !get(&byte, 1)) return 2;
+            const uint8_t* e = &evs[size_t(i) * 6];
+            const uint8_t tag = e[0], byte = e[5];
+            const uint32_t arg = e[1] | e[2] << 8 | e[3] << 16 | uint32_t(e[4]) << 24;
             if (tag == 1) {
                 // Once the answers are out: a UART byte may still wait in the transmitter.
                 for (int calm = 0; calm < (uart ? 16 : 1) && !b.over(); ) {

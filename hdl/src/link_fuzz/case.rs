@@ -6,7 +6,7 @@ use std::fmt;
 use common::DeviceConfig;
 use common::bus::{REGION_SHIFT, Region};
 use common::job::encode_job;
-use common::protocol::{Command, Frame, MAX_PAYLOAD, MAX_WORDS, SYNC};
+use common::protocol::{Command, Frame, MAX_PAYLOAD, MAX_WORDS, SYNC, kind};
 use common::synthetic::tiny_step;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -101,8 +101,12 @@ pub fn generate(t: &Target, seed: u64, uart: bool) -> Case {
             }
             70..=76 => g.sync_inside(),
             77..=82 => {
-                // An unknown type, or a known one with a payload it cannot have.
-                let kind = g.rng.random_range(0..=255);
+                // An unknown type, or a known one with a payload it cannot have. Not Run or
+                // Write: by chance a valid one, it could run without a job or overwrite it.
+                let mut kind = kind::RUN;
+                while kind == kind::RUN || kind == kind::WRITE {
+                    kind = g.rng.random();
+                }
                 let n = g.rng.random_range(0..16);
                 let p = (0..n).map(|_| g.rng.random()).collect();
                 let seq = g.rng.random();
