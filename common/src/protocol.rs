@@ -48,6 +48,19 @@ pub const NAK: u8 = 0xFF;
 /// Answer type bit.
 pub const ANSWER: u8 = 0x80;
 
+/// Inactivity timeout for a partly received frame, in device clock cycles: 1 ms, and at
+/// least 64 bit times at the UART rate. One definition for the RTL receiver and the model.
+///
+/// The rule both follow: a byte taken in the middle of a frame restarts the count; after
+/// `t` cycles with no byte taken the frame is dropped at the next cycle, so a byte that
+/// comes `t` idle cycles after the previous one is swallowed by the drop, and one that
+/// comes after `t + 1` or more starts a new hunt ([`Server::push_after`]).
+pub fn frame_timeout_cycles(cfg: &DeviceConfig) -> u64 {
+    let ms = cfg.clock_hz as u64 / 1000;
+    let bits = 64 * (cfg.clock_hz as u64).div_ceil(cfg.baud as u64);
+    ms.max(bits).min((1 << 24) - 1)
+}
+
 /// The frame CRC.
 pub const CRC16: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_IBM_3740);
 
@@ -186,9 +199,12 @@ impl Decoder {
     }
 
     /// Drop a partly received frame (inactivity timeout). Returns whether one was dropped.
+    /// A lone first sync byte is not a frame yet: it stays, as in the RTL receiver.
     pub fn timeout(&mut self) -> bool {
         let was = self.in_frame();
-        self.state = DecState::Sync0;
+        if was {
+            self.state = DecState::Sync0;
+        }
         was
     }
 
@@ -622,16 +638,52 @@ pub struct Server {
     status: Status,
     /// Sequence number of the last `Run` and its answer, to answer a retry without re-running.
     last_run: Option<(u8, u32)>,
+    /// The inactivity timeout of [`Server::push_after`] and [`Server::idle`], in cycles.
+    timeout_cycles: u64,
 }
 
 impl Server {
     pub fn new(device: Device) -> Self {
+        let t = frame_timeout_cycles(&device.cfg);
+        Self::with_timeout(device, t)
+    }
+
+    /// With the inactivity timeout (cycles) of a link built with another one.
+    pub fn with_timeout(device: Device, timeout_cycles: u64) -> Self {
         Server {
             device,
             decoder: Decoder::new(),
             status: Status::default(),
             last_run: None,
+            timeout_cycles,
         }
+    }
+
+    /// The link's reset input: receiver, counters and `Run` cache start afresh; the
+    /// device's memories are kept (block RAMs have no reset).
+    pub fn reset(&mut self) {
+        self.decoder = Decoder::new();
+        self.status = Status::default();
+        self.last_run = None;
+    }
+
+    /// `cycles` pass with no byte taken (counted from the last byte taken): a partly
+    /// received frame is dropped once they exceed the timeout ([`frame_timeout_cycles`]).
+    pub fn idle(&mut self, cycles: u64) {
+        if cycles > self.timeout_cycles {
+            self.timeout();
+        }
+    }
+
+    /// Feed byte `b` that is taken `gap` idle cycles after the previous byte taken, with the
+    /// receiver's timing: at exactly the timeout the drop wins and the byte is lost.
+    pub fn push_after(&mut self, gap: u64, b: u8) -> Vec<u8> {
+        if gap == self.timeout_cycles && self.in_frame() {
+            self.timeout();
+            return Vec::new();
+        }
+        self.idle(gap);
+        self.push(&[b])
     }
 
     pub fn status(&self) -> &Status {
@@ -910,6 +962,31 @@ mod tests {
         };
         assert_eq!((st.crc_errors, st.bad_frames, st.timeouts), (1, 1, 1));
         assert_eq!(st.flags, flag::CRC | flag::BAD | flag::TIMEOUT);
+    }
+
+    /// The RTL receiver's timing (found by the link fuzzer): a lone first sync byte outlasts
+    /// the timeout; a byte at exactly the timeout goes with the dropped frame, one later
+    /// starts a new hunt.
+    #[test]
+    fn timeout_rule_of_the_receiver() {
+        let mut s = Server::with_timeout(Device::new(DeviceConfig::small()), 100);
+        let e = Command::Status.frame(1).encode();
+        assert!(s.push_after(0, e[0]).is_empty());
+        s.idle(1000);
+        assert!(
+            s.push(&e[1..]).len() > OVERHEAD,
+            "a lone sync byte was dropped"
+        );
+        assert_eq!(s.status().timeouts, 0);
+        // After a drop the rest of the frame is junk without a sync byte: no answer.
+        for (gap, timeouts, answered) in [(99, 0, true), (100, 1, false), (101, 1, false)] {
+            s.reset();
+            let mut out = s.push(&e[..3]);
+            out.extend(s.push_after(gap, e[3]));
+            out.extend(s.push(&e[4..]));
+            assert_eq!(s.status().timeouts, timeouts, "gap {gap}");
+            assert_eq!(!out.is_empty(), answered, "gap {gap}");
+        }
     }
 
     fn arb_command() -> impl Strategy<Value = Command> {

@@ -15,6 +15,7 @@ pub mod emit;
 pub mod feeder;
 pub mod floorplan;
 pub mod link;
+pub mod link_fuzz;
 pub mod mac_row;
 pub mod mul8;
 pub mod out_stage;

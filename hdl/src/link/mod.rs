@@ -64,12 +64,7 @@ pub struct SqzLink {
     pub frame_crc: FrameCrc,
 }
 
-/// Timeout for a partly received frame: 1 ms, and at least 64 bit times at the UART rate.
-pub fn frame_timeout_cycles(cfg: &DeviceConfig) -> u64 {
-    let ms = cfg.clock_hz as u64 / 1000;
-    let bits = 64 * (cfg.clock_hz as u64).div_ceil(cfg.baud as u64);
-    ms.max(bits).min((1 << 24) - 1)
-}
+pub use common::protocol::frame_timeout_cycles;
 
 impl SqzLink {
     pub fn new(cfg: &DeviceConfig) -> Self {

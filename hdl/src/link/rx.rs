@@ -290,8 +290,9 @@ impl Logic for FrameRx {
                     self.widx.d.next = 0.into();
                     self.arg_r.d.next = 0.into();
                     if self.len_over.val() {
-                        // Unbounded lengths are refused at once, not waited for.
-                        self.len_err.next = true;
+                        // Unbounded lengths are refused at once, not waited for (unless the
+                        // timeout drops the frame in this cycle: then that is all).
+                        self.len_err.next = !self.to_now.val();
                         self.state.d.next = RxS::Held;
                     } else if self.len_next.val() == 0 {
                         self.state.d.next = RxS::Crc0;
@@ -337,7 +338,7 @@ impl Logic for FrameRx {
                     if self.crc_ok.val() {
                         self.frame.next = !self.to_now.val();
                     } else {
-                        self.crc_err.next = true;
+                        self.crc_err.next = !self.to_now.val();
                     }
                 }
             }

@@ -59,6 +59,9 @@ pub struct StatusCounters {
     rom_off_r: DFF<Bits<9>>,
     /// Counter k has an event to count (bit 0: the last job's cycles are to be stored).
     pend: DFF<Bits<7>>,
+    /// Counter k has a second event to count: on the stream port two events of a kind can
+    /// come while the counters are being zeroed (which takes 28 cycles).
+    pend2: DFF<Bits<7>>,
     /// Some counter is pending: `pend.q.any()`, registered from `pend`'s next value so the
     /// counters' RAM address does not wait for the 7-input OR.
     pend_any: DFF<Bit>,
@@ -88,6 +91,8 @@ pub struct StatusCounters {
     ev: Signal<Local, Bits<7>>,
     /// The lowest pending counter, whose update starts.
     pend_low: Signal<Local, Bits<7>>,
+    /// `pend` without the update that starts, with the second events moved up.
+    pend_left: Signal<Local, Bits<7>>,
     zero: Signal<Local, Bit>,
 }
 
@@ -121,6 +126,7 @@ impl StatusCounters {
             rom_byte_r: Default::default(),
             rom_off_r: Default::default(),
             pend: Default::default(),
+            pend2: Default::default(),
             pend_any: Default::default(),
             sv_on: Default::default(),
             sv_k: Default::default(),
@@ -138,6 +144,7 @@ impl StatusCounters {
             sv_off: Default::default(),
             ev: Default::default(),
             pend_low: Default::default(),
+            pend_left: Default::default(),
             zero: Default::default(),
         }
     }
@@ -147,8 +154,8 @@ impl Logic for StatusCounters {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, flags_r, rom_byte_r, rom_off_r, pend, pend_any, sv_on, sv_k, sv_i, sv_ph,
-            clr_on, clr_a, st_raddr, st_v1, st_off1, st_v, st_off
+            self, clock, flags_r, rom_byte_r, rom_off_r, pend, pend2, pend_any, sv_on, sv_k, sv_i,
+            sv_ph, clr_on, clr_a, st_raddr, st_v1, st_off1, st_v, st_off
         );
         self.flags.next = self.flags_r.q.val();
         self.rom_byte.next = self.rom_byte_r.q.val();
@@ -266,10 +273,16 @@ impl Logic for StatusCounters {
             self.clr_on.d.next = true;
         }
         // Pending counter updates: this cycle's events in, the update that starts out. Zeroing
-        // drops what was pending when it starts (events during it are counted after it).
-        self.pend.d.next = (self.pend.q.val() & !self.pend_low.val()) | self.ev.val();
-        if self.clr_on.d.val() & !self.clr_on.q.val() {
+        // drops what was pending when it starts (events during it are counted after it); a
+        // reset or Reset command while a zeroing runs starts it again.
+        self.pend_left.next =
+            (self.pend.q.val() & !self.pend_low.val()) | (self.pend2.q.val() & self.pend_low.val());
+        self.pend.d.next = self.pend_left.val() | self.ev.val();
+        self.pend2.d.next =
+            (self.pend2.q.val() & !self.pend_low.val()) | (self.pend_left.val() & self.ev.val());
+        if self.zero.val() {
             self.pend.d.next = 0.into();
+            self.pend2.d.next = 0.into();
             self.sv_on.d.next = false;
             self.clr_a.d.next = 2.into();
         }
