@@ -102,7 +102,8 @@ fn audit_after(meddle: impl FnOnce(&mut Server)) -> Result<(), String> {
 fn audit_catches_what_the_host_did_not_do() {
     use common::protocol::Command;
     assert_eq!(audit_after(|_| {}), Ok(()));
-    let cases: [(&str, Box<dyn FnOnce(&mut Server)>, &str); 6] = [
+    type Meddle = Box<dyn FnOnce(&mut Server)>;
+    let cases: [(&str, Meddle, &str); 6] = [
         (
             "restarted",
             Box::new(|s: &mut Server| *s = Server::new(s.device.clone())),
