@@ -22,8 +22,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::synthetic;
+use host::link::Rng;
 use serde_json::Value;
-use sim::board::Board;
 use support::{Classified, classified, classify, classify_cmd, golden, host_binary, serve};
 
 /// The host binary, the short network as a .q8 and its golden top-5 on the sample image.
@@ -37,15 +37,10 @@ struct Fixture {
 }
 
 fn fixture(test: &str) -> Option<&'static Fixture> {
-    let data = common::data::shared_or_skip(test)?;
-    if !Board::models().contains(&"ulx3s") {
-        common::data::skip(test, "no board_ulx3s model (SQZ_SIM_BOARDS)");
-        return None;
-    }
+    let data = support::data_and_board_or_skip(test)?;
     static F: OnceLock<Fixture> = OnceLock::new();
     Some(F.get_or_init(|| {
-        let tmp = std::env::temp_dir().join(format!("sqz-failmodes-{}", std::process::id()));
-        std::fs::create_dir_all(&tmp).unwrap();
+        let tmp = support::scratch("failmodes");
         let small = tmp.join("short.q8");
         host::q8::save(&synthetic::short_squeezenet(23, 3), &small).unwrap();
         let host = host_binary();
@@ -62,16 +57,9 @@ fn fixture(test: &str) -> Option<&'static Fixture> {
     }))
 }
 
-/// Small deterministic generator (xorshift64*) for the kill points.
-struct Rng(u64);
-
-impl Rng {
-    fn unit(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
+/// Uniform in [0, 1).
+fn unit(rng: &mut Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn seed() -> u64 {
@@ -139,7 +127,7 @@ fn kill_and_rerun(f: &Fixture, device: &str, n: usize, rng: &mut Rng) -> Vec<u64
     let whole = t.elapsed();
     let mut delays = Vec::new();
     while delays.len() < n {
-        let delay = whole.mul_f64(rng.unit());
+        let delay = whole.mul_f64(unit(rng));
         let mut child = spawn_on_device(f, &f.small, device, &[]);
         std::thread::sleep(delay);
         let killed = child.try_wait().unwrap().is_none();
@@ -167,7 +155,7 @@ fn host_killed_at_random_points_then_rerun() {
         return;
     };
     let t = Instant::now();
-    let mut rng = Rng(seed());
+    let mut rng = Rng::new(seed());
     let board = serve(&["--config", "ulx3s", "--stream"]);
     kill_and_rerun(f, &board.device, 24, &mut rng);
     let dir = f.tmp.join("xdma-kill");

@@ -17,7 +17,6 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sim::board::Board;
 use support::{Classified, host_binary, quantize_v11, serve};
 
 /// What every test needs: the host binary, a quantized v1.1 model and the images.
@@ -29,15 +28,10 @@ struct Setup {
 }
 
 fn setup(test: &str) -> Option<&'static Setup> {
-    let data = common::data::shared_or_skip(test)?;
-    if !Board::models().contains(&"ulx3s") {
-        common::data::skip(test, "no board_ulx3s model (SQZ_SIM_BOARDS)");
-        return None;
-    }
+    let data = support::data_and_board_or_skip(test)?;
     static SETUP: OnceLock<Setup> = OnceLock::new();
     Some(SETUP.get_or_init(|| {
-        let tmp = std::env::temp_dir().join(format!("sqz-serve-{}", std::process::id()));
-        std::fs::create_dir_all(&tmp).unwrap();
+        let tmp = support::scratch("serve");
         let host = host_binary();
         let q8 = tmp.join("v1.1.q8");
         quantize_v11(&host, &data, &q8);

@@ -8,6 +8,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
+use sim::board::Board;
+
+/// The shared data folder, if it and the `board_ulx3s` model are there (else a loud skip).
+pub fn data_and_board_or_skip(test: &str) -> Option<PathBuf> {
+    let data = common::data::shared_or_skip(test)?;
+    if !Board::models().contains(&"ulx3s") {
+        common::data::skip(test, "no board_ulx3s model (SQZ_SIM_BOARDS)");
+        return None;
+    }
+    Some(data)
+}
+
+/// A fresh scratch folder for this test process.
+pub fn scratch(name: &str) -> PathBuf {
+    let tmp = std::env::temp_dir().join(format!("sqz-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    tmp
+}
 
 /// The `host` binary of this build: beside the `sim` binary (`cargo test --workspace` builds
 /// it), else built now.
