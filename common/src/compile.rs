@@ -786,13 +786,34 @@ impl<'a, B: Backend> Executor<'a, B> {
         &mut self,
         net: &QNet,
         input: &[i8],
+        on_job: impl FnMut(usize),
+    ) -> Result<Vec<(Tensor, LayerStats)>, ExecError> {
+        self.run_checked(net, input, on_job, |_, _| Ok(()))
+    }
+
+    /// [`Executor::run`], with `check(layer, output)` called as each layer is done: its error
+    /// stops the run there (as the layer's last job's).
+    pub fn run_checked(
+        &mut self,
+        net: &QNet,
+        input: &[i8],
         mut on_job: impl FnMut(usize),
+        mut check: impl FnMut(usize, &Tensor) -> Result<(), BackendError>,
     ) -> Result<Vec<(Tensor, LayerStats)>, ExecError> {
         let x = Tensor8::input(net, input);
         let mut x = Tensor::from_chw(&x.data, x.c, x.h, x.w);
         let mut outs = Vec::new();
         for li in 0..self.plan.layers.len() {
             let (y, st) = self.run_layer(li, &x, |_| on_job(li))?;
+            check(li, &y).map_err(|source| {
+                let lp = &self.plan.layers[li];
+                ExecError {
+                    layer: lp.name.clone(),
+                    tile: lp.jobs.last().map_or(0, |j| j.tile),
+                    job: lp.jobs.len().saturating_sub(1),
+                    source,
+                }
+            })?;
             x = y.clone();
             outs.push((y, st));
         }

@@ -504,6 +504,9 @@ pub struct Status {
     pub bad_frames: u32,
     /// Bytes lost because a frame was still being answered (UART only).
     pub overruns: u32,
+    /// Bytes dropped by the UART receiver because their stop bit was low (a baud-rate
+    /// mismatch or a noisy line; UART only).
+    pub framing_errors: u32,
 }
 
 /// Bits of [`Status::flags`].
@@ -513,10 +516,11 @@ pub mod flag {
     pub const BAD: u8 = 4;
     pub const OVERRUN: u8 = 8;
     pub const JOB: u8 = 16;
+    pub const FRAMING: u8 = 32;
 }
 
 /// Bytes of the `Status` answer's payload.
-pub const STATUS_LEN: usize = 2 + 7 * 4;
+pub const STATUS_LEN: usize = 2 + 8 * 4;
 
 impl Status {
     pub fn encode(&self) -> Vec<u8> {
@@ -529,6 +533,7 @@ impl Status {
             self.timeouts,
             self.bad_frames,
             self.overruns,
+            self.framing_errors,
         ] {
             p.extend_from_slice(&v.to_le_bytes());
         }
@@ -550,6 +555,7 @@ impl Status {
             timeouts: w(4),
             bad_frames: w(5),
             overruns: w(6),
+            framing_errors: w(7),
         })
     }
 }
@@ -701,6 +707,13 @@ impl Server {
     /// True while a frame is partly received.
     pub fn in_frame(&self) -> bool {
         self.decoder.in_frame()
+    }
+
+    /// The UART receiver dropped a byte whose stop bit was low (the functional model has no
+    /// UART: whoever drives it bit by bit reports these).
+    pub fn framing_error(&mut self) {
+        self.status.framing_errors = self.status.framing_errors.wrapping_add(1);
+        self.status.flags |= flag::FRAMING;
     }
 
     /// Feed received bytes; returns the bytes to send back.
@@ -957,11 +970,19 @@ mod tests {
         let e = Command::Status.frame(5).encode();
         assert!(s.push(&e[..5]).is_empty());
         s.timeout();
+        s.framing_error();
         let Response::Status(st) = ask(&mut s, &Command::Status, 6) else {
             panic!()
         };
-        assert_eq!((st.crc_errors, st.bad_frames, st.timeouts), (1, 1, 1));
-        assert_eq!(st.flags, flag::CRC | flag::BAD | flag::TIMEOUT);
+        assert_eq!(
+            (st.crc_errors, st.bad_frames, st.timeouts, st.framing_errors),
+            (1, 1, 1, 1)
+        );
+        assert_eq!(
+            st.flags,
+            flag::CRC | flag::BAD | flag::TIMEOUT | flag::FRAMING
+        );
+        assert_eq!(Status::decode(&st.encode()), Some(st));
     }
 
     /// The RTL receiver's timing (found by the link fuzzer): a lone first sync byte outlasts

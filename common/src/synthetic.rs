@@ -97,6 +97,20 @@ fn pool(name: &str) -> QLayer {
 
 /// SqueezeNet `version` on a `size x size` input with synthetic weights from `seed`.
 pub fn squeezenet(version: Version, size: usize, seed: u64) -> QNet {
+    build(version, size, seed, 8, 1000)
+}
+
+/// A short SqueezeNet v1.1 (conv1, pool1, fire2, fire3, then conv10 to 100 classes and
+/// pool10): every layer kind in about 40 kB of weights, for tests of the link and the host
+/// whose property does not depend on the model's size.
+pub fn short_squeezenet(size: usize, seed: u64) -> QNet {
+    let mut net = build(Version::V1_1, size, seed, 2, 100);
+    net.name = "synthetic short squeezenet_v1.1".into();
+    net
+}
+
+/// SqueezeNet `version` with its first `n_fires` fire modules and `classes` outputs.
+fn build(version: Version, size: usize, seed: u64, n_fires: usize, classes: usize) -> QNet {
     let rng = &mut SplitMix(seed);
     let mut layers = Vec::new();
     let fires = [
@@ -116,7 +130,7 @@ pub fn squeezenet(version: Version, size: usize, seed: u64) -> QNet {
     };
     let mut cin = conv1.cout;
     layers.push(QLayer::Conv(conv1));
-    for (i, &(s, e)) in fires.iter().enumerate() {
+    for (i, &(s, e)) in fires[..n_fires].iter().enumerate() {
         if pools_before.contains(&i) {
             layers.push(pool(&format!("pool{}", i + 1)));
         }
@@ -127,7 +141,7 @@ pub fn squeezenet(version: Version, size: usize, seed: u64) -> QNet {
     layers.push(QLayer::Conv(conv(
         rng,
         "conv10",
-        [cin, 1000, 1, 1, pad10],
+        [cin, classes, 1, 1, pad10],
         false,
     )));
     let mut net = QNet {
@@ -149,9 +163,9 @@ pub fn squeezenet(version: Version, size: usize, seed: u64) -> QNet {
     let (m, shift) = crate::arith::quantize_multiplier(1.0 / (h * w) as f64);
     net.layers.push(QLayer::AvgPool {
         name: "pool10".into(),
-        bias: vec![0; 1000],
-        m: vec![m; 1000],
-        shift: vec![shift; 1000],
+        bias: vec![0; classes],
+        m: vec![m; classes],
+        shift: vec![shift; classes],
         relu: true,
         out_scale: 1.0,
     });

@@ -5,9 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use common::compile::{Executor, Plan};
+use common::mismatch::first_mismatch;
 use common::qnet::QNet;
+use common::reference::LayerOutput;
 use serde::Serialize;
 
 use crate::golden::output_probabilities;
@@ -86,10 +88,15 @@ impl DeviceInference {
 }
 
 /// Run `net` on signed input bytes through `client`; `on_job(layer, jobs done)` after each job.
+/// With `golden` (the int8 golden model's output of every layer), each layer the device
+/// returns is compared with it, and the first differing byte is an error naming the layer,
+/// the byte and the job. Afterwards the device's `Status` must agree with what was done
+/// ([`Client::audit`]).
 pub fn infer<L: Link>(
     client: &mut Client<L>,
     net: &QNet,
     input: &[i8],
+    golden: Option<&[LayerOutput]>,
     mut on_job: impl FnMut(&str),
 ) -> Result<DeviceInference> {
     let cfg = client.info().config.clone();
@@ -102,9 +109,28 @@ pub fn infer<L: Link>(
     })?;
     let t = Instant::now();
     let before: LinkStats = client.stats.clone();
-    let outputs = Executor::new(&plan, client)
-        .run(net, input, |li| on_job(&plan.layers[li].name))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut mismatch = None;
+    let run = Executor::new(&plan, client).run_checked(
+        net,
+        input,
+        |li| on_job(&plan.layers[li].name),
+        |li, y| {
+            let Some(g) = golden else { return Ok(()) };
+            let want = g.get(li).map_or(&[][..], |l| &l.out.data[..]);
+            mismatch = first_mismatch(&plan.layers[li], &y.to_chw(), want);
+            match &mismatch {
+                Some(m) => Err(m.to_string().into()),
+                None => Ok(()),
+            }
+        },
+    );
+    if let Some(m) = mismatch {
+        bail!("--verify: the device's output differs from the int8 golden model: {m}");
+    }
+    let outputs = run.map_err(|e| anyhow::anyhow!("{e}"))?;
+    client
+        .audit()
+        .context("after the inference (its answer is not used)")?;
     let layers: Vec<LayerCost> = plan
         .layers
         .iter()

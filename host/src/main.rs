@@ -107,6 +107,10 @@ struct DeviceArgs {
     /// Resends of one command before giving up.
     #[arg(long, default_value_t = 8)]
     retries: u32,
+    /// Compare every layer the device returns with the int8 golden model; stop at the
+    /// first differing byte.
+    #[arg(long, requires = "device")]
+    verify: bool,
 }
 
 #[derive(Args)]
@@ -379,7 +383,8 @@ fn classify_on_device(
             .expect("template")
             .progress_chars("=> "),
     );
-    let r = host::device::infer(&mut client, q, input, |name| {
+    let golden = d.verify.then(|| Golden::new(q).run_layers(input));
+    let r = host::device::infer(&mut client, q, input, golden.as_deref(), |name| {
         bar.set_message(name.to_string());
         bar.inc(1);
     })?;

@@ -109,6 +109,14 @@ impl Board {
         BOARD_BIT_CYCLES
     }
 
+    /// Run the host's side of the UART `pct` percent fast (negative: slow) against the
+    /// device's: its bit period is the device's divided by `1 + pct / 100`, both directions.
+    pub fn set_host_baud_error(&mut self, pct: f64) {
+        let bit = BOARD_BIT_CYCLES as f64 / (1.0 + pct / 100.0);
+        // SAFETY: `self.b` is valid for the life of `self`.
+        unsafe { sqz_board_set_link(self.b, self.mode as i32, bit) };
+    }
+
     /// Deliver `bytes` and clock until the device is quiet; returns its answer bytes.
     pub fn exchange(&mut self, bytes: &[u8]) -> Vec<u8> {
         self.dirty |= !bytes.is_empty();

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use common::DeviceConfig;
 use common::backend::Backend;
 use common::compile::{Executor, LayerStats, Plan};
+use common::mismatch::{Mismatch, first_mismatch as first_mismatch_of};
 use common::qnet::QNet;
 use common::reference::LayerOutput;
 use common::tensor::Tensor;
@@ -24,36 +25,6 @@ pub struct LayerReport {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub bit_exact: bool,
-}
-
-/// The first byte where the device and the reference disagree.
-#[derive(Clone, Debug, Serialize)]
-pub struct Mismatch {
-    pub layer: String,
-    pub tile: usize,
-    pub job: usize,
-    pub channel: usize,
-    pub y: usize,
-    pub x: usize,
-    pub device: u8,
-    pub reference: u8,
-}
-
-impl std::fmt::Display for Mismatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "layer {} tile {} (job {}): channel {} at (y {}, x {}) is {} on the device, {} in the golden model",
-            self.layer,
-            self.tile,
-            self.job,
-            self.channel,
-            self.y,
-            self.x,
-            self.device,
-            self.reference
-        )
-    }
 }
 
 /// The whole run.
@@ -116,7 +87,7 @@ pub fn compare(net: &QNet, run: &DeviceRun, reference: &[LayerOutput]) -> NetRep
     for (li, (lp, (y, st))) in run.plan.layers.iter().zip(&run.outputs).enumerate() {
         let want = &reference[li].out.data;
         let got = y.to_chw();
-        let bad = (0..got.len()).find(|&i| got[i] != want[i]);
+        let bad = first_mismatch_of(lp, &got, want);
         layers.push(LayerReport {
             name: lp.name.clone(),
             macs: lp.macs,
@@ -127,32 +98,8 @@ pub fn compare(net: &QNet, run: &DeviceRun, reference: &[LayerOutput]) -> NetRep
             bytes_out: st.bytes_out,
             bit_exact: bad.is_none(),
         });
-        if let (Some(i), None) = (bad, &first_mismatch) {
-            let (h, w) = (y.h, y.w);
-            let (channel, y_, x_) = (i / (h * w), i / w % h, i % w);
-            // The job that wrote this row and channel word.
-            let (job, tile) = lp
-                .jobs
-                .iter()
-                .enumerate()
-                .find(|(_, j)| {
-                    j.output.as_ref().is_some_and(|t| {
-                        (t.r0..t.r1).contains(&y_)
-                            && (t.c0..t.c1).contains(&(channel / common::LANES))
-                    })
-                })
-                .map(|(n, j)| (n, j.tile))
-                .unwrap_or((0, 0));
-            first_mismatch = Some(Mismatch {
-                layer: lp.name.clone(),
-                tile,
-                job,
-                channel,
-                y: y_,
-                x: x_,
-                device: got[i],
-                reference: want[i],
-            });
+        if first_mismatch.is_none() {
+            first_mismatch = bad;
         }
     }
     let total_cycles: u64 = layers.iter().map(|l| l.cycles).sum();

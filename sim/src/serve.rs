@@ -9,7 +9,8 @@
 //!   frame handling, caching and counters as the RTL dispatcher), much faster.
 //!
 //! Fault injection (`--flip`, `--drop`, `--delay` per-byte rates, both directions) tests
-//! the host's retries.
+//! the host's retries; `--baud-error PCT` runs the host's side of the simulated UART that
+//! many percent fast (negative: slow) against the device's, both directions.
 
 use std::ffi::CStr;
 use std::fs::{File, OpenOptions};
@@ -153,10 +154,12 @@ pub struct Options {
     pub seed: u64,
     /// Inactivity timeout that drops a partly received frame.
     pub idle: Duration,
+    /// How far the host's UART baud rate is off the device's, in percent (UART mode only).
+    pub baud_error: f64,
 }
 
 const USAGE: &str = "usage: sim serve [--functional | --stream] [--config NAME] [--xdma DIR] \
-[--flip RATE] [--drop RATE] [--delay RATE] [--delay-ms N] [--seed N]";
+[--flip RATE] [--drop RATE] [--delay RATE] [--delay-ms N] [--seed N] [--baud-error PCT]";
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
@@ -170,6 +173,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         },
         seed: 1,
         idle: Duration::from_millis(50),
+        baud_error: 0.0,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -203,6 +207,16 @@ fn parse(args: &[String]) -> Result<Options, String> {
                         .map_err(|_| format!("--delay-ms: {v:?} is not a number"))?,
                 );
             }
+            "--baud-error" => {
+                let v = val(a)?;
+                o.baud_error = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| p.abs() < 50.0)
+                    .ok_or_else(|| {
+                        format!("--baud-error: {v:?} is not a percentage in (-50, 50)")
+                    })?;
+            }
             "--seed" => {
                 let v = val(a)?;
                 o.seed = v
@@ -219,6 +233,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
     }
     // A PCIe-style DMA bridge drives the stream port.
     o.stream |= o.xdma.is_some();
+    if o.baud_error != 0.0 && (o.functional || o.stream) {
+        return Err(format!(
+            "--baud-error needs the RTL's UART (not --functional, --stream or --xdma)\n{USAGE}"
+        ));
+    }
     if !o.functional && !Board::models().contains(&o.config.name.as_str()) {
         return Err(format!(
             "no Verilated board {:?} in this build (built: {}); rebuild with \
@@ -249,7 +268,10 @@ pub fn main(args: &[String]) -> ExitCode {
             LinkMode::Uart
         };
         match Board::new(&o.config.name, mode) {
-            Ok(b) => Box::new(b),
+            Ok(mut b) => {
+                b.set_host_baud_error(o.baud_error);
+                Box::new(b)
+            }
             Err(e) => {
                 eprintln!("sim serve: {e}");
                 return ExitCode::FAILURE;
@@ -298,6 +320,16 @@ fn readable(fd: i32, timeout: Duration) -> io::Result<bool> {
     }
 }
 
+/// Write answer bytes; `Ok(false)` if the host has gone (an XDMA host killed mid-session
+/// leaves c2h without a reader: the session is over, the device serves the next one).
+fn answer(tx: &mut File, bytes: &[u8]) -> io::Result<bool> {
+    match tx.write_all(bytes).and_then(|()| tx.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Pump bytes between a reader and a writer through the device until the reader ends.
 fn pump(
     dev: &mut dyn ByteDevice,
@@ -313,9 +345,8 @@ fn pump(
         if !readable(rx.as_raw_fd(), idle)? {
             if last.elapsed() >= idle {
                 let late = inj.apply(&dev.idle());
-                if !late.is_empty() {
-                    tx.write_all(&late)?;
-                    tx.flush()?;
+                if !late.is_empty() && !answer(tx, &late)? {
+                    return Ok(());
                 }
                 if std::mem::take(&mut active)
                     && let Some(r) = dev.report()
@@ -337,8 +368,9 @@ fn pump(
         active = true;
         let inb = inj.apply(&buf[..n]);
         let out = inj.apply(&dev.push(&inb));
-        tx.write_all(&out)?;
-        tx.flush()?;
+        if !answer(tx, &out)? {
+            return Ok(());
+        }
     }
 }
 
@@ -446,6 +478,12 @@ mod tests {
         );
         let o = parse(&a("--config ulx3s --xdma x")).unwrap();
         assert!(!o.functional && o.stream);
+        assert_eq!(parse(&a("--baud-error -3.5")).unwrap().baud_error, -3.5);
+        assert!(
+            parse(&a("--stream --baud-error 2"))
+                .unwrap_err()
+                .contains("UART")
+        );
         assert!(
             parse(&a("--config icebreaker"))
                 .unwrap_err()

@@ -10,14 +10,14 @@
 //! Needs `../shared` (models, images) and the `board_ulx3s` model; skips loudly without them
 //! (fails under `SQZ_REQUIRE_DATA=1`).
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sim::board::Board;
+use support::{Classified, host_binary, quantize_v11, serve};
 
 /// What every test needs: the host binary, a quantized v1.1 model and the images.
 struct Setup {
@@ -28,25 +28,14 @@ struct Setup {
 }
 
 fn setup(test: &str) -> Option<&'static Setup> {
-    let data = common::data::shared_or_skip(test)?;
-    if !Board::models().contains(&"ulx3s") {
-        common::data::skip(test, "no board_ulx3s model (SQZ_SIM_BOARDS)");
-        return None;
-    }
+    let data = support::data_and_board_or_skip(test)?;
     static SETUP: OnceLock<Setup> = OnceLock::new();
     Some(SETUP.get_or_init(|| {
-        let tmp = std::env::temp_dir().join(format!("sqz-serve-{}", std::process::id()));
-        std::fs::create_dir_all(&tmp).unwrap();
+        let tmp = support::scratch("serve");
         let host = host_binary();
         let q8 = tmp.join("v1.1.q8");
+        quantize_v11(&host, &data, &q8);
         let dev = data.join("images/dev");
-        run_ok(Command::new(&host).args(["quantize", "--model"]).args([
-            data.join("models/squeezenet_v1.1.onnx"),
-            "--calib".into(),
-            dev.clone(),
-            "--out".into(),
-            q8.clone(),
-        ]));
         let mut dev_images: Vec<PathBuf> = std::fs::read_dir(&dev)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -64,96 +53,16 @@ fn setup(test: &str) -> Option<&'static Setup> {
     }))
 }
 
-/// The `host` binary of this build: beside the `sim` binary (`cargo test --workspace` builds
-/// it), else built now.
-fn host_binary() -> PathBuf {
-    let sim = Path::new(env!("CARGO_BIN_EXE_sim"));
-    let host = sim.with_file_name("host");
-    if !host.exists() {
-        let mut c = Command::new(env!("CARGO"));
-        c.args(["build", "-p", "host", "--bin", "host"]);
-        if sim.parent().is_some_and(|d| d.ends_with("release")) {
-            c.arg("--release");
-        }
-        run_ok(&mut c);
-    }
-    assert!(host.exists(), "no host binary at {}", host.display());
-    host
-}
-
-fn run_ok(c: &mut Command) -> Output {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{c:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A running `sim serve`; killed when dropped.
-struct Served {
-    child: Child,
-    /// The pty path, or the XDMA folder.
-    device: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sim"))
-        .arg("serve")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(
-        !line.trim().is_empty(),
-        "sim serve {args:?} printed no path"
-    );
-    Served {
-        child,
-        device: line.trim().to_string(),
-    }
-}
-
 /// `host classify IMG --model Q8 --json ARGS`: (exit ok, JSON or None, stderr).
 fn classify(s: &Setup, image: &Path, args: &[&str]) -> (bool, Option<Value>, String) {
-    let out = Command::new(&s.host)
-        .arg("classify")
-        .arg(image)
-        .arg("--model")
-        .arg(&s.q8)
-        .arg("--json")
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let json = stdout
-        .lines()
-        .last()
-        .and_then(|l| serde_json::from_str(l).ok());
-    (
-        out.status.success(),
-        json,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let Classified {
+        ok, json, stderr, ..
+    } = support::classify(&s.host, &s.q8, image, args);
+    (ok, json, stderr)
 }
 
 fn golden(s: &Setup, image: &Path) -> Value {
-    let (ok, json, err) = classify(s, image, &["--golden"]);
-    assert!(ok, "golden classify of {} failed: {err}", image.display());
-    json.unwrap()["top5"].clone()
+    support::golden(&s.host, &s.q8, image)
 }
 
 /// Classify every image on `device` and check the top-5 against the golden model's.

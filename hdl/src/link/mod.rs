@@ -196,6 +196,7 @@ impl Logic for SqzLink {
         self.stats.ev_to.next = self.rx.timeout.val();
         self.stats.ev_bad.next = self.disp.ev_bad.val();
         self.stats.ev_ovr.next = self.rx.overrun.val();
+        self.stats.ev_frm.next = self.urx.framing_error.val() & !self.stream_select.val();
         self.stats.job_cycles.next = self.job_cycles.val();
         self.stats.busy.next = self.disp.busy.val();
         self.stats.rom_info.next = self.tx.rom_info.val();

@@ -1,6 +1,6 @@
 //! The Status counters, the error flags and the bytes of the Info and Status answers.
 //!
-//! The counters live in a small RAM (`stats`) rather than in 224 flip-flops and a 30-way
+//! The counters live in a small RAM (`stats`) rather than in 256 flip-flops and a 34-way
 //! byte mux: an event marks its counter pending, a sequencer adds one a byte at a time a few
 //! cycles later, and the answer sender's reads of that RAM wait until nothing is pending (so
 //! a Status answer counts every event before it, itself included). The same RAM holds the
@@ -15,11 +15,13 @@ use rust_hdl::prelude::*;
 const INFO_BASE: usize = 64;
 
 // The kernel's literals: the Status payload is busy, flags, then counter k (0 the last job's
-// cycles, 1 jobs, 2 frames, 3 CRC errors, 4 timeouts, 5 bad frames, 6 overruns) at 2 + 4k;
-// flag bit k is event k + 3's (CRC, timeout, bad frame, overrun).
+// cycles, 1 jobs, 2 frames, 3 CRC errors, 4 timeouts, 5 bad frames, 6 overruns, 7 UART
+// framing errors) at 2 + 4k; flag bit k is event k + 3's (CRC, timeout, bad frame, overrun)
+// for k < 4, and bit 5 event 7's.
 const _: () = {
-    assert!(STATUS_LEN == 2 + 7 * 4 && INFO_LEN <= INFO_BASE && INFO_BASE == 64);
+    assert!(STATUS_LEN == 2 + 8 * 4 && INFO_LEN <= INFO_BASE && INFO_BASE == 64);
     assert!(flag::CRC == 1 && flag::TIMEOUT == 2 && flag::BAD == 4 && flag::OVERRUN == 8);
+    assert!(flag::FRAMING == 32);
 };
 
 /// The counters' RAM and sequencer, the flags, and the answer-byte reads.
@@ -30,7 +32,8 @@ pub struct StatusCounters {
     /// The `Reset` command: zero the counters and the flags.
     pub clear: Signal<In, Bit>,
     /// This cycle's events, one per counter: the job's cycles to store (a Run answered),
-    /// a job done, a good frame, a CRC error, a timeout, a bad frame, an overrun.
+    /// a job done, a good frame, a CRC error, a timeout, a bad frame, an overrun, a UART
+    /// byte with a low stop bit.
     pub ev_run: Signal<In, Bit>,
     pub ev_job: Signal<In, Bit>,
     pub ev_frame: Signal<In, Bit>,
@@ -38,6 +41,7 @@ pub struct StatusCounters {
     pub ev_to: Signal<In, Bit>,
     pub ev_bad: Signal<In, Bit>,
     pub ev_ovr: Signal<In, Bit>,
+    pub ev_frm: Signal<In, Bit>,
     /// The engine's cycle count of the last job (stored on `ev_run`).
     pub job_cycles: Signal<In, Bits<32>>,
     /// Status byte 0: a job is running.
@@ -58,12 +62,12 @@ pub struct StatusCounters {
     rom_byte_r: DFF<Bits<8>>,
     rom_off_r: DFF<Bits<9>>,
     /// Counter k has an event to count (bit 0: the last job's cycles are to be stored).
-    pend: DFF<Bits<7>>,
+    pend: DFF<Bits<8>>,
     /// Counter k has a second event to count: on the stream port two events of a kind can
-    /// come while the counters are being zeroed (which takes 28 cycles).
-    pend2: DFF<Bits<7>>,
+    /// come while the counters are being zeroed.
+    pend2: DFF<Bits<8>>,
     /// Some counter is pending: `pend.q.any()`, registered from `pend`'s next value so the
-    /// counters' RAM address does not wait for the 7-input OR.
+    /// counters' RAM address does not wait for the 8-input OR.
     pend_any: DFF<Bit>,
     /// The counter being updated (`sv_on`), its byte, and how far that byte's read is (0: the
     /// address is chosen, 1: it is in `st_raddr`, 2: the byte is in `stats.rdata`).
@@ -73,7 +77,7 @@ pub struct StatusCounters {
     sv_ph: DFF<Bits<2>>,
     /// Zeroing the counters (after reset or a Reset command): the next byte to clear.
     clr_on: DFF<Bit>,
-    clr_a: DFF<Bits<5>>,
+    clr_a: DFF<Bits<6>>,
     /// `stats`' read address, registered: its select (clearing, counting or answering, and
     /// which answer) is a critical path in front of the LUT RAM.
     st_raddr: DFF<Bits<7>>,
@@ -83,16 +87,16 @@ pub struct StatusCounters {
     st_off1: DFF<Bits<9>>,
     st_v: DFF<Bit>,
     st_off: DFF<Bits<9>>,
-    sv_base: Signal<Local, Bits<5>>,
+    sv_base: Signal<Local, Bits<6>>,
     /// The address of byte `sv_i` of counter `sv_k`.
-    sv_addr: Signal<Local, Bits<5>>,
+    sv_addr: Signal<Local, Bits<6>>,
     /// The bit offset of byte `sv_i` in a 32-bit counter.
     sv_off: Signal<Local, Bits<5>>,
-    ev: Signal<Local, Bits<7>>,
+    ev: Signal<Local, Bits<8>>,
     /// The lowest pending counter, whose update starts.
-    pend_low: Signal<Local, Bits<7>>,
+    pend_low: Signal<Local, Bits<8>>,
     /// `pend` without the update that starts, with the second events moved up.
-    pend_left: Signal<Local, Bits<7>>,
+    pend_left: Signal<Local, Bits<8>>,
     zero: Signal<Local, Bit>,
 }
 
@@ -112,6 +116,7 @@ impl StatusCounters {
             ev_to: Default::default(),
             ev_bad: Default::default(),
             ev_ovr: Default::default(),
+            ev_frm: Default::default(),
             job_cycles: Default::default(),
             busy: Default::default(),
             rom_info: Default::default(),
@@ -161,16 +166,18 @@ impl Logic for StatusCounters {
         self.rom_byte.next = self.rom_byte_r.q.val();
         self.rom_off.next = self.rom_off_r.q.val();
         self.zero.next = self.reset.val() | self.clear.val();
-        self.ev.next = bit_cast::<7, 1>(self.ev_run.val().into())
-            | (bit_cast::<7, 1>(self.ev_job.val().into()) << 1)
-            | (bit_cast::<7, 1>(self.ev_frame.val().into()) << 2)
-            | (bit_cast::<7, 1>(self.ev_crc.val().into()) << 3)
-            | (bit_cast::<7, 1>(self.ev_to.val().into()) << 4)
-            | (bit_cast::<7, 1>(self.ev_bad.val().into()) << 5)
-            | (bit_cast::<7, 1>(self.ev_ovr.val().into()) << 6);
-        // Flag bits 0..3 are the events of counters 3..6.
-        self.flags_r.d.next =
-            self.flags_r.q.val() | bit_cast::<8, 4>(self.ev.val().get_bits::<4>(3));
+        self.ev.next = bit_cast::<8, 1>(self.ev_run.val().into())
+            | (bit_cast::<8, 1>(self.ev_job.val().into()) << 1)
+            | (bit_cast::<8, 1>(self.ev_frame.val().into()) << 2)
+            | (bit_cast::<8, 1>(self.ev_crc.val().into()) << 3)
+            | (bit_cast::<8, 1>(self.ev_to.val().into()) << 4)
+            | (bit_cast::<8, 1>(self.ev_bad.val().into()) << 5)
+            | (bit_cast::<8, 1>(self.ev_ovr.val().into()) << 6)
+            | (bit_cast::<8, 1>(self.ev_frm.val().into()) << 7);
+        // Flag bits 0..3 are the events of counters 3..6, bit 5 counter 7's.
+        self.flags_r.d.next = self.flags_r.q.val()
+            | bit_cast::<8, 4>(self.ev.val().get_bits::<4>(3))
+            | (bit_cast::<8, 1>(self.ev_frm.val().into()) << 5);
 
         // The counters' RAM: zeroing, else one counter update at a time (read a byte, write it
         // plus one, and on to the next byte while it carries), else the answer's reads.
@@ -179,23 +186,23 @@ impl Logic for StatusCounters {
         self.stats.clock.next = self.clock.val();
         self.stats.we.next = false;
         self.stats.wdata.next = self.stats.rdata.val() + 1;
-        self.sv_base.next = (bit_cast::<5, 3>(self.sv_k.q.val()) << 2) + 2;
+        self.sv_base.next = (bit_cast::<6, 3>(self.sv_k.q.val()) << 2) + 2;
         self.sv_off.next = bit_cast::<5, 2>(self.sv_i.q.val()) << 3;
-        self.sv_addr.next = self.sv_base.val() + bit_cast::<5, 2>(self.sv_i.q.val());
+        self.sv_addr.next = self.sv_base.val() + bit_cast::<6, 2>(self.sv_i.q.val());
         self.stats.raddr.next = bit_cast::<16, 7>(self.st_raddr.q.val());
-        self.st_raddr.d.next = bit_cast::<7, 5>(self.sv_addr.val());
-        self.stats.waddr.next = bit_cast::<16, 5>(self.sv_addr.val());
+        self.st_raddr.d.next = bit_cast::<7, 6>(self.sv_addr.val());
+        self.stats.waddr.next = bit_cast::<16, 6>(self.sv_addr.val());
         self.st_v1.d.next = false;
         self.st_v.d.next = self.st_v1.q.val();
         self.st_off.d.next = self.st_off1.q.val();
         self.sv_ph.d.next = 0.into();
         self.pend_low.next = 0.into();
         if self.clr_on.q.val() {
-            self.stats.waddr.next = bit_cast::<16, 5>(self.clr_a.q.val());
+            self.stats.waddr.next = bit_cast::<16, 6>(self.clr_a.q.val());
             self.stats.wdata.next = 0.into();
             self.stats.we.next = true;
             self.clr_a.d.next = self.clr_a.q.val() + 1;
-            if self.clr_a.q.val() == 29 {
+            if self.clr_a.q.val() == 33 {
                 self.clr_on.d.next = false;
             }
         } else if self.sv_on.q.val() {
@@ -224,7 +231,10 @@ impl Logic for StatusCounters {
             // The lowest pending counter.
             self.sv_on.d.next = true;
             self.sv_i.d.next = 0.into();
-            self.sv_k.d.next = 6.into();
+            self.sv_k.d.next = 7.into();
+            if self.pend.q.val().get_bit(6) {
+                self.sv_k.d.next = 6.into();
+            }
             if self.pend.q.val().get_bit(5) {
                 self.sv_k.d.next = 5.into();
             }

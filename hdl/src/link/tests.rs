@@ -23,6 +23,8 @@ enum Ev {
     Idle(u64),
     /// Wait until this many answer frames have been received in all.
     Answers(usize),
+    /// Hold the UART line low this many bit periods (a break: its stop bit is low).
+    Break(f64),
 }
 
 /// How bytes reach the device.
@@ -76,6 +78,7 @@ fn run(cfg: &DeviceConfig, timeout: u64, port: Port, script: Vec<Ev>) -> Outcome
         let mut rx_byte = 0u8;
         let mut rx_prev = true;
         let mut last_activity = 0u64;
+        let mut low_until = 0f64;
         x.reset.next = true;
         x.uart_rx.next = true;
         x.stream_select.next = matches!(port, Port::Stream);
@@ -204,7 +207,7 @@ fn run(cfg: &DeviceConfig, timeout: u64, port: Port, script: Vec<Ev>) -> Outcome
                         bits.clear();
                         bit_start += 10.0 * p;
                     }
-                    x.uart_rx.next = line;
+                    x.uart_rx.next = line && now >= low_until;
                 }
             }
             // The script.
@@ -223,6 +226,11 @@ fn run(cfg: &DeviceConfig, timeout: u64, port: Port, script: Vec<Ev>) -> Outcome
                 }
                 Some(Ev::Idle(n)) => {
                     idle_until = cycle + n;
+                    script.pop_front();
+                }
+                Some(Ev::Break(n)) => {
+                    low_until = cycle as f64 + n * period;
+                    idle_until = low_until.ceil() as u64;
                     script.pop_front();
                 }
                 Some(Ev::Answers(n)) => {
@@ -526,6 +534,26 @@ fn uart_at_plus_minus_two_percent() {
     for factor in [1.0, 1.02, 0.98] {
         uart_session(&cfg, factor);
     }
+}
+
+/// A break on the line (low for 10 bit periods: a byte of zeros whose stop bit is low) is
+/// a UART framing error: dropped, counted in Status, flagged; the next frame is served.
+#[test]
+fn uart_break_is_a_counted_framing_error() {
+    let cfg = DeviceConfig {
+        clock_hz: 23_000_000,
+        ..DeviceConfig::small()
+    };
+    let script = vec![
+        Ev::Break(10.0),
+        Ev::Idle(100),
+        frame(&Command::Status, 1),
+        Ev::Answers(1),
+    ];
+    let o = run(&cfg, frame_timeout_cycles(&cfg), Port::Uart(1.0), script);
+    let s = status(answer(&o, 0, &Command::Status, 1));
+    use common::protocol::flag;
+    assert_eq!((s.framing_errors, s.frames, s.flags), (1, 1, flag::FRAMING));
 }
 
 /// The emitted Verilog lints clean under Verilator (skipped loudly without it).

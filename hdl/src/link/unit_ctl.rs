@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use common::DeviceConfig;
 use common::bus::Region;
-use common::protocol::{ANSWER, Command, Info, NAK, NakReason, Status, kind};
+use common::protocol::{ANSWER, Command, INFO_LEN, Info, NAK, NakReason, STATUS_LEN, Status, kind};
 use rust_hdl::prelude::*;
 
 use super::unit::bench;
@@ -13,7 +13,7 @@ use super::{Dispatcher, StatusCounters};
 
 #[derive(Clone, Default)]
 struct StatsBench {
-    /// Event pulses (counter index 0..7, or 7 for a clear), one every 20 cycles.
+    /// Event pulses (counter index 0..8, or 8 for a clear), one every 20 cycles.
     events: VecDeque<usize>,
     /// Answers to read (0 Status, 1 Info) and the bytes read.
     reads: VecDeque<u8>,
@@ -29,7 +29,7 @@ fn status_counters_match_the_status_encoding() {
     let cfg = DeviceConfig::small();
     let mut events = vec![0];
     events.extend([2; 300]);
-    events.extend([1, 1, 1, 3, 3, 4, 5, 6]);
+    events.extend([1, 1, 1, 3, 3, 4, 5, 6, 7, 7]);
     let st = StatsBench {
         events: events.into(),
         reads: vec![0, 1, 0].into(),
@@ -57,14 +57,19 @@ fn status_counters_match_the_status_encoding() {
             x.ev_to.next = ev == Some(4);
             x.ev_bad.next = ev == Some(5);
             x.ev_ovr.next = ev == Some(6);
-            x.clear.next = ev == Some(7);
+            x.ev_frm.next = ev == Some(7);
+            x.clear.next = ev == Some(8);
             let reading = s.events.is_empty();
             x.rom_status.next = reading && s.reads.front() == Some(&0);
             x.rom_info.next = reading && s.reads.front() == Some(&1);
             x.bitoff.next = s.bitoff.to_bits();
         },
         |s, x, _| {
-            let want = if s.reads.front() == Some(&1) { 50 } else { 30 };
+            let want = if s.reads.front() == Some(&1) {
+                INFO_LEN
+            } else {
+                STATUS_LEN
+            };
             if (x.rom_status.val() || x.rom_info.val())
                 && x.rom_off.val().index() as u64 == s.bitoff
             {
@@ -76,7 +81,7 @@ fn status_counters_match_the_status_encoding() {
                     s.reads.pop_front();
                     if s.answers.len() == 2 {
                         // Clear, then read Status again.
-                        s.events.push_back(7);
+                        s.events.push_back(8);
                     }
                 }
             }
@@ -87,7 +92,7 @@ fn status_counters_match_the_status_encoding() {
     use common::protocol::flag;
     let status = Status {
         busy: true,
-        flags: flag::CRC | flag::TIMEOUT | flag::BAD | flag::OVERRUN,
+        flags: flag::CRC | flag::TIMEOUT | flag::BAD | flag::OVERRUN | flag::FRAMING,
         job_cycles: CYCLES as u32,
         jobs: 3,
         frames: 300,
@@ -95,6 +100,7 @@ fn status_counters_match_the_status_encoding() {
         timeouts: 1,
         bad_frames: 1,
         overruns: 1,
+        framing_errors: 2,
     };
     let cleared = Status {
         busy: true,
@@ -289,7 +295,7 @@ fn dispatcher_answers_and_drives_the_engine() {
             run(5),
             ans(kind::WRITE, 0, 2),
             run(5),
-            ans(kind::STATUS, 30, 3),
+            ans(kind::STATUS, STATUS_LEN as u16, 3),
             ans(kind::READ, 24, 4),
             nak(NakReason::Length, 6),
             nak(NakReason::Unknown, 7),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use common::backend::{Backend, BackendError};
 use common::bus::Region;
 use common::protocol::{
-    Command, Decoder, Info, MAX_WORDS, NakReason, OVERHEAD, Response, Status, VERSION,
+    Command, Decoder, Info, MAX_WORDS, NakReason, OVERHEAD, Response, Status, VERSION, flag,
 };
 
 use super::Link;
@@ -33,12 +33,17 @@ pub enum LinkError {
         cmd: &'static str,
         why: String,
     },
+    /// The device's `Status` disagrees with what this host did since its `Reset`.
+    #[error("{link}: device status check failed: {why}")]
+    Audit { link: String, why: String },
 }
 
 /// Timeouts and retry limits.
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
-    /// Wait for an answer before resending.
+    /// Wait for an answer before resending; doubled after each timeout of the same command,
+    /// up to [`MAX_BACKOFF`] times, so a device slower than this catches up instead of
+    /// drowning in resends it must answer first.
     pub timeout: Duration,
     /// Resends after a timeout, NAK or corrupt answer before giving up.
     pub retries: u32,
@@ -57,10 +62,17 @@ impl Default for ClientOptions {
     }
 }
 
+/// Most a command's wait for its answer grows by (a power of two).
+pub const MAX_BACKOFF: u32 = 8;
+
 /// What the link did: the cost of a transfer and the faults it recovered from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LinkStats {
     pub commands: u64,
+    /// Frames put on the wire, resends included.
+    pub frames_sent: u64,
+    /// `Run` commands answered (each a job the device ran once).
+    pub runs: u64,
     pub bytes_sent: u64,
     pub bytes_received: u64,
     /// Resends after a fault (timeout, NAK, corrupt or malformed answer).
@@ -115,6 +127,8 @@ pub struct Client<L: Link> {
     decoder: Decoder,
     info: Info,
     pub stats: LinkStats,
+    /// `stats` just before the session's last `Reset`: the device's counters start there.
+    at_reset: LinkStats,
 }
 
 impl<L: Link> Client<L> {
@@ -135,6 +149,7 @@ impl<L: Link> Client<L> {
             decoder: Decoder::new(),
             info: Info::new(common::DeviceConfig::small()),
             stats: LinkStats::default(),
+            at_reset: LinkStats::default(),
         };
         let Response::Info(info) = c.transact(&Command::Info)? else {
             unreachable!("transact checks the answer type")
@@ -175,11 +190,13 @@ impl<L: Link> Client<L> {
         self.stats.commands += 1;
         let start = Instant::now();
         let mut faults = 0u32;
+        let mut wait = self.opts.timeout;
         let mut buf = vec![0u8; 4 * (OVERHEAD + 8 * MAX_WORDS)];
         loop {
             self.link.send(&bytes).map_err(|e| self.io(e))?;
+            self.stats.frames_sent += 1;
             self.stats.bytes_sent += bytes.len() as u64;
-            let deadline = Instant::now() + self.opts.timeout;
+            let deadline = Instant::now() + wait;
             let outcome = 'attempt: loop {
                 let now = Instant::now();
                 if now >= deadline {
@@ -233,6 +250,7 @@ impl<L: Link> Client<L> {
                         continue;
                     }
                     self.stats.timeouts += 1;
+                    wait = (wait * 2).min(self.opts.timeout * MAX_BACKOFF);
                     "timed out".into()
                 }
                 Attempt::Bad(e) => e,
@@ -259,7 +277,59 @@ impl<L: Link> Client<L> {
 
     /// Reset the engine and the device's link counters.
     pub fn reset(&mut self) -> Result<(), LinkError> {
+        self.at_reset = self.stats.clone();
         self.transact(&Command::Reset).map(|_| ())
+    }
+
+    /// Ask the device's `Status` and check it against what this host did since its `Reset`:
+    /// idle, no rejected job, exactly the jobs this host ran (fewer: the device was reset or
+    /// restarted under it; more: another host ran some), no more good frames than this host
+    /// sent (another host), no UART framing error (a baud mismatch or a bad line: CRC-16 alone
+    /// is not trusted to catch every corruption then), and no link error on a session in which
+    /// the host had no retry. (One host fault can cost the device two errors, a frame cut
+    /// short and then a false start in its rest, so errors are not matched to retries.) Anything else is an [`LinkError::Audit`].
+    pub fn audit(&mut self) -> Result<Status, LinkError> {
+        let s = self.status()?;
+        let runs = self.stats.runs - self.at_reset.runs;
+        let sent = self.stats.frames_sent - self.at_reset.frames_sent;
+        let retries = self.stats.retries - self.at_reset.retries;
+        let link_errors =
+            s.crc_errors as u64 + s.timeouts as u64 + s.bad_frames as u64 + s.overruns as u64;
+        let why = if s.busy {
+            "the device is still running a job".to_string()
+        } else if s.flags & flag::JOB != 0 {
+            "the device rejected a job".to_string()
+        } else if s.jobs as u64 != runs {
+            format!(
+                "the device ran {} jobs since this host's reset, the host ran {runs}: the device \
+                 was reset or restarted during the session, or another host is using it",
+                s.jobs
+            )
+        } else if s.frames as u64 > sent {
+            format!(
+                "the device received {} good frames since this host's reset, the host sent \
+                 {sent}: another host is using the device",
+                s.frames
+            )
+        } else if s.framing_errors > 0 {
+            format!(
+                "{} UART framing errors: the baud rates differ (--baud, the device reports {}) \
+                 or the line is noisy; the answer is not trusted",
+                s.framing_errors, self.info.config.baud
+            )
+        } else if link_errors > 0 && retries == 0 {
+            format!(
+                "the device counted {link_errors} link errors (CRC {}, timeouts {}, bad frames \
+                 {}, overruns {}) on a session the host saw no fault in",
+                s.crc_errors, s.timeouts, s.bad_frames, s.overruns
+            )
+        } else {
+            return Ok(s);
+        };
+        Err(LinkError::Audit {
+            link: self.link.describe(),
+            why,
+        })
     }
 
     fn chunk(&self) -> usize {
@@ -297,7 +367,10 @@ impl<L: Link> Client<L> {
     /// Run the job in descriptor memory; the device's cycle count.
     pub fn run_job(&mut self) -> Result<u32, LinkError> {
         match self.transact(&Command::Run)? {
-            Response::Run { cycles } => Ok(cycles),
+            Response::Run { cycles } => {
+                self.stats.runs += 1;
+                Ok(cycles)
+            }
             _ => unreachable!("transact checks the answer type"),
         }
     }

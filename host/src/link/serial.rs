@@ -1,12 +1,15 @@
 //! Serial port link (the ULX3S's FT231X, or the simulated board's pseudo-terminal).
 
 use std::io::{self, Read, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{Link, LinkError};
 
 /// The FT231X's top rate, and the design's default.
 pub const DEFAULT_BAUD: u32 = 3_000_000;
+
+/// Longest a device may refuse bytes before a send fails.
+const SEND_STALL: Duration = Duration::from_secs(10);
 
 pub struct SerialLink {
     port: Box<dyn serialport::SerialPort>,
@@ -29,8 +32,26 @@ impl SerialLink {
 }
 
 impl Link for SerialLink {
-    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.port.write_all(bytes)?;
+    fn send(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        // The port's timeout is the last `recv`'s, often a few ms; a slow device that stops
+        // reading for longer fills the buffers and a write times out part way. Keep writing
+        // until it has not taken a byte for `SEND_STALL`.
+        let mut last = Instant::now();
+        while !bytes.is_empty() {
+            match self.port.write(bytes) {
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "port closed")),
+                Ok(n) => {
+                    bytes = &bytes[n..];
+                    last = Instant::now();
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    ) && last.elapsed() < SEND_STALL => {}
+                Err(e) => return Err(e),
+            }
+        }
         self.port.flush()
     }
 

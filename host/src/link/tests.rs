@@ -84,6 +84,75 @@ fn a_new_session_runs_its_first_job() {
     );
 }
 
+/// A session that ran the one-step job twice, with `meddle` done to the device before the
+/// audit; the audit's error, if any.
+fn audit_after(meddle: impl FnOnce(&mut Server)) -> Result<(), String> {
+    let mut c = Client::connect(LocalLink::new(DeviceConfig::small()), fast()).unwrap();
+    Backend::write(&mut c, Region::Desc, 0, &maxpool_job()).unwrap();
+    Backend::run(&mut c).unwrap();
+    Backend::run(&mut c).unwrap();
+    meddle(&mut c.link_mut().server);
+    c.audit().map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// The device's Status against what the host did: a clean session passes; a device reset
+/// or restarted under the host, a second host's frames or job, a UART framing error, or a
+/// link error the host never saw, each fail with one line that says which.
+#[test]
+fn audit_catches_what_the_host_did_not_do() {
+    use common::protocol::Command;
+    assert_eq!(audit_after(|_| {}), Ok(()));
+    type Meddle = Box<dyn FnOnce(&mut Server)>;
+    let cases: [(&str, Meddle, &str); 6] = [
+        (
+            "restarted",
+            Box::new(|s: &mut Server| *s = Server::new(s.device.clone())),
+            "ran 0 jobs since this host's reset, the host ran 2",
+        ),
+        (
+            "reset by another host",
+            Box::new(|s: &mut Server| {
+                s.push(&Command::Reset.frame(200).encode());
+            }),
+            "reset or restarted",
+        ),
+        (
+            "another host's job",
+            Box::new(|s: &mut Server| {
+                s.push(&Command::Run.frame(201).encode());
+            }),
+            "ran 3 jobs",
+        ),
+        (
+            "another host's frames",
+            Box::new(|s: &mut Server| {
+                for seq in 0..10 {
+                    s.push(&Command::Info.frame(seq).encode());
+                }
+            }),
+            "another host is using the device",
+        ),
+        (
+            "framing error",
+            Box::new(|s: &mut Server| s.framing_error()),
+            "1 UART framing errors",
+        ),
+        (
+            "unseen link error",
+            Box::new(|s: &mut Server| {
+                s.push(&[0xA5, 0x5A, 1]);
+                s.timeout();
+            }),
+            "link errors (CRC 0, timeouts 1",
+        ),
+    ];
+    for (what, meddle, want) in cases {
+        let e = audit_after(meddle).expect_err(what);
+        assert!(e.contains(want), "{what}: {e}");
+        assert!(!e.contains('\n'), "{what}: {e}");
+    }
+}
+
 fn faulty_transfer(rates: FaultRates, words: usize, seed: u64) -> (LinkStats, u64) {
     let link = Faulty::new(LocalLink::new(DeviceConfig::small()), rates, seed);
     let mut c = Client::connect(link, fast()).unwrap();
@@ -302,6 +371,12 @@ fn xdma_fifo_pair() {
         }
     });
     let link = XdmaLink::open(&h2c, &c2h, Duration::from_secs(5)).unwrap();
+    // A second host is refused while the first holds the device.
+    let e = XdmaLink::open(&h2c, &c2h, Duration::from_secs(5))
+        .err()
+        .expect("a second host must be refused")
+        .to_string();
+    assert!(e.contains("another host is using this device"), "{e}");
     let mut c = Client::connect(link, ClientOptions::default()).unwrap();
     let words = pattern(600, 5);
     Backend::write(&mut c, Region::S, 3, &words).unwrap();

@@ -45,6 +45,19 @@ impl XdmaLink {
                 Err(e) => return Err(err(h2c, e)),
             }
         };
+        // One host per device: an advisory lock on the h2c stream (released when this link
+        // closes or its process dies), taken before c2h is opened, since a second reader of
+        // c2h would take answers meant for the first host.
+        match h2c_file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(LinkError::Open(
+                    h2c.display().to_string(),
+                    "another host is using this device (its h2c stream is locked)".into(),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(err(h2c, e)),
+        }
         let mut c2h_file = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NONBLOCK)
