@@ -50,7 +50,9 @@ impl Schedule {
         match cfg.pipeline {
             // Memories: address register, RAM register, output register (3 cycles); the
             // activation word registered once (t4), copied per group (t5) and per row (t6),
-            // multiplier inputs (t7) and products (t8), pair sums (t9), the sum (t10).
+            // multiplier inputs (t7) and products (t8), pair sums (t9), the sum (t10). The
+            // max-pool unit (row walk) meets its line buffer a cycle after its input and
+            // writes the cycle after.
             Pipeline::Full => Schedule {
                 issue_every: 1,
                 bus_in: 2,
@@ -58,7 +60,7 @@ impl Schedule {
                 desc_addr: 0,
                 desc_data: 2,
                 pool: 4,
-                pool_write: 1,
+                pool_write: 2,
                 slot: 6,
                 row_flags: 9,
                 mac: 10,
@@ -67,8 +69,8 @@ impl Schedule {
                 write_regs: 1,
             },
             // Memories answer at t2; the activation word at t3 is the multipliers' input,
-            // products at t5, the sum at t6. The max-pool unit writes a cycle later to keep
-            // the shared port's write parity.
+            // products at t5, the sum at t6. The max-pool unit (window walk) writes a cycle
+            // later than its maximum is ready, to keep the shared port's write parity.
             Pipeline::Lean => Schedule {
                 issue_every: 2,
                 bus_in: 1,

@@ -85,6 +85,7 @@ pub struct SqzCore<const R: usize, const U: usize, const D: usize> {
     t_row: Constant<Bits<4>>,
     t_mac: Constant<Bits<4>>,
     t_max: Constant<Bits<4>>,
+    t_pre: Constant<Bits<4>>,
     // The output address to the max-pool unit's input, then on to the capture.
     o_pool: Delay<Bits<16>>,
     o_drain: Delay<Bits<16>>,
@@ -169,7 +170,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             req: std::array::from_fn(|u| {
                 Requant::new(u, sh, plan.as_ref().map(|p| p.requant[u].clone()))
             }),
-            maxu: MaxUnit::new(s.pool_write),
+            maxu: MaxUnit::new(sh, s.pool_write),
             out: OutStage::new(U, D, s.write_regs),
             seq: Sequencer::new(R, D, cfg.max_steps, sh),
             ph: Default::default(),
@@ -189,6 +190,7 @@ impl<const R: usize, const U: usize, const D: usize> SqzCore<R, U, D> {
             t_row: tap(s.row_flags),
             t_mac: tap(s.mac),
             t_max: tap(s.pool),
+            t_pre: tap(s.pool - 1),
             o_pool: Delay::new(s.pool_addr_stages()),
             o_drain: Delay::new(s.drain_addr_stages() - s.pool_addr_stages()),
             pv: Delay::new(s.act),
@@ -403,6 +405,16 @@ impl<const R: usize, const U: usize, const D: usize> Logic for SqzCore<R, U, D> 
         self.maxu.last.next = self.lsr.q.val().get_bit(self.t_max.val().index());
         self.maxu.inr.next = self.isr.q.val().get_bit(self.t_max.val().index());
         self.maxu.addr.next = self.o_pool.q.val();
+        self.maxu.reset.next = self.reset.val();
+        self.maxu.start.next = self.seq.go.val();
+        self.maxu.pv.next =
+            self.vsr.q.val().get_bit(self.t_pre.val().index()) & self.seq.is_max.val();
+        self.maxu.pfirst.next = self.fsr.q.val().get_bit(self.t_pre.val().index());
+        self.maxu.plast.next = self.lsr.q.val().get_bit(self.t_pre.val().index());
+        self.maxu.rows_m1.next = self.seq.mp_rows_m1.val();
+        self.maxu.in_h.next = self.seq.in_rows.val();
+        self.maxu.o0.next = self.seq.o0.val();
+        self.maxu.ostep.next = self.seq.ostep.val();
         // Output stage: capture on the last tap's sum, drain U rows per cycle for D cycles.
         self.out.cap.next = self.vsr.q.val().get_bit(self.t_mac.val().index())
             & self.lsr.q.val().get_bit(self.t_mac.val().index())

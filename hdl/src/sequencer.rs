@@ -5,6 +5,7 @@
 //! `last`. It counts `job_cycles` from `start` to `done`.
 
 use crate::feeder::Feeder;
+use crate::variant::Pick;
 use rust_hdl::prelude::*;
 
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
@@ -61,7 +62,33 @@ pub struct Sequencer {
     pub a_addr: Signal<Out, Bits<16>>,
     pub w_addr: Signal<Out, Bits<16>>,
     pub o_addr: Signal<Out, Bits<16>>,
+    /// The feeder starts a group (or a max-pool step).
+    pub go: Signal<Out, Bit>,
+    /// For the max-pool unit (`MaxUnit`, full): walked rows per channel word minus 1, input
+    /// rows, the first output word (`dst_base + dst_off`), words per output pixel.
+    pub mp_rows_m1: Signal<Out, Bits<9>>,
+    pub in_rows: Signal<Out, Bits<9>>,
+    pub o0: Signal<Out, Bits<16>>,
+    pub ostep: Signal<Out, Bits<16>>,
     feeder: Feeder,
+    /// The feeder's loops for a max pool, per variant (see "Max pool" in `Sequencer::new`).
+    mp_pcl: Pick<Bits<8>>,
+    mp_kh: Pick<Bits<9>>,
+    mp_kw: Pick<Bits<9>>,
+    mp_oh: Pick<Bits<9>>,
+    mp_ow: Pick<Bits<9>>,
+    mp_pstep: Pick<Bits<16>>,
+    mp_rstep: Pick<Bits<16>>,
+    mp_stride: Pick<Bits<12>>,
+    /// Channel words, and the row walk's rows and columns per channel word (minus 1), from
+    /// the descriptor, registered (the picks take registers, not this block's locals: a
+    /// pick of a local is a combinational loop through this block for Verilator); twice the
+    /// output rows and columns.
+    mp_cw: DFF<Bits<8>>,
+    mp_rows: DFF<Bits<10>>,
+    mp_cols: DFF<Bits<10>>,
+    mp_oh2: Signal<Local, Bits<10>>,
+    mp_ow2: Signal<Local, Bits<10>>,
     rows: Constant<Bits<11>>,
     gavg: Constant<Bits<11>>,
     drain: Constant<Bits<8>>,
@@ -171,7 +198,25 @@ impl Sequencer {
             a_addr: Default::default(),
             w_addr: Default::default(),
             o_addr: Default::default(),
+            go: Default::default(),
+            mp_rows_m1: Default::default(),
+            in_rows: Default::default(),
+            o0: Default::default(),
+            ostep: Default::default(),
             feeder: Feeder::new(!lean),
+            mp_pcl: Pick::new(lean),
+            mp_kh: Pick::new(lean),
+            mp_kw: Pick::new(lean),
+            mp_oh: Pick::new(lean),
+            mp_ow: Pick::new(lean),
+            mp_pstep: Pick::new(lean),
+            mp_rstep: Pick::new(lean),
+            mp_stride: Pick::new(lean),
+            mp_cw: Default::default(),
+            mp_rows: Default::default(),
+            mp_cols: Default::default(),
+            mp_oh2: Default::default(),
+            mp_ow2: Default::default(),
             rows: Constant::new((rows as u64).into()),
             gavg: Constant::new((rows.min(8) as u64).into()),
             drain: Constant::new((drain as u64).into()),
@@ -239,7 +284,7 @@ impl Logic for Sequencer {
         dff_setup!(
             self, clock, state, busy_r, step, fc, d0, d1, d2, cyc, rs, cnt, p0, yc, xc, cob, wg,
             pi, fl, f_cwl, f_pcl, f_kh, f_kw, f_oh, f_ow, f_ih, f_iw, co_nx, more, lim_r, f_p0,
-            f_o0, f_pstep, f_rstep, f_iy0, f_ix0, f_stride, f_gap
+            f_o0, f_pstep, f_rstep, f_iy0, f_ix0, f_stride, f_gap, mp_cw, mp_rows, mp_cols
         );
         self.feeder.clock.next = self.clock.val();
         self.feeder.reset.next = self.reset.val();
@@ -322,12 +367,49 @@ impl Logic for Sequencer {
                 self.f_ix0.d.next = bit_cast::<12, 4>(self.x0.val()) + 16;
             }
         }
+        // Max pool, full (row walk, `pool::MaxUnit`): the output-row loop walks the channel
+        // words (`rstep` 1), the output-column loop the input rows (`pstep` one row), the
+        // tap-column loop a row's columns. Rows: 2*out_h + 1, or 2*out_h when the tile has
+        // no more, so the last row ends a window. Columns: 2*out_w + 1, or 2*out_w (the last
+        // ends the clipped last window), at least 3; `stride` 0 keeps the column check on the
+        // row, and columns past the tile are flagged outside. Lean (window walk): output
+        // pixel, channel word, 3x3 taps at stride 2.
+        self.mp_cw.d.next = self.cwn8.val() - 1;
+        self.mp_oh2.next = bit_cast::<10, 9>(self.d1.q.val().get_bits::<9>(0)) << 1;
+        self.mp_ow2.next = bit_cast::<10, 9>(self.d1.q.val().get_bits::<9>(9)) << 1;
+        self.mp_rows.d.next = self.mp_oh2.val() - 1;
+        if bit_cast::<10, 9>(self.in_h.val()) > self.mp_oh2.val() {
+            self.mp_rows.d.next = self.mp_oh2.val();
+        }
+        self.mp_cols.d.next = self.mp_ow2.val() - 1;
+        if (bit_cast::<10, 9>(self.in_w.val()) > self.mp_ow2.val()) | (self.mp_ow2.val() == 2) {
+            self.mp_cols.d.next = self.mp_ow2.val();
+        }
+        self.mp_pcl.full.next = 0.into();
+        self.mp_pcl.lean.next = self.mp_cw.q.val();
+        self.mp_kh.full.next = 0.into();
+        self.mp_kh.lean.next = 2.into();
+        self.mp_kw.full.next = self.mp_cols.q.val().get_bits::<9>(0);
+        self.mp_kw.lean.next = 2.into();
+        self.mp_oh.full.next = bit_cast::<9, 8>(self.mp_cw.q.val());
+        self.mp_oh.lean.next = self.d1.q.val().get_bits::<9>(0) - 1;
+        self.mp_ow.full.next = self.mp_rows.q.val().get_bits::<9>(0);
+        self.mp_ow.lean.next = self.d1.q.val().get_bits::<9>(9) - 1;
+        self.mp_pstep.full.next = self.rs.q.val();
+        self.mp_pstep.lean.next = bit_cast::<16, 8>(self.d0.q.val().get_bits::<8>(19)) << 1;
+        self.mp_rstep.full.next = 1.into();
+        self.mp_rstep.lean.next = self.rs.q.val() << 1;
+        self.mp_stride.full.next = 0.into();
+        self.mp_stride.lean.next = 2.into();
         if self.is_max.val() {
-            // 3x3 stride-2 windows, one channel word at a time.
-            self.f_pcl.d.next = self.cwn8.val() - 1;
-            self.f_pstep.d.next = self.cwn16.val() << 1;
-            self.f_rstep.d.next = self.rs.q.val() << 1;
-            self.f_stride.d.next = 2.into();
+            self.f_pcl.d.next = self.mp_pcl.q.val();
+            self.f_kh.d.next = self.mp_kh.q.val();
+            self.f_kw.d.next = self.mp_kw.q.val();
+            self.f_oh.d.next = self.mp_oh.q.val();
+            self.f_ow.d.next = self.mp_ow.q.val();
+            self.f_pstep.d.next = self.mp_pstep.q.val();
+            self.f_rstep.d.next = self.mp_rstep.q.val();
+            self.f_stride.d.next = self.mp_stride.q.val();
             self.f_gap.d.next = 0.into();
         }
         if self.is_avg.val() {
@@ -362,6 +444,11 @@ impl Logic for Sequencer {
         self.a_addr.next = self.feeder.a_addr.val();
         self.w_addr.next = self.feeder.w_addr.val();
         self.o_addr.next = self.feeder.o_addr.val();
+        self.go.next = self.state.q.val() == SeqState::Go;
+        self.mp_rows_m1.next = self.f_ow.q.val();
+        self.in_rows.next = self.in_h.val();
+        self.o0.next = self.f_o0.q.val();
+        self.ostep.next = self.feeder.ostep.val();
         // Parameter loading.
         self.par_raddr.next = bit_cast::<16, 12>(self.d1.q.val().get_bits::<12>(34))
             + bit_cast::<16, 11>(self.cob.q.val())

@@ -578,3 +578,104 @@ fn out_stage_matches_its_model() {
         }
     }
 }
+
+/// The full `MaxUnit` (row walk) against the golden max pool (`common::device::Device`) on
+/// random tiles (`support::random_pool_step`), fed as the feeder walks them (the sequencer's
+/// bounds, modelled here: rows `2*out_h` plus one if the tile has it, columns `2*out_w` plus one if
+/// the tile has it, at least 3; rows past the tile read garbage, columns past it are flagged
+/// outside) with random bubbles between issues. Every destination word must equal the
+/// model's (the words the step does not write keep their random contents), and each output
+/// word is written once.
+#[test]
+fn max_unit_row_walk_matches_the_golden_pool() {
+    use common::device::Device;
+    use hdl::pool::MaxUnit;
+    let s = Schedule::of(&DeviceConfig::ulx3s());
+    let mut rng = Rng(0x9001);
+    for tile in 0..60 {
+        let st = support::random_pool_step(&mut rng);
+        let mut dev = Device::new(DeviceConfig::small());
+        for w in dev.a.iter_mut().chain(dev.b.iter_mut()) {
+            *w = rng.next();
+        }
+        let src = dev.a.clone();
+        let dst0 = dev.b.clone();
+        dev.run_step(&st);
+        let (ih, iw, oh, ow) = (
+            st.in_h as usize,
+            st.in_w as usize,
+            st.out_h as usize,
+            st.out_w as usize,
+        );
+        let cwn = st.cin_words as usize;
+        let rows = 2 * oh + (ih > 2 * oh) as usize;
+        let cols = (2 * ow + (iw > 2 * ow) as usize).max(3);
+        // (v, first, last, inr, word), in issue order, with bubbles.
+        let mut issues = Vec::new();
+        for c in 0..cwn {
+            for y in 0..rows {
+                for x in 0..cols {
+                    let word = if y < ih && x < iw {
+                        src[st.src_base as usize + (y * iw + x) * cwn + c]
+                    } else {
+                        rng.next()
+                    };
+                    issues.push((true, x == 0, x == cols - 1, x < iw, word));
+                    while rng.next().is_multiple_of(4) {
+                        issues.push((false, rng.next() & 1 == 1, false, true, rng.next()));
+                    }
+                }
+            }
+        }
+        // Drain the pipeline.
+        issues.extend((0..8).map(|_| (false, false, false, false, 0)));
+        let n = issues.len() as u64;
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let got2 = got.clone();
+        let mut sim = Simulation::new();
+        sim.add_clock(5, |x: &mut Box<MaxUnit>| x.clock.next = !x.clock.val());
+        let (sgn, o0, ostep) = (
+            st.in_signed,
+            (st.dst_base + st.dst_off) as u64,
+            st.dst_wpp as u64,
+        );
+        sim.add_testbench(move |mut sim: Sim<MaxUnit>| {
+            let mut x = sim.init()?;
+            wait_clock_true!(sim, clock, x);
+            x.sgn.next = sgn;
+            x.rows_m1.next = ((rows - 1) as u64).into();
+            x.in_h.next = (ih as u64).into();
+            x.o0.next = o0.into();
+            x.ostep.next = ostep.into();
+            x.start.next = true;
+            wait_clock_cycle!(sim, clock, x);
+            x.start.next = false;
+            // The flags at `pool - 1`, then the issue (flags and word) at `pool`.
+            let mut prev = (false, false, false, false, 0u64);
+            for &i in &issues {
+                (x.pv.next, x.pfirst.next, x.plast.next) = (i.0, i.1, i.2);
+                (x.v.next, x.first.next, x.last.next, x.inr.next) =
+                    (prev.0, prev.1, prev.2, prev.3);
+                x.a.next = prev.4.into();
+                prev = i;
+                wait_clock_cycle!(sim, clock, x);
+                if x.wv.val() {
+                    got2.lock()
+                        .unwrap()
+                        .push((x.wa.val().to_u64() as usize, x.wd.val().to_u64()));
+                }
+            }
+            sim.done(x)
+        });
+        let mut uut = MaxUnit::new(false, s.pool_write);
+        uut.connect_all();
+        sim.run(Box::new(uut), 20 * (n + 50)).unwrap();
+        let writes = got.lock().unwrap().clone();
+        let mut out = dst0;
+        for &(a, d) in &writes {
+            out[a] = d;
+        }
+        assert_eq!(writes.len(), oh * ow * cwn, "writes, tile {tile}: {st:?}");
+        assert_eq!(out, dev.b, "tile {tile}: {st:?}");
+    }
+}

@@ -296,6 +296,38 @@ fn maxpool_small() {
     check::<4, 2, 2>(DeviceConfig::small(), &[s], 3);
 }
 
+/// Max pools on random tiles (`support::random_pool_step`: odd and even sizes, clipped
+/// windows, rows and columns no window reaches, concatenation offsets) through the whole
+/// small core, which walks them row by row (`MaxUnit`): the feeder's loops and
+/// the sequencer's setup for them, on each pair of source and destination buffers. Each
+/// step reads every input word at most once (plus the columns and the row that end a
+/// clipped window): no more cycles than the window walk's 9 taps per output word.
+#[test]
+fn maxpool_random_tiles_small() {
+    let mut rng = Rng(0x7001);
+    let pairs = [(Buf::A, Buf::B), (Buf::B, Buf::S), (Buf::S, Buf::A)];
+    for k in 0..12 {
+        let mut s = support::random_pool_step(&mut rng);
+        (s.src, s.dst) = pairs[k % pairs.len()];
+        // (`check` fills an A or B source; S here.)
+        let n = s.src_base as usize + (s.in_h * s.in_w * s.cin_words) as usize;
+        let fill = |d: &mut Device| {
+            let mut r = Rng(k as u64 + 1);
+            d.s[..n].iter_mut().for_each(|w| *w = r.next());
+        };
+        let c = check_with::<4, 2, 2>(DeviceConfig::small(), &[s.clone()], 100 + k as u64, 0, fill)
+            as usize;
+        let (rows, cols) = (2 * s.out_h as usize + 1, (2 * s.out_w as usize + 1).max(3));
+        let words = s.cin_words as usize;
+        // The walk, plus the step's setup and flush (`sequencer.rs`: 44 + cin_words cycles
+        // with D = 2). (2*out_h + 1) * (2*out_w + 1) <= 9 * out_h * out_w.
+        assert!(
+            c <= rows * cols * words + 46 + words,
+            "{c} cycles for {s:?}"
+        );
+    }
+}
+
 #[test]
 fn avgpool_small() {
     let mut s = conv(1, 2, 13, 2, 3, 0);

@@ -1,6 +1,6 @@
-//! What the hdl tests share: a deterministic random source, loud skips when a tool is
-//! missing (`common::data::skip`), and a Verilator bench (`hdl::verilator`) driven by hex
-//! vectors on stdin.
+//! What the hdl tests share: a deterministic random source, random max-pool steps, loud
+//! skips when a tool is missing (`common::data::skip`), and a Verilator bench
+//! (`hdl::verilator`) driven by hex vectors on stdin.
 // Each test binary uses its own subset.
 #![allow(dead_code)]
 
@@ -17,6 +17,43 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0
     }
+}
+
+/// A random legal max-pool step on A -> B of the small configuration: odd and even tiles,
+/// `out_h`/`out_w` anywhere from 1 to the most the tile allows (ceil-mode windows clipped at
+/// the right and bottom edge, or rows and columns the windows never reach), concatenation
+/// offsets, signed or unsigned bytes.
+pub fn random_pool_step(rng: &mut Rng) -> common::job::Step {
+    use common::job::{Buf, Op, Step};
+    let (in_h, in_w) = (1 + rng.next() % 11, 1 + rng.next() % 11);
+    let out_h = 1 + rng.next() % ((in_h - 1) / 2 + 1);
+    let out_w = 1 + rng.next() % ((in_w - 1) / 2 + 1);
+    let cin_words = 1 + rng.next() % 3;
+    let dst_wpp = cin_words + rng.next() % 3;
+    let s = Step {
+        op: Op::MaxPool,
+        kernel: 3,
+        in_signed: rng.next() & 1 == 1,
+        relu: false,
+        src: Buf::A,
+        dst: Buf::B,
+        cin_words: cin_words as u16,
+        cout: 0,
+        in_h: in_h as u16,
+        in_w: in_w as u16,
+        out_h: out_h as u16,
+        out_w: out_w as u16,
+        y0: 0,
+        x0: 0,
+        src_base: (rng.next() % 40) as u16,
+        dst_base: (rng.next() % 40) as u16,
+        dst_wpp: dst_wpp as u16,
+        dst_off: (rng.next() % (dst_wpp - cin_words + 1)) as u16,
+        weight_base: 0,
+        param_base: 0,
+    };
+    s.validate(&common::DeviceConfig::small()).unwrap();
+    s
 }
 
 pub use common::data::skip;
