@@ -10,6 +10,7 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod job;
+pub mod program;
 pub mod protocol;
 pub mod qnet;
 pub mod reference;
