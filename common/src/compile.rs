@@ -13,10 +13,11 @@
 //!   to a 1x1 convolution over `cin * k * k` channels.
 //! - Pools are jobs of their own; the global average pool runs on channel-word slices.
 //!   With [`Plan::compile_folded`] a max pool after a convolution or Fire module is folded
-//!   into that layer's jobs instead: its bands are cut at pooled rows (the conv rows of two
-//!   neighbouring bands overlap by the one row both windows share), and a `MaxPool` step
+//!   into that layer's jobs instead: its bands are cut at pooled rows, and a `MaxPool` step
 //!   from the output buffer into S follows the band's last step, so only the pooled band
-//!   leaves the device.
+//!   leaves the device. The conv row two neighbouring bands' windows share is computed once:
+//!   the band after copies it to the front of B (`JobPlan::carry`) and writes its own rows
+//!   after it.
 
 use std::fmt;
 
@@ -46,6 +47,15 @@ pub struct WeightSet {
     pub params: Vec<u64>,
 }
 
+/// An on-chip copy before a job: `words` words of `buf` from word `from` to word `to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Carry {
+    pub buf: Buf,
+    pub from: usize,
+    pub to: usize,
+    pub words: usize,
+}
+
 /// One device job: load what it needs, run its steps, read its result.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobPlan {
@@ -56,6 +66,8 @@ pub struct JobPlan {
     /// Index into the layer's weight sets.
     pub weight_set: usize,
     pub input: Option<Transfer>,
+    /// The conv row the band before left for this band's pool (folded pools only).
+    pub carry: Option<Carry>,
     pub steps: Vec<Step>,
     pub output: Option<Transfer>,
 }
@@ -233,24 +245,44 @@ fn u16f(v: usize) -> u16 {
     v as u16
 }
 
-/// A band of a layer: its output rows (pooled rows when a pool is folded in) and the rows of
-/// the convolution's output it computes.
+/// A band of a layer: its output rows (pooled rows when a pool is folded in), the rows of the
+/// convolution's output it computes, and the first conv row it holds in the output buffer
+/// (one before `conv.0` when it carries the band before's last row).
 #[derive(Clone, Copy)]
 struct Tile {
     out: (usize, usize),
     conv: (usize, usize),
+    held: usize,
 }
 
-/// Bands over `conv_h` rows, as tall as `fits(conv rows, output rows)` allows. With a folded
-/// pool the bands are cut at pooled rows; conv rows `2*p0 .. 2*p1 + 1` feed pooled rows
-/// `p0..p1`, so neighbouring bands share (and both compute) one conv row.
+impl Tile {
+    /// The copy that brings the last conv row of band `prev` to the front of this band's
+    /// rows (`row_words` words per conv row), if this band carries one.
+    fn carry(&self, prev: Option<&Tile>, buf: Buf, row_words: usize) -> Option<Carry> {
+        let prev = prev.filter(|_| self.held < self.conv.0)?;
+        Some(Carry {
+            buf,
+            from: (prev.conv.1 - prev.held - 1) * row_words,
+            to: 0,
+            words: row_words,
+        })
+    }
+}
+
+/// Bands over `conv_h` rows, as tall as `fits(conv rows held, output rows)` allows. With a
+/// folded pool the bands are cut at pooled rows; conv rows `2*p0 ..= 2*p1` feed pooled rows
+/// `p0..p1`, and row `2*p0` of every band but the first is the band before's last.
 fn tiles(conv_h: usize, pool: bool, fits: impl Fn(usize, usize) -> bool) -> Option<Vec<Tile>> {
     if !pool {
         let bh = max_band(conv_h, |b| fits(b, b))?;
         return Some(
             bands(conv_h, bh)
                 .into_iter()
-                .map(|r| Tile { out: r, conv: r })
+                .map(|r| Tile {
+                    out: r,
+                    conv: r,
+                    held: r.0,
+                })
                 .collect(),
         );
     }
@@ -261,7 +293,8 @@ fn tiles(conv_h: usize, pool: bool, fits: impl Fn(usize, usize) -> bool) -> Opti
             .into_iter()
             .map(|(p0, p1)| Tile {
                 out: (p0, p1),
-                conv: (2 * p0, (2 * p1 + 1).min(conv_h)),
+                conv: (2 * p0 + (p0 > 0) as usize, (2 * p1 + 1).min(conv_h)),
+                held: 2 * p0,
             })
             .collect(),
     )
@@ -469,13 +502,15 @@ fn conv_layer(
                 cfg.act_words
             )
         })?;
-        for (t, tile) in tiles.into_iter().enumerate() {
+        let row_words = out_w * part.dst_wpp;
+        for (t, tile) in tiles.iter().enumerate() {
             let (o0, o1) = tile.conv;
             let (i0, i1, y0) = conv_rows(o0, o1, k, q.pad, in_h);
             let mut s = conv_step(&part, bases[0], q.in_signed);
             (s.in_h, s.in_w, s.out_h, s.out_w) =
                 (u16f(i1 - i0), u16f(in_w), u16f(o1 - o0), u16f(out_w));
             (s.y0, s.x0) = (y0, -(q.pad as i8));
+            s.dst_base = u16f((o0 - tile.held) * row_words);
             let mut steps = vec![s];
             let mut out_buf = Buf::B;
             if pool {
@@ -484,7 +519,7 @@ fn conv_layer(
                     Buf::B,
                     Buf::S,
                     part.dst_wpp,
-                    (o1 - o0, out_w),
+                    (o1 - tile.held, out_w),
                     (p1 - p0, pw),
                     !q.relu,
                 ));
@@ -503,6 +538,7 @@ fn conv_layer(
                     c0: 0,
                     c1: cin_words,
                 }),
+                carry: tile.carry(t.checked_sub(1).map(|p| &tiles[p]), Buf::B, row_words),
                 steps,
                 output: Some(Transfer {
                     buf: out_buf,
@@ -601,7 +637,8 @@ fn fire_layer(
     };
     let tiles = tiles(h, pool, fits)
         .ok_or_else(|| "one output row does not fit the buffers".to_string())?;
-    for (t, tile) in tiles.into_iter().enumerate() {
+    let row_words = w * out_w;
+    for (t, tile) in tiles.iter().enumerate() {
         let (o0, o1) = tile.conv;
         let (s0, s1) = (o0.saturating_sub(1), (o1 + 1).min(h));
         for (j, parts) in jobs.iter().enumerate() {
@@ -618,6 +655,7 @@ fn fire_layer(
                         let pad = p.conv.pad as isize;
                         st.y0 = (o0 as isize - pad - s0 as isize) as i8;
                         st.x0 = -(pad as i8);
+                        st.dst_base = u16f((o0 - tile.held) * row_words);
                     }
                     st
                 })
@@ -634,6 +672,11 @@ fn fire_layer(
                     c0: 0,
                     c1: cin_w,
                 }),
+                carry: if j == 0 {
+                    tile.carry(t.checked_sub(1).map(|p| &tiles[p]), Buf::B, row_words)
+                } else {
+                    None
+                },
                 steps,
                 output: (j + 1 == jobs.len() && !pool).then_some(Transfer {
                     buf: Buf::B,
@@ -652,7 +695,7 @@ fn fire_layer(
                 Buf::B,
                 Buf::S,
                 out_w,
-                (o1 - o0, w),
+                (o1 - tile.held, w),
                 (p1 - p0, pw),
                 !f.expand1x1.relu,
             );
@@ -666,6 +709,7 @@ fn fire_layer(
                     rows: (o0, o1),
                     weight_set,
                     input: None,
+                    carry: None,
                     steps: vec![step],
                     output: None,
                 });
@@ -709,6 +753,7 @@ fn max_pool_layer(lp: &mut LayerPlan, signed: bool, cfg: &DeviceConfig) -> Resul
                 tile: t,
                 rows: (o0, o1),
                 weight_set: 0,
+                carry: None,
                 input: Some(Transfer {
                     buf: Buf::A,
                     base: 0,
@@ -794,6 +839,7 @@ fn avg_pool_layer(
             tile: t,
             rows: (0, 1),
             weight_set: t,
+            carry: None,
             input: Some(Transfer {
                 buf: Buf::A,
                 base: 0,
@@ -897,6 +943,15 @@ impl<'a, B: Backend> Executor<'a, B> {
                 // Parts of a weight set cover whole groups; unused rows stay zero.
                 debug_assert_eq!(ws.weights.len() % rows, 0);
                 self.loaded = Some((li, job.weight_set));
+            }
+            if let Some(c) = &job.carry {
+                let words = self
+                    .dev
+                    .read(region(c.buf), c.from, c.words)
+                    .map_err(fail)?;
+                self.dev.write(region(c.buf), c.to, &words).map_err(fail)?;
+                st.bytes_in += 8 * words.len() as u64;
+                st.bytes_out += 8 * words.len() as u64;
             }
             if let Some(t) = &job.input {
                 let words = x.gather(t.r0, t.r1, t.c0, t.c1);

@@ -16,7 +16,7 @@
 //! is issued after the next job starts unless that job touches the written-back memory.
 
 use super::exec::{Footprint, clash, job_footprint};
-use super::schedule::{SdramModel, job_cycles};
+use super::schedule::{Schedule, SdramModel};
 use super::{Dir, Entry, Gather, Transfer};
 use crate::bus::Region;
 use crate::compile::{CompileError, JobPlan, LayerPlan, Plan};
@@ -97,24 +97,25 @@ fn swap_ab(resident_in: Option<Buf>, b: Buf) -> Buf {
 }
 
 fn footprint(entries: &[Entry]) -> Footprint {
+    let range = |bus: u32, n: u64| {
+        let r = [
+            Region::Desc,
+            Region::A,
+            Region::B,
+            Region::S,
+            Region::Weights,
+            Region::Params,
+        ][(bus >> crate::bus::REGION_SHIFT) as usize];
+        let i = (bus & 0xf_ffff) as usize;
+        (r, i..i + n as usize)
+    };
     entries
         .iter()
-        .filter_map(|e| {
-            let (bus, n) = match e {
-                Entry::Transfer(t) => (t.bus, t.words()),
-                Entry::Gather(g) => (g.bus, g.words()),
-                _ => return None,
-            };
-            let r = [
-                Region::Desc,
-                Region::A,
-                Region::B,
-                Region::S,
-                Region::Weights,
-                Region::Params,
-            ][(bus >> crate::bus::REGION_SHIFT) as usize];
-            let i = (bus & 0xf_ffff) as usize;
-            Some((r, i..i + n as usize))
+        .flat_map(|e| match e {
+            Entry::Transfer(t) => vec![range(t.bus, t.words())],
+            Entry::Gather(g) => vec![range(g.bus, g.words())],
+            Entry::Copy(c) => vec![range(c.from, c.words as u64), range(c.to, c.words as u64)],
+            _ => vec![],
         })
         .collect()
 }
@@ -193,58 +194,72 @@ fn whole_output(lp: &LayerPlan) -> Option<Buf> {
     }
 }
 
-/// Engine cycles of a layer's jobs.
-fn layer_cycles(lp: &LayerPlan, cfg: &DeviceConfig) -> u64 {
-    lp.jobs.iter().map(|j| job_cycles(&j.steps, cfg)).sum()
-}
-
-/// Bytes a layer's jobs move to and from SDRAM (weights once per set change).
-fn layer_bytes(lp: &LayerPlan) -> u64 {
-    let ws: usize = lp
-        .weight_sets
-        .iter()
-        .map(|w| w.weights.len() + w.params.len())
-        .sum();
-    let (_, _, in_w) = lp.in_shape;
-    let (_, _, out_w) = lp.out_shape;
-    let act: usize = lp
-        .jobs
-        .iter()
-        .map(|j| {
-            let n = |t: &crate::compile::Transfer, w| (t.r1 - t.r0) * w * (t.c1 - t.c0);
-            j.input.as_ref().map_or(0, |t| n(t, in_w))
-                + j.output.as_ref().map_or(0, |t| n(t, out_w))
-        })
-        .sum();
-    8 * (ws + act) as u64
-}
-
-/// Compile `net` for `cfg` into a network program.
-pub fn compile(net: &QNet, cfg: &DeviceConfig) -> Result<NetProgram, CompileError> {
+/// Compile `net` for `cfg` into a network program. Without `overlap` every layer uses the
+/// plain plan and every transfer waits for the job before it (the comparison point). With
+/// it, each layer's variant is chosen greedily (two passes over the layers, starting from
+/// `Single`) by the program's timing on the ULX3S SDRAM model.
+pub fn compile(net: &QNet, cfg: &DeviceConfig, overlap: bool) -> Result<NetProgram, CompileError> {
     let single = Plan::compile_folded(net, cfg)?;
-    let whole = Plan::compile_folded(net, &halves(cfg, false)).ok();
-    let streamed = Plan::compile_folded(net, &halves(cfg, true)).ok();
-    let sdram = SdramModel::ulx3s();
-    let n = single.layers.len();
-
-    // Choose each layer's variant.
-    let mut layers: Vec<(LayerPlan, Variant)> = Vec::new();
-    for li in 0..n {
-        let w = whole.as_ref().map(|p| &p.layers[li]);
-        if let Some(w) = w.filter(|w| single_band(w)) {
-            layers.push((w.clone(), Variant::Whole));
-            continue;
-        }
-        let s = &single.layers[li];
-        let serial = layer_cycles(s, cfg) + sdram.cycles(layer_bytes(s));
-        let pick = match streamed.as_ref().map(|p| &p.layers[li]) {
-            Some(h) if layer_cycles(h, cfg).max(sdram.cycles(layer_bytes(h))) < serial => {
-                (h.clone(), Variant::Streamed)
-            }
-            _ => (s.clone(), Variant::Single),
-        };
-        layers.push(pick);
+    let mut options: Vec<Vec<(LayerPlan, Variant)>> = single
+        .layers
+        .iter()
+        .map(|l| vec![(l.clone(), Variant::Single)])
+        .collect();
+    if !overlap {
+        return build(
+            net,
+            cfg,
+            options.into_iter().map(|mut o| o.remove(0)).collect(),
+            false,
+        );
     }
+    for (variant, data) in [(Variant::Whole, false), (Variant::Streamed, true)] {
+        if let Ok(p) = Plan::compile_folded(net, &halves(cfg, data)) {
+            for (o, l) in options.iter_mut().zip(p.layers) {
+                if variant == Variant::Streamed || single_band(&l) {
+                    o.push((l, variant));
+                }
+            }
+        }
+    }
+    let pick = |choice: &[usize]| -> Vec<(LayerPlan, Variant)> {
+        choice
+            .iter()
+            .zip(&options)
+            .map(|(&c, o)| o[c].clone())
+            .collect()
+    };
+    let m = SdramModel::ulx3s();
+    let mut choice = vec![0; options.len()];
+    let mut best = build(net, cfg, pick(&choice), true)?;
+    let mut best_t = best.schedule(&m).total;
+    for _pass in 0..2 {
+        for li in 0..options.len() {
+            for o in 0..options[li].len() {
+                let mut c = choice.clone();
+                c[li] = o;
+                if c == choice {
+                    continue;
+                }
+                let p = build(net, cfg, pick(&c), true)?;
+                let t = p.schedule(&m).total;
+                if t < best_t {
+                    (best, best_t, choice) = (p, t, c);
+                }
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// The program of `layers` (each a plan layer and the variant it was compiled in).
+fn build(
+    net: &QNet,
+    cfg: &DeviceConfig,
+    layers: Vec<(LayerPlan, Variant)>,
+    overlap: bool,
+) -> Result<NetProgram, CompileError> {
+    let n = layers.len();
 
     // Which layers read their input from the buffer the layer before left it in.
     let mut resident_in: Vec<Option<Buf>> = vec![None; n];
@@ -328,6 +343,7 @@ pub fn compile(net: &QNet, cfg: &DeviceConfig) -> Result<NetProgram, CompileErro
                 ..
             } = job;
             let mut loads = Vec::new();
+            let carry = job.carry;
             if loaded_set != Some(*weight_set) {
                 loaded_set = Some(*weight_set);
                 if *variant != Variant::Single {
@@ -385,6 +401,19 @@ pub fn compile(net: &QNet, cfg: &DeviceConfig) -> Result<NetProgram, CompileErro
                     s
                 })
                 .collect();
+            if let Some(c) = carry {
+                // From the band before (the other half when streamed) to this band's rows.
+                let b = map(c.buf);
+                let prev = match *variant {
+                    Variant::Streamed => (dp ^ 1) * half_a,
+                    _ => 0,
+                };
+                loads.push(Entry::Copy(super::Copy {
+                    from: region(b).addr(prev + c.from),
+                    to: region(b).addr(off(b) + c.to),
+                    words: c.words as u32,
+                }));
+            }
             if let Some(t) = input
                 && resident_in[li].is_none()
             {
@@ -495,32 +524,31 @@ pub fn compile(net: &QNet, cfg: &DeviceConfig) -> Result<NetProgram, CompileErro
         );
         entries.append(&mut deferred);
         let next = jobs.get(j + 1);
-        // The next job's loads go while this one runs unless they touch its memory or
-        // read what it is about to write back.
-        let prefetch = next.is_some_and(|nx| {
-            clash(&footprint(&nx.loads), &fp).is_none() && !sdram_dep(&job.writes, &nx.loads)
+        // Each of the next job's loads goes while this one runs unless it touches its
+        // memory or reads what it is about to write back.
+        let (pre, post): (Vec<Entry>, Vec<Entry>) = next.map_or((vec![], vec![]), |nx| {
+            nx.loads.iter().partition(|e| {
+                let e = std::slice::from_ref(*e);
+                overlap && clash(&footprint(e), &fp).is_none() && !sdram_dep(&job.writes, e)
+            })
         });
-        if prefetch {
-            let nx = next.unwrap();
-            emit(&mut entries, &nx.loads, nx.layer);
-        }
+        let nl = next.map_or(0, |nx| nx.layer);
+        emit(&mut entries, &pre, nl);
         emit(&mut entries, &[Entry::WaitJob], job.layer);
         after_job[j] = entries.len() - 1;
         let wfp = footprint(&job.writes);
-        let write_now = next.is_none_or(|nx| {
-            clash(&wfp, &job_footprint(&nx.steps, rows)).is_some()
-                || (!prefetch
-                    && (clash(&wfp, &footprint(&nx.loads)).is_some()
-                        || sdram_dep(&job.writes, &nx.loads)))
-        });
+        let write_now = !overlap
+            || next.is_none_or(|nx| {
+                clash(&wfp, &job_footprint(&nx.steps, rows)).is_some()
+                    || clash(&wfp, &footprint(&post)).is_some()
+                    || sdram_dep(&job.writes, &post)
+            });
         if write_now {
             emit(&mut entries, &job.writes, job.layer);
         } else {
             deferred = job.writes.iter().map(|&e| (e, job.layer)).collect();
         }
-        if let (Some(nx), false) = (next, prefetch) {
-            emit(&mut entries, &nx.loads, nx.layer);
-        }
+        emit(&mut entries, &post, nl);
     }
     emit(
         &mut entries,
@@ -609,6 +637,35 @@ impl NetProgram {
 }
 
 impl NetProgram {
+    /// The trace the program gives (every entry, each `Start` with the steps its descriptor
+    /// transfer loaded), read from the program without executing it.
+    pub fn trace(&self) -> super::Trace {
+        let mut desc = None;
+        self.entries
+            .iter()
+            .map(|e| {
+                if let Entry::Transfer(t) = e
+                    && t.bus >> crate::bus::REGION_SHIFT == Region::Desc as u32
+                {
+                    desc = Some(t.sdram as usize..(t.sdram + t.len) as usize);
+                }
+                let steps = (*e == Entry::Start).then(|| {
+                    let words = &self.sdram[desc.clone().expect("a Start after its descriptor")];
+                    words
+                        .chunks_exact(STEP_WORDS)
+                        .map(|w| Step::decode(w.try_into().unwrap()).unwrap().0)
+                        .collect()
+                });
+                (*e, steps)
+            })
+            .collect()
+    }
+
+    /// The program's timing on SDRAM model `m`.
+    pub fn schedule(&self, m: &SdramModel) -> Schedule {
+        Schedule::of(&self.trace(), &self.tags, &self.cfg, m)
+    }
+
     /// Run the program on the device model from a fresh SDRAM holding this image and
     /// `input`; every checked layer's output, read back from SDRAM or caught on chip.
     pub fn run(
@@ -664,11 +721,16 @@ mod tests {
     use crate::synthetic::{Version, input, squeezenet};
 
     /// The program on the device model gives every layer's bytes of the int8 reference.
-    fn check(version: Version, size: usize, cfg: DeviceConfig) -> (NetProgram, Schedule) {
+    fn check(
+        version: Version,
+        size: usize,
+        cfg: DeviceConfig,
+        overlap: bool,
+    ) -> (NetProgram, Schedule) {
         let net = squeezenet(version, size, 7);
         let x = input(size, 3);
         let want = reference::run(&net, &x);
-        let p = compile(&net, &cfg).unwrap();
+        let p = compile(&net, &cfg, overlap).unwrap();
         let (trace, outs) = p.run(&net, &x).unwrap();
         for r in &want {
             let folded = p
@@ -688,6 +750,10 @@ mod tests {
                 );
             }
         }
+        assert!(
+            trace == p.trace(),
+            "the executor ran the program as written"
+        );
         let s = Schedule::of(&trace, &p.tags, &cfg, &SdramModel::ulx3s());
         (p, s)
     }
@@ -695,10 +761,13 @@ mod tests {
     #[test]
     fn v11_and_v10_match_reference_on_ulx3s() {
         for v in [Version::V1_1, Version::V1_0] {
-            let (p, s) = check(v, 99, DeviceConfig::ulx3s());
+            let (p, s) = check(v, 99, DeviceConfig::ulx3s(), true);
             let variants: Vec<_> = p.layers.iter().map(|l| l.1).collect();
             assert!(variants.contains(&Variant::Streamed), "{variants:?}");
+            assert!(variants.contains(&Variant::Whole), "{variants:?}");
             assert!(s.total >= s.compute());
+            let (_, serial) = check(v, 99, DeviceConfig::ulx3s(), false);
+            assert!(serial.total > s.total, "{} {}", serial.total, s.total);
         }
     }
 
@@ -711,7 +780,7 @@ mod tests {
         cfg.weight_words = 400;
         cfg.param_words = 128;
         for v in [Version::V1_0, Version::V1_1] {
-            check(v, 51, cfg.clone());
+            check(v, 51, cfg.clone(), true);
         }
     }
 }

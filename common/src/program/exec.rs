@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use thiserror::Error;
 
-use super::{Dir, ENTRY_WORDS, Entry, FormatError, Gather, Transfer};
+use super::{Copy, Dir, ENTRY_WORDS, Entry, FormatError, Gather, Transfer};
 use crate::bus::{REGION_SHIFT, Region};
 use crate::config::LANES;
 use crate::device::Device;
@@ -188,6 +188,16 @@ impl Machine {
         Ok(vec![(region, chip)])
     }
 
+    fn copy(&mut self, c: &Copy) -> Result<Footprint, String> {
+        let (rf, from) = self.chip_range(c.from, c.words as u64)?;
+        let (rt, to) = self.chip_range(c.to, c.words as u64)?;
+        for i in 0..c.words as usize {
+            let w = self.dev.read(rf, from.start + i);
+            self.dev.write(rt, to.start + i, w);
+        }
+        Ok(vec![(rf, from), (rt, to)])
+    }
+
     fn gather(&mut self, g: &Gather) -> Result<Footprint, String> {
         let (region, chip) = self.chip_range(g.bus, g.words())?;
         let (c, k, wpp) = (g.img_c as usize, g.k as usize, g.wpp as usize);
@@ -245,10 +255,11 @@ impl Machine {
             let invalid = |m: String| ExecError::Invalid(i, m);
             let mut steps = None;
             match &e {
-                Entry::Transfer(_) | Entry::Gather(_) => {
+                Entry::Transfer(_) | Entry::Gather(_) | Entry::Copy(_) => {
                     let f = match &e {
                         Entry::Transfer(t) => self.transfer(t),
                         Entry::Gather(g) => self.gather(g),
+                        Entry::Copy(c) => self.copy(c),
                         _ => unreachable!(),
                     }
                     .map_err(invalid)?;
@@ -419,6 +430,19 @@ mod tests {
         }
         m.run(0, |_, _, _| {}).unwrap();
         assert_eq!(m.sdram[400..404], [1000, 1001, 1005, 1006]);
+        let mut m = machine(&[
+            to_chip(300, Region::B, 5, 2),
+            Entry::Copy(Copy {
+                from: Region::B.addr(5),
+                to: Region::S.addr(1),
+                words: 2,
+            }),
+            Entry::WaitDma,
+            Entry::End,
+        ]);
+        m.sdram[300..302].copy_from_slice(&[7, 8]);
+        m.run(0, |_, _, _| {}).unwrap();
+        assert_eq!(m.dev.s[..4], [0, 7, 8, 0]);
         for bad in [
             vec![Entry::WaitJob, Entry::End],
             vec![to_chip(0, Region::A, 0, 1), Entry::End],

@@ -13,6 +13,8 @@
 //!   entry once the DMA has taken the transfer.
 //! - `Gather` is a `ToChip` transfer that builds the im2col patches of the first layer from
 //!   the raw image (see [`Gather`]), so the host sends only the image.
+//! - `Copy` hands the DMA an on-chip copy of `words` words from bus address `from` to `to`,
+//!   word by word in increasing address order (a folded pool's carried conv row).
 //! - `Start` starts the job in the descriptor memory; the controller goes on at once.
 //! - `WaitJob` waits until the running job is done; `WaitDma` until every transfer issued
 //!   so far has completed. `End` finishes the program (nothing may be running).
@@ -113,11 +115,20 @@ impl Gather {
     }
 }
 
+/// An on-chip copy (bus addresses as `crate::bus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Copy {
+    pub from: u32,
+    pub to: u32,
+    pub words: u32,
+}
+
 /// One entry of a network program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Entry {
     Transfer(Transfer),
     Gather(Gather),
+    Copy(Copy),
     Start,
     WaitJob,
     WaitDma,
@@ -134,6 +145,7 @@ pub mod op {
     pub const START: u8 = 4;
     pub const WAIT_JOB: u8 = 5;
     pub const WAIT_DMA: u8 = 6;
+    pub const COPY: u8 = 8;
 }
 
 /// The packed layout of an entry. `OP` is common; the others depend on it.
@@ -161,6 +173,10 @@ pub mod fields {
     pub const ROWS: Field = f(96, 10);
     pub const OW: Field = f(106, 10);
     pub const WPP: Field = f(116, 8);
+    /// `Copy`.
+    pub const FROM: Field = f(4, 24);
+    pub const TO: Field = f(28, 24);
+    pub const WORDS: Field = f(52, 16);
     /// The fields of a `Transfer` and of a `Gather`, for decoders and documentation.
     pub const TRANSFER: &[(&str, Field)] = &[
         ("op", OP),
@@ -170,6 +186,7 @@ pub mod fields {
         ("runs", RUNS),
         ("stride", STRIDE),
     ];
+    pub const COPY: &[(&str, Field)] = &[("op", OP), ("from", FROM), ("to", TO), ("words", WORDS)];
     pub const GATHER: &[(&str, Field)] = &[
         ("op", OP),
         ("sdram", SDRAM),
@@ -230,6 +247,12 @@ impl Entry {
                 set("ow", OW, g.ow as u64)?;
                 set("wpp", WPP, g.wpp as u64)?;
             }
+            Entry::Copy(c) => {
+                set("op", OP, op::COPY as u64)?;
+                set("from", FROM, c.from as u64)?;
+                set("to", TO, c.to as u64)?;
+                set("words", WORDS, c.words as u64)?;
+            }
             Entry::Start => set("op", OP, op::START as u64)?,
             Entry::WaitJob => set("op", OP, op::WAIT_JOB as u64)?,
             Entry::WaitDma => set("op", OP, op::WAIT_DMA as u64)?,
@@ -269,6 +292,11 @@ impl Entry {
                 rows: g(ROWS) as u16,
                 ow: g(OW) as u16,
                 wpp: g(WPP) as u8,
+            }),
+            op::COPY => Entry::Copy(Copy {
+                from: g(FROM) as u32,
+                to: g(TO) as u32,
+                words: g(WORDS) as u32,
             }),
             op::START => Entry::Start,
             op::WAIT_JOB => Entry::WaitJob,
@@ -335,10 +363,22 @@ mod tests {
             })
     }
 
+    fn copy() -> impl Strategy<Value = Entry> {
+        use fields::*;
+        (bits(FROM.width), bits(TO.width), bits(WORDS.width)).prop_map(|(f, t, w)| {
+            Entry::Copy(Copy {
+                from: f as u32,
+                to: t as u32,
+                words: w as u32,
+            })
+        })
+    }
+
     fn entry() -> impl Strategy<Value = Entry> {
         prop_oneof![
             transfer(),
             gather(),
+            copy(),
             Just(Entry::Start),
             Just(Entry::WaitJob),
             Just(Entry::WaitDma),
@@ -362,6 +402,7 @@ mod tests {
                 let layout = match e {
                     Entry::Transfer(_) => fields::TRANSFER,
                     Entry::Gather(_) => fields::GATHER,
+                    Entry::Copy(_) => fields::COPY,
                     _ => &[("op", fields::OP)][..],
                 };
                 let mut mask = [0u64; ENTRY_WORDS];
@@ -377,7 +418,7 @@ mod tests {
 
     #[test]
     fn fields_do_not_overlap_and_fit() {
-        for layout in [fields::TRANSFER, fields::GATHER] {
+        for layout in [fields::TRANSFER, fields::GATHER, fields::COPY] {
             let mut used = [false; ENTRY_WORDS * 64];
             for (name, f) in layout {
                 for b in f.lsb..f.lsb + f.width {

@@ -138,6 +138,10 @@ impl Schedule {
                     let (b, c) = m.gather(g);
                     dma(b, c, Dir::ToChip, &mut t);
                 }
+                Entry::Copy(c) => {
+                    // On-chip: a word per cycle through the engine's bus, no SDRAM.
+                    dma(0, 8 + c.words as u64, Dir::ToChip, &mut t);
+                }
                 Entry::Start => {
                     let c = job_cycles(steps.as_deref().unwrap_or(&[]), cfg);
                     lt.compute += c;
