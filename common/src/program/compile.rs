@@ -98,15 +98,7 @@ fn swap_ab(resident_in: Option<Buf>, b: Buf) -> Buf {
 
 fn footprint(entries: &[Entry]) -> Footprint {
     let range = |bus: u32, n: u64| {
-        let r = [
-            Region::Desc,
-            Region::A,
-            Region::B,
-            Region::S,
-            Region::Weights,
-            Region::Params,
-        ][(bus >> crate::bus::REGION_SHIFT) as usize];
-        let i = (bus & 0xf_ffff) as usize;
+        let (r, i) = Region::decode(bus).expect("the compiler emits known regions");
         (r, i..i + n as usize)
     };
     entries

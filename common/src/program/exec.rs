@@ -8,7 +8,7 @@ use std::ops::Range;
 use thiserror::Error;
 
 use super::{Copy, Dir, ENTRY_WORDS, Entry, FormatError, Gather, Transfer};
-use crate::bus::{REGION_SHIFT, Region};
+use crate::bus::Region;
 use crate::config::LANES;
 use crate::device::Device;
 use crate::job::{JobError, Op, STEP_WORDS, Step};
@@ -49,18 +49,6 @@ pub struct Machine {
     /// other word is an error, which catches a read issued before the write it depends on.
     pub defined: Vec<bool>,
     pub dev: Device,
-}
-
-fn region_of(code: u32) -> Option<Region> {
-    Some(match code {
-        0 => Region::Desc,
-        1 => Region::A,
-        2 => Region::B,
-        3 => Region::S,
-        4 => Region::Weights,
-        5 => Region::Params,
-        _ => return None,
-    })
 }
 
 fn overlap(a: &Range<usize>, b: &Range<usize>) -> Option<Range<usize>> {
@@ -137,8 +125,7 @@ impl Machine {
 
     /// The on-chip words `n` words from bus address `bus` cover, checked against the region.
     fn chip_range(&self, bus: u32, n: u64) -> Result<(Region, Range<usize>), String> {
-        let r = region_of(bus >> REGION_SHIFT).ok_or(format!("bus address {bus:#x}"))?;
-        let i = (bus & ((1 << REGION_SHIFT) - 1)) as usize;
+        let (r, i) = Region::decode(bus).ok_or(format!("bus address {bus:#x}"))?;
         let end = i + n as usize;
         if end > self.region_words(r) {
             return Err(format!(
