@@ -28,6 +28,20 @@ pub enum Region {
 }
 
 impl Region {
+    /// The region and word index of bus address `addr`, if the region exists.
+    pub fn decode(addr: u32) -> Option<(Region, usize)> {
+        let r = match addr >> REGION_SHIFT {
+            0 => Region::Desc,
+            1 => Region::A,
+            2 => Region::B,
+            3 => Region::S,
+            4 => Region::Weights,
+            5 => Region::Params,
+            _ => return None,
+        };
+        Some((r, (addr & ((1 << REGION_SHIFT) - 1)) as usize))
+    }
+
     /// The bus address of word `index` in this region.
     pub fn addr(self, index: usize) -> u32 {
         debug_assert!(index < 1 << REGION_SHIFT);

@@ -12,6 +12,12 @@
 //! - Convolutions other than 1x1/3x3 stride 1 (the first layer) are lowered by host im2col
 //!   to a 1x1 convolution over `cin * k * k` channels.
 //! - Pools are jobs of their own; the global average pool runs on channel-word slices.
+//!   With [`Plan::compile_folded`] a max pool after a convolution or Fire module is folded
+//!   into that layer's jobs instead: its bands are cut at pooled rows, and a `MaxPool` step
+//!   from the output buffer into S follows the band's last step, so only the pooled band
+//!   leaves the device. The conv row two neighbouring bands' windows share is computed once:
+//!   the band after copies it to the front of B (`JobPlan::carry`) and writes its own rows
+//!   after it.
 
 use std::fmt;
 
@@ -19,7 +25,7 @@ use crate::backend::{Backend, BackendError};
 use crate::bus::{Param, Region};
 use crate::config::{DeviceConfig, LANES};
 use crate::job::{Buf, JobError, Op, Step, encode_job};
-use crate::qnet::{QConv, QLayer, QNet};
+use crate::qnet::{QConv, QLayer, QNet, maxpool_out};
 use crate::tensor::{Tensor, Tensor8};
 
 /// Words moved between host tensor and a device buffer: rows `r0..r1` and channel words
@@ -41,6 +47,15 @@ pub struct WeightSet {
     pub params: Vec<u64>,
 }
 
+/// An on-chip copy before a job: `words` words of `buf` from word `from` to word `to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Carry {
+    pub buf: Buf,
+    pub from: usize,
+    pub to: usize,
+    pub words: usize,
+}
+
 /// One device job: load what it needs, run its steps, read its result.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobPlan {
@@ -51,6 +66,8 @@ pub struct JobPlan {
     /// Index into the layer's weight sets.
     pub weight_set: usize,
     pub input: Option<Transfer>,
+    /// The conv row the band before left for this band's pool (folded pools only).
+    pub carry: Option<Carry>,
     pub steps: Vec<Step>,
     pub output: Option<Transfer>,
 }
@@ -66,6 +83,8 @@ pub struct LayerPlan {
     pub macs: u64,
     /// Host-side im2col `(k, stride, pad)` applied to the input before the jobs.
     pub im2col: Option<(usize, usize, usize)>,
+    /// The max pool folded into this layer (`out_shape` is then the pooled shape).
+    pub pooled: Option<String>,
     pub weight_sets: Vec<WeightSet>,
     pub jobs: Vec<JobPlan>,
 }
@@ -226,14 +245,122 @@ fn u16f(v: usize) -> u16 {
     v as u16
 }
 
+/// A band of a layer: its output rows (pooled rows when a pool is folded in), the rows of the
+/// convolution's output it computes, and the first conv row it holds in the output buffer
+/// (one before `conv.0` when it carries the band before's last row).
+#[derive(Clone, Copy)]
+struct Tile {
+    out: (usize, usize),
+    conv: (usize, usize),
+    held: usize,
+}
+
+impl Tile {
+    /// The copy that brings the last conv row of band `prev` to the front of this band's
+    /// rows (`row_words` words per conv row), if this band carries one.
+    fn carry(&self, prev: Option<&Tile>, buf: Buf, row_words: usize) -> Option<Carry> {
+        let prev = prev.filter(|_| self.held < self.conv.0)?;
+        Some(Carry {
+            buf,
+            from: (prev.conv.1 - prev.held - 1) * row_words,
+            to: 0,
+            words: row_words,
+        })
+    }
+}
+
+/// Bands over `conv_h` rows, as tall as `fits(conv rows held, output rows)` allows. With a
+/// folded pool the bands are cut at pooled rows; conv rows `2*p0 ..= 2*p1` feed pooled rows
+/// `p0..p1`, and row `2*p0` of every band but the first is the band before's last.
+fn tiles(conv_h: usize, pool: bool, fits: impl Fn(usize, usize) -> bool) -> Option<Vec<Tile>> {
+    if !pool {
+        let bh = max_band(conv_h, |b| fits(b, b))?;
+        return Some(
+            bands(conv_h, bh)
+                .into_iter()
+                .map(|r| Tile {
+                    out: r,
+                    conv: r,
+                    held: r.0,
+                })
+                .collect(),
+        );
+    }
+    let ph = maxpool_out(conv_h);
+    let bh = max_band(ph, |b| fits((2 * b + 1).min(conv_h), b))?;
+    Some(
+        bands(ph, bh)
+            .into_iter()
+            .map(|(p0, p1)| Tile {
+                out: (p0, p1),
+                conv: (2 * p0 + (p0 > 0) as usize, (2 * p1 + 1).min(conv_h)),
+                held: 2 * p0,
+            })
+            .collect(),
+    )
+}
+
+/// A 3x3 stride 2 max pool step over `cw` channel words of an `in_h x in_w` tile.
+#[allow(clippy::too_many_arguments)]
+fn pool_step(
+    src: Buf,
+    dst: Buf,
+    cw: usize,
+    (in_h, in_w): (usize, usize),
+    (out_h, out_w): (usize, usize),
+    signed: bool,
+) -> Step {
+    Step {
+        op: Op::MaxPool,
+        kernel: 3,
+        in_signed: signed,
+        relu: false,
+        src,
+        dst,
+        cin_words: u16f(cw),
+        cout: u16f(cw * LANES),
+        in_h: u16f(in_h),
+        in_w: u16f(in_w),
+        out_h: u16f(out_h),
+        out_w: u16f(out_w),
+        y0: 0,
+        x0: 0,
+        src_base: 0,
+        dst_base: 0,
+        dst_wpp: u16f(cw),
+        dst_off: 0,
+        weight_base: 0,
+        param_base: 0,
+    }
+}
+
 impl Plan {
-    /// Compile `net` for `cfg`.
+    /// Compile `net` for `cfg`, every layer a pass of its own (the host-driven mode).
     pub fn compile(net: &QNet, cfg: &DeviceConfig) -> Result<Plan, CompileError> {
+        Self::compile_with(net, cfg, false)
+    }
+
+    /// Compile `net` for `cfg` with every max pool that follows a convolution or Fire module
+    /// folded into that layer's jobs (see the module documentation).
+    pub fn compile_folded(net: &QNet, cfg: &DeviceConfig) -> Result<Plan, CompileError> {
+        Self::compile_with(net, cfg, true)
+    }
+
+    fn compile_with(net: &QNet, cfg: &DeviceConfig, fold: bool) -> Result<Plan, CompileError> {
         let shapes = net.shapes();
         let mut layers = Vec::new();
         let mut signed = true;
-        for (i, layer) in net.layers.iter().enumerate() {
-            let (in_shape, out_shape) = (shapes[i], shapes[i + 1]);
+        let mut i = 0;
+        while i < net.layers.len() {
+            let layer = &net.layers[i];
+            let (in_shape, conv_shape) = (shapes[i], shapes[i + 1]);
+            let pooled = match (layer, net.layers.get(i + 1)) {
+                (QLayer::Conv(_) | QLayer::Fire(_), Some(p @ QLayer::MaxPool { .. })) if fold => {
+                    Some(p.name().to_string())
+                }
+                _ => None,
+            };
+            let out_shape = shapes[i + 1 + pooled.is_some() as usize];
             let err = |why: String| CompileError::DoesNotFit {
                 layer: layer.name().to_string(),
                 why,
@@ -244,12 +371,14 @@ impl Plan {
                 out_shape,
                 macs: layer.macs(in_shape),
                 im2col: None,
+                pooled,
                 weight_sets: Vec::new(),
                 jobs: Vec::new(),
             };
+            let pool = lp.pooled.is_some();
             match layer {
-                QLayer::Conv(q) => conv_layer(&mut lp, q, cfg).map_err(err)?,
-                QLayer::Fire(f) => fire_layer(&mut lp, f, cfg).map_err(err)?,
+                QLayer::Conv(q) => conv_layer(&mut lp, q, conv_shape, pool, cfg).map_err(err)?,
+                QLayer::Fire(f) => fire_layer(&mut lp, f, pool, cfg).map_err(err)?,
                 QLayer::MaxPool { .. } => max_pool_layer(&mut lp, signed, cfg).map_err(err)?,
                 QLayer::AvgPool {
                     bias,
@@ -260,6 +389,7 @@ impl Plan {
                 } => avg_pool_layer(&mut lp, signed, *relu, bias, m, shift, cfg).map_err(err)?,
             }
             signed = layer.out_signed(signed);
+            i += 1 + pool as usize;
             for j in &lp.jobs {
                 encode_job(&j.steps, cfg).map_err(|source| CompileError::Job {
                     layer: lp.name.clone(),
@@ -308,7 +438,13 @@ fn conv_rows(o0: usize, o1: usize, k: usize, pad: usize, in_h: usize) -> (usize,
     (i0, i1, (first - i0 as isize) as i8)
 }
 
-fn conv_layer(lp: &mut LayerPlan, q: &QConv, cfg: &DeviceConfig) -> Result<(), String> {
+fn conv_layer(
+    lp: &mut LayerPlan,
+    q: &QConv,
+    conv_shape: (usize, usize, usize),
+    pool: bool,
+    cfg: &DeviceConfig,
+) -> Result<(), String> {
     let native = q.stride == 1 && (q.kernel == 1 || q.kernel == 3) && q.pad <= 7;
     let lowered;
     let (q, (in_c, in_h, in_w)) = if native {
@@ -335,10 +471,11 @@ fn conv_layer(lp: &mut LayerPlan, q: &QConv, cfg: &DeviceConfig) -> Result<(), S
             weights: w,
             ..q.clone()
         };
-        let (_, oh, ow) = lp.out_shape;
+        let (_, oh, ow) = conv_shape;
         (&lowered, (lowered.cin, oh, ow))
     };
-    let (_, out_h, out_w) = lp.out_shape;
+    let (_, out_h, out_w) = conv_shape;
+    let pw = if pool { maxpool_out(out_w) } else { 0 };
     let cin_words = in_c.div_ceil(LANES);
     let k = q.kernel;
     for (ci, &(co0, co1)) in chunks(q, cfg, cfg.weight_words)?.iter().enumerate() {
@@ -353,25 +490,45 @@ fn conv_layer(lp: &mut LayerPlan, q: &QConv, cfg: &DeviceConfig) -> Result<(), S
         };
         let (ws, bases) = weight_set(std::slice::from_ref(&part), cfg);
         lp.weight_sets.push(ws);
-        let fits = |b: usize| {
+        let fits = |b: usize, pb: usize| {
             let in_rows = (b + k - 1).min(in_h);
-            in_rows * in_w * cin_words <= cfg.act_words && b * out_w * part.dst_wpp <= cfg.act_words
+            in_rows * in_w * cin_words <= cfg.act_words
+                && b * out_w * part.dst_wpp <= cfg.act_words
+                && (!pool || pb * pw * part.dst_wpp <= cfg.sq_words)
         };
-        let bh = max_band(out_h, fits).ok_or_else(|| {
+        let tiles = tiles(out_h, pool, fits).ok_or_else(|| {
             format!(
                 "one output row does not fit the {}-word buffers",
                 cfg.act_words
             )
         })?;
-        for (t, (o0, o1)) in bands(out_h, bh).into_iter().enumerate() {
+        let row_words = out_w * part.dst_wpp;
+        for (t, tile) in tiles.iter().enumerate() {
+            let (o0, o1) = tile.conv;
             let (i0, i1, y0) = conv_rows(o0, o1, k, q.pad, in_h);
             let mut s = conv_step(&part, bases[0], q.in_signed);
             (s.in_h, s.in_w, s.out_h, s.out_w) =
                 (u16f(i1 - i0), u16f(in_w), u16f(o1 - o0), u16f(out_w));
             (s.y0, s.x0) = (y0, -(q.pad as i8));
+            s.dst_base = u16f((o0 - tile.held) * row_words);
+            let mut steps = vec![s];
+            let mut out_buf = Buf::B;
+            if pool {
+                let (p0, p1) = tile.out;
+                steps.push(pool_step(
+                    Buf::B,
+                    Buf::S,
+                    part.dst_wpp,
+                    (o1 - tile.held, out_w),
+                    (p1 - p0, pw),
+                    !q.relu,
+                ));
+                out_buf = Buf::S;
+            }
+            let (r0, r1) = tile.out;
             lp.jobs.push(JobPlan {
                 tile: t,
-                rows: (o0, o1),
+                rows: (r0, r1),
                 weight_set: ci,
                 input: Some(Transfer {
                     buf: Buf::A,
@@ -381,12 +538,13 @@ fn conv_layer(lp: &mut LayerPlan, q: &QConv, cfg: &DeviceConfig) -> Result<(), S
                     c0: 0,
                     c1: cin_words,
                 }),
-                steps: vec![s],
+                carry: tile.carry(t.checked_sub(1).map(|p| &tiles[p]), Buf::B, row_words),
+                steps,
                 output: Some(Transfer {
-                    buf: Buf::B,
+                    buf: out_buf,
                     base: 0,
-                    r0: o0,
-                    r1: o1,
+                    r0,
+                    r1,
                     c0: co0 / LANES,
                     c1: co0 / LANES + part.dst_wpp,
                 }),
@@ -399,6 +557,7 @@ fn conv_layer(lp: &mut LayerPlan, q: &QConv, cfg: &DeviceConfig) -> Result<(), S
 fn fire_layer(
     lp: &mut LayerPlan,
     f: &crate::qnet::QFire,
+    pool: bool,
     cfg: &DeviceConfig,
 ) -> Result<(), String> {
     let (in_c, h, w) = lp.in_shape;
@@ -468,15 +627,19 @@ fn fire_layer(
         lp.weight_sets.push(ws);
         bases.push(b);
     }
-    let fits = |b: usize| {
+    let pw = if pool { maxpool_out(w) } else { 0 };
+    let fits = |b: usize, pb: usize| {
         let sq_rows = (b + 2).min(h);
         sq_rows * w * cin_w <= cfg.act_words
             && sq_rows * w * sq_w <= cfg.sq_words
             && b * w * out_w <= cfg.act_words
+            && (!pool || pb * pw * out_w <= cfg.sq_words)
     };
-    let bh =
-        max_band(h, fits).ok_or_else(|| "one output row does not fit the buffers".to_string())?;
-    for (t, (o0, o1)) in bands(h, bh).into_iter().enumerate() {
+    let tiles = tiles(h, pool, fits)
+        .ok_or_else(|| "one output row does not fit the buffers".to_string())?;
+    let row_words = w * out_w;
+    for (t, tile) in tiles.iter().enumerate() {
+        let (o0, o1) = tile.conv;
         let (s0, s1) = (o0.saturating_sub(1), (o1 + 1).min(h));
         for (j, parts) in jobs.iter().enumerate() {
             let steps = parts
@@ -492,6 +655,7 @@ fn fire_layer(
                         let pad = p.conv.pad as isize;
                         st.y0 = (o0 as isize - pad - s0 as isize) as i8;
                         st.x0 = -(pad as i8);
+                        st.dst_base = u16f((o0 - tile.held) * row_words);
                     }
                     st
                 })
@@ -508,8 +672,13 @@ fn fire_layer(
                     c0: 0,
                     c1: cin_w,
                 }),
+                carry: if j == 0 {
+                    tile.carry(t.checked_sub(1).map(|p| &tiles[p]), Buf::B, row_words)
+                } else {
+                    None
+                },
                 steps,
-                output: (j + 1 == jobs.len()).then_some(Transfer {
+                output: (j + 1 == jobs.len() && !pool).then_some(Transfer {
                     buf: Buf::B,
                     base: 0,
                     r0: o0,
@@ -517,6 +686,43 @@ fn fire_layer(
                     c0: 0,
                     c1: out_w,
                 }),
+            });
+        }
+        if pool {
+            // The pool follows the band's last expand step, in that job when it has room.
+            let (p0, p1) = tile.out;
+            let step = pool_step(
+                Buf::B,
+                Buf::S,
+                out_w,
+                (o1 - tile.held, w),
+                (p1 - p0, pw),
+                !f.expand1x1.relu,
+            );
+            let last = lp.jobs.last_mut().unwrap();
+            if last.steps.len() < cfg.max_steps {
+                last.steps.push(step);
+            } else {
+                let (tile, weight_set) = (last.tile, last.weight_set);
+                lp.jobs.push(JobPlan {
+                    tile,
+                    rows: (o0, o1),
+                    weight_set,
+                    input: None,
+                    carry: None,
+                    steps: vec![step],
+                    output: None,
+                });
+            }
+            let last = lp.jobs.last_mut().unwrap();
+            last.rows = (p0, p1);
+            last.output = Some(Transfer {
+                buf: Buf::S,
+                base: 0,
+                r0: p0,
+                r1: p1,
+                c0: 0,
+                c1: out_w,
             });
         }
     }
@@ -542,32 +748,12 @@ fn max_pool_layer(lp: &mut LayerPlan, signed: bool, cfg: &DeviceConfig) -> Resul
             .ok_or_else(|| "one pool row does not fit the buffers".to_string())?;
         for (t, (o0, o1)) in bands(oh, bh).into_iter().enumerate() {
             let (i0, i1) = (2 * o0, (2 * o1 + 1).min(h));
-            let s = Step {
-                op: Op::MaxPool,
-                kernel: 3,
-                in_signed: signed,
-                relu: false,
-                src: Buf::A,
-                dst: Buf::B,
-                cin_words: u16f(n),
-                cout: u16f(n * LANES),
-                in_h: u16f(i1 - i0),
-                in_w: u16f(w),
-                out_h: u16f(o1 - o0),
-                out_w: u16f(ow),
-                y0: 0,
-                x0: 0,
-                src_base: 0,
-                dst_base: 0,
-                dst_wpp: u16f(n),
-                dst_off: 0,
-                weight_base: 0,
-                param_base: 0,
-            };
+            let s = pool_step(Buf::A, Buf::B, n, (i1 - i0, w), (o1 - o0, ow), signed);
             lp.jobs.push(JobPlan {
                 tile: t,
                 rows: (o0, o1),
                 weight_set: 0,
+                carry: None,
                 input: Some(Transfer {
                     buf: Buf::A,
                     base: 0,
@@ -653,6 +839,7 @@ fn avg_pool_layer(
             tile: t,
             rows: (0, 1),
             weight_set: t,
+            carry: None,
             input: Some(Transfer {
                 buf: Buf::A,
                 base: 0,
@@ -757,6 +944,15 @@ impl<'a, B: Backend> Executor<'a, B> {
                 debug_assert_eq!(ws.weights.len() % rows, 0);
                 self.loaded = Some((li, job.weight_set));
             }
+            if let Some(c) = &job.carry {
+                let words = self
+                    .dev
+                    .read(region(c.buf), c.from, c.words)
+                    .map_err(fail)?;
+                self.dev.write(region(c.buf), c.to, &words).map_err(fail)?;
+                st.bytes_in += 8 * words.len() as u64;
+                st.bytes_out += 8 * words.len() as u64;
+            }
             if let Some(t) = &job.input {
                 let words = x.gather(t.r0, t.r1, t.c0, t.c1);
                 self.dev
@@ -831,15 +1027,23 @@ mod tests {
     /// Compiled jobs on the device model equal the layer-level reference, byte for byte,
     /// for both versions and for configurations that force multi-band and multi-job tiling.
     fn check(version: Version, size: usize, cfg: DeviceConfig) -> Plan {
+        check_with(version, size, cfg, false)
+    }
+
+    fn check_with(version: Version, size: usize, cfg: DeviceConfig, fold: bool) -> Plan {
         let net = squeezenet(version, size, 7);
         let x = input(size, 3);
         let want = reference::run(&net, &x);
-        let plan = Plan::compile(&net, &cfg).unwrap();
+        let plan = Plan::compile_with(&net, &cfg, fold).unwrap();
         let mut dev = Device::new(cfg.clone());
         let got = Executor::new(&plan, &mut dev)
             .run(&net, &x, |_| {})
             .unwrap();
-        for ((t, _), r) in got.iter().zip(&want) {
+        assert_eq!(got.len(), plan.layers.len());
+        for ((t, _), lp) in got.iter().zip(&plan.layers) {
+            // A layer with a folded pool yields the pool's output.
+            let name = lp.pooled.as_ref().unwrap_or(&lp.name);
+            let r = want.iter().find(|r| &r.name == name).unwrap();
             let r_bytes = &r.out.data;
             assert_eq!(
                 (t.c, t.h, t.w),
@@ -881,6 +1085,26 @@ mod tests {
         );
         assert!(multi("conv10").weight_sets.len() > 1);
         assert!(multi("pool10").jobs.len() > 1);
+    }
+
+    /// Max pools folded into the layer before them, with bands small enough that the
+    /// pooled bands and the shared conv rows between them are exercised.
+    #[test]
+    fn folded_pools_match_reference() {
+        let mut cfg = DeviceConfig::small();
+        cfg.sq_words = 512;
+        for v in [Version::V1_0, Version::V1_1] {
+            let plan = check_with(v, 51, cfg.clone(), true);
+            let pooled = plan.layers.iter().filter(|l| l.pooled.is_some()).count();
+            assert_eq!(pooled, 3, "{v:?}");
+            assert!(
+                plan.layers
+                    .iter()
+                    .all(|l| !l.name.starts_with("pool") || l.name == "pool10")
+            );
+            let multi = plan.layers.iter().find(|l| l.pooled.is_some()).unwrap();
+            assert!(multi.jobs.iter().any(|j| j.tile > 1), "{multi:?}");
+        }
     }
 
     #[test]

@@ -166,8 +166,9 @@ pub enum JobError {
     StepCount(usize, usize),
 }
 
-fn put(
-    words: &mut [u64; STEP_WORDS],
+/// Store `value` into field `f` of a packed word array (also used by the network program).
+pub(crate) fn put(
+    words: &mut [u64],
     name: &'static str,
     f: Field,
     value: i64,
@@ -195,7 +196,8 @@ fn put(
     Ok(())
 }
 
-fn get(words: &[u64; STEP_WORDS], f: Field, signed: bool) -> i64 {
+/// Read field `f` of a packed word array.
+pub(crate) fn get(words: &[u64], f: Field, signed: bool) -> i64 {
     let mut v: u64 = 0;
     for i in 0..f.width {
         let b = f.lsb + i;

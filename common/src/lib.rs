@@ -11,6 +11,7 @@ pub mod data;
 pub mod device;
 pub mod job;
 pub mod mismatch;
+pub mod program;
 pub mod protocol;
 pub mod qnet;
 pub mod reference;

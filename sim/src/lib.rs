@@ -6,6 +6,7 @@
 
 pub mod board;
 pub mod network;
+pub mod program_report;
 pub mod sdram;
 pub mod serve;
 pub mod verilated;

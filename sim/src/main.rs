@@ -31,6 +31,9 @@ struct Cli {
 enum Cmd {
     /// Simulate a whole inference (the default).
     Run(RunArgs),
+    /// Compile the network program (one start, SDRAM-resident), run it on the functional
+    /// model against the golden model, and report SDRAM traffic and stalls per layer.
+    Program(RunArgs),
     /// Stand in for the board behind a pseudo-terminal or XDMA-style stream files
     /// (`sim serve --help` for its options).
     #[command(disable_help_flag = true)]
@@ -118,6 +121,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.cmd {
         Some(Cmd::Run(a)) => a,
+        Some(Cmd::Program(a)) => {
+            return match program(&a) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("sim: error: {e:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         Some(Cmd::Serve { args }) => return sim::serve::main(&args),
         None => cli.run,
     };
@@ -129,6 +141,45 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn program(a: &RunArgs) -> Result<()> {
+    use sim::program_report as pr;
+    let cfg = DeviceConfig::by_name(&a.config)
+        .with_context(|| format!("unknown configuration `{}`", a.config))?;
+    let Workload { net, input, golden } = workload(a)?;
+    let golden = golden.join().expect("golden model thread");
+    println!(
+        "{} on `{}`: the network program, every layer bit-exact with the golden model",
+        net.name, cfg.name
+    );
+    for (overlap, what) in [
+        (
+            false,
+            "no overlap (each transfer waits for the job before it)",
+        ),
+        (true, "prefetch and write-back overlapped with compute"),
+    ] {
+        let r = pr::run(&net, &input, &cfg, &golden, overlap)?;
+        println!("\n{what}:");
+        print!("{}", pr::table(&net, &cfg, &r));
+        if overlap {
+            println!("\nSDRAM memory map:");
+            print!("{}", pr::memory_map(&r.program));
+        }
+    }
+    println!("\nlower bound (every tensor and weight moved once, perfect overlap, full bands):");
+    print!("{}", pr::bound(&net, &cfg)?);
+    let f = pr::formula_cycles(&net, &cfg)?;
+    println!(
+        "\nengine cycles by formula, host-mode plan: {} (compare `cargo run -p sim`)",
+        f.iter().map(|x| x.1).sum::<u64>()
+    );
+    for (name, c) in f {
+        print!("{name} {c}; ");
+    }
+    println!();
+    Ok(())
 }
 
 fn run(a: &RunArgs) -> Result<bool> {
