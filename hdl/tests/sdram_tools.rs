@@ -14,6 +14,9 @@ fn emit_to(test: &str) -> std::path::PathBuf {
     // CAS latency 2 and 3 differ only in constants; the read delay in the tap constant.
     let v = hdl::sdram::emit(&SdramTiming::ulx3s(100_000_000, 2), 0);
     std::fs::write(dir.join("top.v"), v).unwrap();
+    // The board's system: bus mux, DMA and controller (CAS 3, the board's read delay).
+    let v = hdl::sdram::emit_sys(&SdramTiming::ulx3s(100_000_000, 3), 3);
+    std::fs::write(dir.join("sys.v"), v).unwrap();
     dir
 }
 
@@ -29,6 +32,13 @@ fn sdram_ctrl_lints_clean() {
             .args(hdl::emit::VERILATOR_LINT)
             .args(["--top-module", hdl::sdram::TOP, "top.v"]),
         "verilator lint of sdram_ctrl",
+    );
+    run(
+        Command::new("verilator")
+            .current_dir(&dir)
+            .args(hdl::emit::VERILATOR_LINT)
+            .args(["--top-module", hdl::sdram::SYS_TOP, "sys.v"]),
+        "verilator lint of sqz_sdram",
     );
     let _ = std::fs::remove_dir_all(dir);
 }
