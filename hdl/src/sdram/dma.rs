@@ -90,6 +90,8 @@ pub struct Dma {
 
     last_w: Signal<Local, Bits<22>>,
     avail_n: Signal<Local, Bits<5>>,
+    fresh: Signal<Local, Bit>,
+    resv0: Signal<Local, Bits<5>>,
     push: Signal<Local, Bit>,
     push_data: Signal<Local, Bits<65>>,
     pop: Signal<Local, Bit>,
@@ -153,6 +155,8 @@ impl Default for Dma {
             done_r: Default::default(),
             last_w: Default::default(),
             avail_n: Default::default(),
+            fresh: Default::default(),
+            resv0: Default::default(),
             push: Default::default(),
             push_data: Default::default(),
             pop: Default::default(),
@@ -229,6 +233,8 @@ impl Logic for Dma {
         self.pop.next = false;
         self.issue.next = false;
         self.burst_go.next = false;
+        self.fresh.next = false;
+        self.resv0.next = 0.into();
         self.bus_write.next = false;
         self.bus_read.next = false;
 
@@ -296,6 +302,46 @@ impl Logic for Dma {
             }
         }
 
+        // A new transfer.
+        self.last_w.next = self.sdram_word.val() + bit_cast::<22, 21>(self.words.val()) - 1;
+        if self.start.val() && !self.run.q.val() {
+            self.dir.d.next = self.to_sdram.val();
+            self.addr.d.next = self.bus_base.val();
+            self.ops_left.d.next = self.words.val();
+            self.in_left.d.next = self.words.val();
+            self.req_a.d.next = bit_cast::<24, 22>(self.sdram_word.val()) << 2;
+            self.req_n.d.next = bit_cast::<20, 21>(
+                self.last_w.val().get_bits::<21>(1) - self.sdram_word.val().get_bits::<21>(1) + 1,
+            );
+            self.bursts_left.d.next = bit_cast::<20, 21>(
+                self.last_w.val().get_bits::<21>(1) - self.sdram_word.val().get_bits::<21>(1) + 1,
+            );
+            self.skip.d.next = self.sdram_word.val().get_bit(0);
+            self.tail_pad.d.next = !self.last_w.val().get_bit(0);
+            self.beat.d.next = 0.into();
+            if self.words.val() == 0 {
+                self.done_r.d.next = true;
+            } else {
+                self.run.d.next = true;
+                self.req_pend.d.next = true;
+                // ToSdram: the head pad goes in first; the tail pad's room is held from the
+                // start.
+                self.fresh.next = true;
+                if self.to_sdram.val() {
+                    if self.sdram_word.val().get_bit(0) {
+                        self.push.next = true;
+                        self.push_data.next = self.pad.val();
+                        self.resv0.next = 1.into();
+                        if !self.last_w.val().get_bit(0) {
+                            self.resv0.next = 2.into();
+                        }
+                    } else if !self.last_w.val().get_bit(0) {
+                        self.resv0.next = 1.into();
+                    }
+                }
+            }
+        }
+
         // FIFO pointers and counts.
         self.fifo.we.next = self.push.val();
         self.fifo.waddr.next = self.wp.q.val();
@@ -328,6 +374,16 @@ impl Logic for Dma {
         } else if self.push.val() {
             self.avail_n.next = self.avail.q.val() + 1;
         }
+        // A new transfer starts from an empty FIFO (pointers where the last one left them).
+        if self.fresh.val() {
+            self.count.d.next = 0.into();
+            self.avail_n.next = 0.into();
+            if self.push.val() {
+                self.count.d.next = 1.into();
+                self.avail_n.next = 1.into();
+            }
+            self.resv.d.next = self.resv0.val();
+        }
         self.avail.d.next = self.avail_n.val();
         // Registered flow control. wr_valid: the next burst's 2 entries are in the FIFO (it
         // lags a push by a cycle; a burst takes 8). rd_ready: room for the burst asked for
@@ -336,53 +392,6 @@ impl Logic for Dma {
         self.wr_valid_r.d.next =
             self.run.q.val() && self.dir.q.val() && (self.avail_n.val().get_bits::<4>(1) != 0);
         self.rd_ready_r.d.next = self.count.q.val() < 8;
-
-        // A new transfer.
-        self.last_w.next = self.sdram_word.val() + bit_cast::<22, 21>(self.words.val()) - 1;
-        if self.start.val() && !self.run.q.val() {
-            self.dir.d.next = self.to_sdram.val();
-            self.addr.d.next = self.bus_base.val();
-            self.ops_left.d.next = self.words.val();
-            self.in_left.d.next = self.words.val();
-            self.req_a.d.next = bit_cast::<24, 22>(self.sdram_word.val()) << 2;
-            self.req_n.d.next = bit_cast::<20, 21>(
-                self.last_w.val().get_bits::<21>(1) - self.sdram_word.val().get_bits::<21>(1) + 1,
-            );
-            self.bursts_left.d.next = bit_cast::<20, 21>(
-                self.last_w.val().get_bits::<21>(1) - self.sdram_word.val().get_bits::<21>(1) + 1,
-            );
-            self.skip.d.next = self.sdram_word.val().get_bit(0);
-            self.tail_pad.d.next = !self.last_w.val().get_bit(0);
-            self.beat.d.next = 0.into();
-            self.wp.d.next = 0.into();
-            self.rp.d.next = 0.into();
-            self.count.d.next = 0.into();
-            self.resv.d.next = 0.into();
-            self.avail.d.next = 0.into();
-            if self.words.val() == 0 {
-                self.done_r.d.next = true;
-            } else {
-                self.run.d.next = true;
-                self.req_pend.d.next = true;
-                // ToSdram: the head pad goes in first; the tail pad's room is held from the
-                // start.
-                if self.to_sdram.val() {
-                    if self.sdram_word.val().get_bit(0) {
-                        self.push.next = true;
-                        self.push_data.next = self.pad.val();
-                        self.wp.d.next = 1.into();
-                        self.count.d.next = 1.into();
-                        self.avail.d.next = 1.into();
-                        self.resv.d.next = 1.into();
-                        if !self.last_w.val().get_bit(0) {
-                            self.resv.d.next = 2.into();
-                        }
-                    } else if !self.last_w.val().get_bit(0) {
-                        self.resv.d.next = 1.into();
-                    }
-                }
-            }
-        }
 
         if self.reset.val() {
             self.run.d.next = false;
