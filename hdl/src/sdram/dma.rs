@@ -87,6 +87,8 @@ pub struct Dma {
     /// ToChip: the first three beats of the word being assembled (the first in 15:0).
     asm: DFF<Bits<48>>,
     done_r: DFF<Bit>,
+    /// ToSdram: a burst took its first beat in the last cycle.
+    go_r: DFF<Bit>,
 
     last_w: Signal<Local, Bits<22>>,
     avail_n: Signal<Local, Bits<5>>,
@@ -153,6 +155,7 @@ impl Default for Dma {
             beat: Default::default(),
             asm: Default::default(),
             done_r: Default::default(),
+            go_r: Default::default(),
             last_w: Default::default(),
             avail_n: Default::default(),
             fresh: Default::default(),
@@ -192,7 +195,8 @@ impl Logic for Dma {
             rd_ready_r,
             beat,
             asm,
-            done_r
+            done_r,
+            go_r
         );
         self.fifo.clock.next = self.clock.val();
 
@@ -232,7 +236,8 @@ impl Logic for Dma {
         self.push_data.next = bit_cast::<65, 64>(self.bus_rdata.val());
         self.pop.next = false;
         self.issue.next = false;
-        self.burst_go.next = false;
+        self.burst_go.next = self.go_r.q.val();
+        self.go_r.d.next = false;
         self.fresh.next = false;
         self.resv0.next = 0.into();
         self.bus_write.next = false;
@@ -254,13 +259,17 @@ impl Logic for Dma {
                     self.tail_pad.d.next = false;
                 }
                 // Beats to the controller: a burst starts only with 2 entries promised to it.
-                if self.wr_ready.val() {
+                // Once it has taken a burst's first beat the controller takes the other 7 on
+                // the next cycles, so only the first depends on `wr_ready` (combinational in
+                // the controller), and the FIFO's counts see the start a cycle later
+                // (`go_r`): the next burst's `wr_valid` is not needed for 8 cycles.
+                if (self.beat.q.val() != 0) || self.wr_ready.val() {
                     self.beat.d.next = self.beat.q.val() + 1;
-                    self.burst_go.next = self.beat.q.val() == 0;
-                    self.pop.next = self.beat.q.val().get_bits::<2>(0) == 3;
-                    if self.beat.q.val() == 7 {
-                        self.bursts_left.d.next = self.bursts_left.q.val() - 1;
-                    }
+                }
+                self.go_r.d.next = (self.beat.q.val() == 0) && self.wr_ready.val();
+                self.pop.next = self.beat.q.val().get_bits::<2>(0) == 3;
+                if self.beat.q.val() == 7 {
+                    self.bursts_left.d.next = self.bursts_left.q.val() - 1;
                 }
             } else {
                 // ToChip. Beats from the controller, packed into words.
@@ -407,6 +416,7 @@ impl Logic for Dma {
             self.in_left.d.next = 0.into();
             self.bursts_left.d.next = 0.into();
             self.tail_pad.d.next = false;
+            self.go_r.d.next = false;
             self.wr_valid_r.d.next = false;
             self.rd_ready_r.d.next = false;
         }
