@@ -279,7 +279,7 @@ impl SysBench {
                 }
                 return Ok(self.cycles - start);
             }
-            if poll != 0 && self.host.is_empty() && since % poll == 0 {
+            if poll != 0 && self.host.is_empty() && since.is_multiple_of(poll) {
                 self.host.push_back(HostOp::Read(dma));
                 if let Some(a) = other {
                     self.host.push_back(HostOp::Read(a));
@@ -299,6 +299,12 @@ impl SysBench {
             v |= (self.chip.peek(bank as usize, row, col)? as u64) << (16 * k);
         }
         Some(v)
+    }
+}
+
+impl Default for SysBench {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -323,8 +329,8 @@ const fn const_u32(s: &str) -> u32 {
     v
 }
 
-/// A random test of transfers in both directions inside an SDRAM window, checked against
-/// plain memories. Returns the number of words moved.
+/// Transfers checked against plain memories: the SDRAM's words as the transfers left them
+/// (the engine's are the bench's `bus`).
 pub struct Soak {
     pub sdram: HashMap<u32, u64>,
     seed: u64,

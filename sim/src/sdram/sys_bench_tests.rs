@@ -33,7 +33,11 @@ fn random(b: &mut SysBench, s: &mut Soak, windows: &[(u32, u32)], n: usize, max_
     for i in 0..n {
         let (base, size) = windows[s.rand() as usize % windows.len()];
         // Mostly short, now and then long.
-        let cap = if s.rand() % 8 == 0 { max_words } else { 40 };
+        let cap = if s.rand().is_multiple_of(8) {
+            max_words
+        } else {
+            40
+        };
         let words = (s.rand() % cap.min(size) as u64) as u32 + (i % 3 != 0) as u32;
         let words = words.min(size);
         let sdram_word = base + (s.rand() % (size - words + 1) as u64) as u32;
@@ -47,7 +51,7 @@ fn random(b: &mut SysBench, s: &mut Soak, windows: &[(u32, u32)], n: usize, max_
             common::bus::Region::Params,
         ][region - 1];
         let t = Transfer {
-            dir: if s.rand() % 2 == 0 {
+            dir: if s.rand().is_multiple_of(2) {
                 Dir::ToSdram
             } else {
                 Dir::ToChip
