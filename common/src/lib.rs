@@ -9,6 +9,7 @@ pub mod compile;
 pub mod config;
 pub mod data;
 pub mod device;
+pub mod dma;
 pub mod job;
 pub mod mismatch;
 pub mod program;

@@ -27,6 +27,18 @@ pub struct Board {
     pub top: &'static str,
     /// `common::DeviceConfig` built for this board by default.
     pub config: &'static str,
+    /// The SDRAM on the board, if the accelerator uses it.
+    pub sdram: Option<BoardSdram>,
+}
+
+/// How a board's SDRAM is run (docs/sdram.md, "Board").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoardSdram {
+    /// CAS latency.
+    pub cl: u32,
+    /// Cycles from the pins to the controller's capture beyond the chip model's
+    /// (`SdramCtrl::new`): the I/O-cell registers and the board's delays.
+    pub extra_read_delay: u64,
 }
 
 impl Board {
@@ -38,6 +50,11 @@ impl Board {
             osc_hz: 25_000_000,
             top: "ulx3s_top",
             config: "ulx3s",
+            // CAS 3 for the read window's margin; the read delay: docs/sdram.md, "Board".
+            sdram: Some(BoardSdram {
+                cl: 3,
+                extra_read_delay: 3,
+            }),
         }
     }
 
@@ -49,6 +66,7 @@ impl Board {
             osc_hz: 12_000_000,
             top: "icebreaker_top",
             config: "icebreaker",
+            sdram: None,
         }
     }
 
@@ -76,8 +94,14 @@ pub fn emit_board(board: &Board, cfg: &DeviceConfig, design: Design) -> Result<S
         Design::Echo => top::emit_board_top(board, cfg, &bringup::uart_echo(), "sqz_echo"),
         Design::Accel => {
             let core = crate::try_emit_core(cfg).map_err(|e| e.to_string())?;
-            let accel = crate::link::top_verilog(cfg, "sqz_core");
-            top::emit_board_top(board, cfg, &format!("{accel}\n{core}"), "sqz_top")
+            let Some(sd) = &board.sdram else {
+                let accel = crate::link::top_verilog(cfg, "sqz_core");
+                return top::emit_board_top(board, cfg, &format!("{accel}\n{core}"), "sqz_top");
+            };
+            let t = common::sdram::SdramTiming::ulx3s(cfg.clock_hz, sd.cl);
+            let sys = crate::sdram::emit_sys(&t, sd.extra_read_delay);
+            let accel = crate::link::top_verilog_with(cfg, "sqz_core", Some(crate::sdram::SYS_TOP));
+            top::emit_board_top(board, cfg, &format!("{accel}\n{sys}\n{core}"), "sqz_top")
         }
     }
 }

@@ -149,7 +149,13 @@ pub fn emit_board_top(
             "clk_12mhz",
         ),
     };
-    writeln!(w, "module {}(\n{ports_decl}\n);", board.top).unwrap();
+    // The SDRAM, when the inner design drives it (ECP5 boards: the ULX3S).
+    let sdram = find("sd_cke").is_some();
+    if sdram && board.family != Family::Ecp5 {
+        return Err(format!("{} has no SDRAM pins", board.name));
+    }
+    let sd_ports = if sdram { SDRAM_PORTS } else { "" };
+    writeln!(w, "module {}(\n{ports_decl}{sd_ports}\n);", board.top).unwrap();
     writeln!(
         w,
         "    wire clock;\n    wire pll_locked;\n`ifdef SQZ_BYPASS_PLL"
@@ -202,6 +208,9 @@ pub fn emit_board_top(
     // Status outputs by either naming (`busy` or `led_busy`, `error` or `led_error`).
     let busy_port = ["led_busy", "busy"].into_iter().find(|n| has(n));
     let error_port = ["led_error", "error"].into_iter().find(|n| has(n));
+    if sdram {
+        w.push_str(SDRAM_IO);
+    }
     writeln!(
         w,
         "    wire inner_busy;\n    wire inner_error;\n    wire uart_tx_inner;\n    {inner_module} inner("
@@ -216,6 +225,8 @@ pub fn emit_board_top(
             "uart_tx" => "uart_tx_inner".to_string(),
             n if Some(n) == busy_port => "inner_busy".to_string(),
             n if Some(n) == error_port => "inner_error".to_string(),
+            n if sdram && n.starts_with("sd_") => n.to_string(),
+            "dma_busy" => String::new(),
             _ if p.input => format!("{}'b0", p.width),
             _ => String::new(),
         };
@@ -320,6 +331,61 @@ fn trim_float(x: f64) -> String {
     let s = format!("{x:.6}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
+
+/// The SDRAM pins of the ULX3S, named as in the board's constraint file (emard/ulx3s,
+/// doc/constraints/ulx3s_v20.lpf; constraints/ulx3s.lpf).
+const SDRAM_PORTS: &str = ",
+    output wire        sdram_clk,
+    output wire        sdram_cke,
+    output wire        sdram_csn,
+    output wire        sdram_rasn,
+    output wire        sdram_casn,
+    output wire        sdram_wen,
+    output wire [1:0]  sdram_ba,
+    output wire [12:0] sdram_a,
+    output wire [1:0]  sdram_dqm,
+    inout  wire [15:0] sdram_d";
+
+/// The SDRAM pins in the I/O cells: every output, DQ's output enable and DQ's input through
+/// an I/O register (the controller's own pin registers feed them: one cycle more each way,
+/// `BoardSdram::extra_read_delay`), and the chip's clock the design clock inverted through an
+/// output DDR cell (SDRAM edges halfway between the FPGA's, docs/sdram.md "Board").
+/// With SQZ_BYPASS_PLL (Verilator) the same registers in plain Verilog.
+const SDRAM_IO: &str = "    wire [15:0] sd_dq_out;
+    wire [15:0] sd_dq_in;
+    wire        sd_dq_oe;
+    wire        sd_cke, sd_cs_n, sd_ras_n, sd_cas_n, sd_we_n;
+    wire [1:0]  sd_ba, sd_dqm;
+    wire [12:0] sd_a;
+    wire [15:0] dq_o, dq_t, dq_i;
+    wire [21:0] sd_o = {sd_cke, sd_cs_n, sd_ras_n, sd_cas_n, sd_we_n, sd_ba, sd_dqm, sd_a};
+    wire [21:0] sd_q;
+    assign {sdram_cke, sdram_csn, sdram_rasn, sdram_casn, sdram_wen, sdram_ba, sdram_dqm, sdram_a} = sd_q;
+`ifdef SQZ_BYPASS_PLL
+    reg [21:0] sd_q_r = 22'h1e0000;
+    reg [15:0] dq_o_r = 16'd0, dq_t_r = 16'hffff, dq_i_r = 16'd0;
+    always @(posedge clock) begin
+        sd_q_r <= sd_o;
+        dq_o_r <= sd_dq_out;
+        dq_t_r <= {16{~sd_dq_oe}};
+        dq_i_r <= dq_i;
+    end
+    assign sd_q = sd_q_r;
+    assign dq_o = dq_o_r;
+    assign dq_t = dq_t_r;
+    assign sd_dq_in = dq_i_r;
+    assign sdram_d = dq_t[0] ? 16'bz : dq_o;
+    assign dq_i = sdram_d;
+    assign sdram_clk = ~clock;
+`else
+    OFS1P3BX sd_ff[21:0] (.SCLK(clock), .SP(1'b1), .PD(1'b0), .D(sd_o), .Q(sd_q));
+    OFS1P3BX dq_o_ff[15:0] (.SCLK(clock), .SP(1'b1), .PD(1'b0), .D(sd_dq_out), .Q(dq_o));
+    OFS1P3BX dq_t_ff[15:0] (.SCLK(clock), .SP(1'b1), .PD(1'b0), .D({16{~sd_dq_oe}}), .Q(dq_t));
+    IFS1P3BX dq_i_ff[15:0] (.SCLK(clock), .SP(1'b1), .PD(1'b0), .D(dq_i), .Q(sd_dq_in));
+    BB dq_io[15:0] (.I(dq_o), .T(dq_t), .O(dq_i), .B(sdram_d));
+    ODDRX1F sd_clk_ddr (.SCLK(clock), .RST(1'b0), .D0(1'b0), .D1(1'b1), .Q(sdram_clk));
+`endif
+";
 
 /// Reset: asserted asynchronously (button, PLL not locked), released synchronously through two
 /// flops, then held 2^POR_LOG2 more cycles. All flops start at 0 (iCE40 flops have no init-to-1),

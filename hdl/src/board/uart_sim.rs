@@ -198,5 +198,20 @@ mod tests {
             }
             r => panic!("expected an info answer, got {r:?}"),
         }
+        // The DMA's status through the link and the bus mux: idle, no transfer finished.
+        let cmd = Command::Read {
+            addr: common::dma::DMA_REGION << common::bus::REGION_SHIFT,
+            n: 2,
+        };
+        let got = sim
+            .exchange(&cmd.frame(8).encode(), 3_000, 300_000)
+            .unwrap();
+        let mut d = Decoder::new();
+        let frame = got.iter().find_map(|&b| d.push(b)).unwrap().unwrap();
+        let idle = common::dma::status(false, 0);
+        assert_eq!(
+            Response::parse(&frame, &cmd).unwrap(),
+            Response::Read(vec![idle, idle])
+        );
     }
 }

@@ -19,7 +19,7 @@ pub use dispatch::Dispatcher;
 pub use hold::WordHold;
 pub use rx::FrameRx;
 pub use stats::StatusCounters;
-pub use top::top_verilog;
+pub use top::{top_verilog, top_verilog_with};
 pub use tx::AnswerTx;
 pub use uart::{UartRx, UartTx, baud_increment};
 

@@ -44,11 +44,13 @@ pub struct SdramCtrl {
     pub req_valid: Signal<In, Bit>,
     pub req_write: Signal<In, Bit>,
     pub req_addr: Signal<In, Bits<24>>,
-    pub req_bursts: Signal<In, Bits<16>>,
+    pub req_bursts: Signal<In, Bits<20>>,
     pub req_ready: Signal<Out, Bit>,
     // Write data (pulled).
     pub wr_valid: Signal<In, Bit>,
     pub wr_data: Signal<In, Bits<16>>,
+    /// Byte mask of the word on `wr_data` (DQM: 1 = not written), taken with it.
+    pub wr_dqm: Signal<In, Bits<2>>,
     pub wr_ready: Signal<Out, Bit>,
     // Read data (pushed).
     pub rd_ready: Signal<In, Bit>,
@@ -106,7 +108,7 @@ pub struct SdramCtrl {
     write: DFF<Bit>,
     cur: DFF<Bits<21>>,
     nxt: DFF<Bits<21>>,
-    left: DFF<Bits<16>>,
+    left: DFF<Bits<20>>,
     // Row hits of this burst and the next, registered to keep the row compares out of the
     // command decision; `settle` blocks the decision for the cycle after a change to the
     // request or the banks, when they are stale.
@@ -124,6 +126,7 @@ pub struct SdramCtrl {
     a: DFF<Bits<13>>,
     ba: DFF<Bits<2>>,
     dq_out: DFF<Bits<16>>,
+    dqm: DFF<Bits<2>>,
     dq_oe: DFF<Bit>,
     cke: DFF<Bit>,
     dq_in: DFF<Bits<16>>,
@@ -174,6 +177,7 @@ impl SdramCtrl {
             req_ready: Default::default(),
             wr_valid: Default::default(),
             wr_data: Default::default(),
+            wr_dqm: Default::default(),
             wr_ready: Default::default(),
             rd_ready: Default::default(),
             rd_valid: Default::default(),
@@ -201,7 +205,8 @@ impl SdramCtrl {
             w_rd_pre: w(BURST),
             w_wr_pre: w(BURST - 1 + t.t_wr),
             w_col: w(BURST),
-            w_rd_wr: w(t.cl + BURST + 1),
+            // The read data on the pins moves with the capture delay: so does the turnaround.
+            w_rd_wr: w(t.cl + BURST + 1 + extra_read_delay),
             // Burst length 8, sequential, CAS latency, burst writes.
             mode: Constant::new((3 | (t.cl << 4)).to_bits()),
             rd_tap: Constant::new((1u64 << tap).to_bits()),
@@ -234,6 +239,7 @@ impl SdramCtrl {
             a: Default::default(),
             ba: Default::default(),
             dq_out: Default::default(),
+            dqm: Default::default(),
             dq_oe: Default::default(),
             cke: Default::default(),
             dq_in: Default::default(),
@@ -263,7 +269,7 @@ impl Logic for SdramCtrl {
         dff_setup!(
             self, clock, state, hold, ref_timer, ref_due, rrd_wait, rd_wait, wr_wait, active,
             write, cur, nxt, left, hit_c, open_c, hit_n, open_n, settle, wr_cnt, rd_pipe, rd_cnt,
-            cmd, a, ba, dq_out, dq_oe, cke, dq_in
+            cmd, a, ba, dq_out, dqm, dq_oe, cke, dq_in
         );
         for b in 0..4 {
             self.open[b].clock.next = self.clock.val();
@@ -312,7 +318,7 @@ impl Logic for SdramCtrl {
         self.sd_we_n.next = self.cmd.q.val().get_bit(0);
         self.sd_ba.next = self.ba.q.val();
         self.sd_a.next = self.a.q.val();
-        self.sd_dqm.next = 0.into();
+        self.sd_dqm.next = self.dqm.q.val();
         self.sd_dq_out.next = self.dq_out.q.val();
         self.sd_dq_oe.next = self.dq_oe.q.val();
         self.cke.d.next = true;
@@ -334,9 +340,11 @@ impl Logic for SdramCtrl {
         self.wr_ready.next = false;
         self.dq_oe.d.next = false;
         self.dq_out.d.next = self.wr_data.val();
+        self.dqm.d.next = 0.into();
         if self.wr_cnt.q.val() != 0 {
             self.wr_ready.next = true;
             self.dq_oe.d.next = true;
+            self.dqm.d.next = self.wr_dqm.val();
             self.wr_cnt.d.next = self.wr_cnt.q.val() - 1;
         }
 
@@ -500,6 +508,7 @@ impl Logic for SdramCtrl {
                 self.cmd.d.next = 4.into(); // WR
                 self.wr_ready.next = true;
                 self.dq_oe.d.next = true;
+                self.dqm.d.next = self.wr_dqm.val();
                 self.wr_cnt.d.next = 7.into();
                 self.wr_wait.d.next = self.w_col.val();
             } else {

@@ -3,11 +3,14 @@
 
 pub mod bench;
 pub mod chip;
+pub mod sys_bench;
 
 #[cfg(test)]
 mod bench_tests;
 #[cfg(test)]
 mod chip_tests;
+#[cfg(test)]
+mod sys_bench_tests;
 
 pub use bench::{Bench, BenchError, Client, Request, Run};
 pub use chip::{Chip, Cmd, Pins, Rule, Violation};
