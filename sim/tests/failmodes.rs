@@ -301,7 +301,13 @@ fn baud_mismatch_gives_the_answer_or_one_error() {
     let Some(f) = fixture("baud_mismatch_gives_the_answer_or_one_error") else {
         return;
     };
-    let points: Vec<i32> = (1..=6).flat_map(|p| [p, -p]).collect();
+    // CI runs four points across the range (both signs, inside and beyond the ±2 % the
+    // receiver is built for); `SQZ_BAUD_SWEEP=full` runs all twelve (docs/failure-modes.md).
+    let points: Vec<i32> = if std::env::var("SQZ_BAUD_SWEEP").as_deref() == Ok("full") {
+        (1..=6).flat_map(|p| [p, -p]).collect()
+    } else {
+        vec![2, -3, 5, -6]
+    };
     // Two at a time: a point is a few seconds of Verilated UART at 4 cycles per bit.
     let results: Vec<(i32, bool, String, f64)> = points
         .chunks(2)
