@@ -168,6 +168,9 @@ fn host_killed_at_random_points_then_rerun() {
 /// the host that was running fails with one error line or, had it not yet sent a job,
 /// gives the golden answer; the next host gives the golden answer.
 #[test]
+#[ignore = "known bug (issue 23): a Run that reaches the restarted board before any Write runs the \
+            all-zero descriptors, and the board answers nothing until that job ends; run with \
+            --ignored once the device refuses a Run with no job loaded"]
 fn board_restarted_mid_inference() {
     let Some(f) = fixture("board_restarted_mid_inference") else {
         return;
